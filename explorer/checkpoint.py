@@ -1,0 +1,321 @@
+"""Load, save and describe checkpoints, safely.
+
+Two layouts are read: ours (``format: "vae-explorer"``) and the original Streamlit app's
+(``config`` + ``model_state_dict`` + losses); a bare state dict of the same network loads too.
+Files are always read with ``torch.load(..., weights_only=True)``: a pickle that tries to run code
+is refused, never executed. Every bad input raises :class:`CheckpointError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import pickle
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from explorer import zoo
+from explorer.model import VAE, VAEConfig
+
+FORMAT = "vae-explorer"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A checkpoint could not be used; the message is one line, fit for a user."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a checkpoint says about its model (shown in the sidebar and by `vae-explorer info`)."""
+
+    source: str  # what the user gave: a zoo name or a path
+    path: str
+    format: str  # "vae-explorer", "original" (the Streamlit app's) or "state-dict"
+    latent_dim: int
+    output: str  # "sigmoid" or "linear" (see VAEConfig)
+    image_shape: tuple[int, int, int]
+    beta: float | None = None
+    epochs: int | None = None
+    dataset: str | None = None
+    seed: int | None = None
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    train_losses: tuple[float, ...] = ()
+    val_losses: tuple[float, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.source if self.source in zoo.NAMES else Path(self.path).name
+
+    @property
+    def final_val_loss(self) -> float | None:
+        return self.val_losses[-1] if self.val_losses else None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["image_shape"] = list(self.image_shape)
+        data["train_losses"] = list(self.train_losses)
+        data["val_losses"] = list(self.val_losses)
+        data["final_val_loss"] = self.final_val_loss
+        return data
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded model in eval mode, frozen, plus its description."""
+
+    model: VAE
+    info: ModelInfo
+
+
+def resolve(source: str | os.PathLike) -> Path:
+    """A zoo name or a path → an existing checkpoint file, or CheckpointError."""
+    text = os.fspath(source).strip()
+    if not text:
+        raise CheckpointError("no checkpoint given: enter a file path or a zoo model name")
+    if text in zoo.NAMES:
+        path = zoo.path(text)
+        if not path.is_file():
+            raise CheckpointError(
+                f"zoo model {text} is not built: run `make zoo` (or python -m explorer.zoo.build)"
+            )
+        return path
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise CheckpointError(f"checkpoint not found: {text}")
+    if path.is_dir():
+        raise CheckpointError(f"{text} is a directory, not a checkpoint file")
+    if not path.is_file():
+        raise CheckpointError(f"{text} is not a regular file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{text} is empty (0 bytes), not a checkpoint")
+    return path
+
+
+def read(path: Path) -> object:
+    """torch.load with weights_only=True, every failure turned into a CheckpointError."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" in str(exc):
+            raise CheckpointError(
+                f"{path.name} was refused: it holds Python objects or code, not just tensors "
+                "(nothing in it was executed)"
+            ) from None
+        raise CheckpointError(f"{path.name} is not a PyTorch checkpoint (corrupt file?)") from None
+    except (EOFError, RuntimeError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        reason = "truncated or corrupt" if not isinstance(exc, OSError) else exc.strerror
+        raise CheckpointError(f"{path.name} cannot be read as a PyTorch checkpoint ({reason})") from None
+    except Exception as exc:  # torch raises assorted types on malformed archives
+        raise CheckpointError(
+            f"{path.name} cannot be read as a PyTorch checkpoint ({type(exc).__name__})"
+        ) from None
+
+
+def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> Checkpoint:
+    """Read a checkpoint (zoo name or path) and rebuild its model, in eval mode, on ``device``."""
+    path = resolve(source)
+    payload = read(path)
+    model, info = _build(payload, source=os.fspath(source).strip(), path=path)
+    model.to(device).eval().requires_grad_(False)
+    return Checkpoint(model=model, info=info)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_once(path: str, mtime_ns: int, size: int, source: str, device: str) -> Checkpoint:
+    return load(source if source in zoo.NAMES else path, device=device)
+
+
+def load_shared(source: str | os.PathLike, device: str = "cpu") -> Checkpoint:
+    """Like :func:`load`, but each file is read once per process and the frozen model shared.
+
+    The cache key includes the file's modification time and size, so a retrained file is reread.
+    Callers must treat the model as read-only (it is in eval mode with gradients off).
+    """
+    path = resolve(source)
+    stat = path.stat()
+    text = os.fspath(source).strip()
+    return _load_once(str(path.resolve()), stat.st_mtime_ns, stat.st_size, text, str(device))
+
+
+def _build(payload: object, source: str, path: Path) -> tuple[VAE, ModelInfo]:
+    if not isinstance(payload, dict):
+        raise CheckpointError(
+            f"{path.name} holds a {type(payload).__name__}, not a VAE checkpoint "
+            "(expected a dict with model weights)"
+        )
+    if payload.get("format") == FORMAT:
+        return _build_ours(payload, source, path)
+    if "model_state_dict" in payload:
+        return _build_original(payload, source, path)
+    if payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
+        state = _state_dict(payload, path)
+        config = VAEConfig(latent_dim=_latent_dim(state, path), output="linear")
+        info = _info(source, path, "state-dict", config)
+        return _model(config, state, path), info
+    keys = ", ".join(sorted(map(str, payload))[:6]) or "none"
+    raise CheckpointError(
+        f"{path.name} has an unknown checkpoint layout (top-level keys: {keys}); "
+        "expected model_state_dict and config"
+    )
+
+
+def _build_ours(payload: dict, source: str, path: Path) -> tuple[VAE, ModelInfo]:
+    version = payload.get("version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{path.name} is vae-explorer format version {version}, expected 1")
+    state = _state_dict(payload.get("model_state_dict"), path)
+    try:
+        config = VAEConfig(**payload["config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path.name} has an invalid model config: {exc}") from None
+    meta = payload.get("meta") or {}
+    info = _info(source, path, FORMAT, config, meta)
+    return _model(config, state, path), info
+
+
+def _build_original(payload: dict, source: str, path: Path) -> tuple[VAE, ModelInfo]:
+    state = _state_dict(payload["model_state_dict"], path)
+    config_in = payload.get("config") or {}
+    if not isinstance(config_in, dict):
+        config_in = {}
+    latent_dim = _latent_dim(state, path)
+    stated = config_in.get("latent_dim")
+    if stated is not None and stated != latent_dim:
+        raise CheckpointError(
+            f"{path.name} says latent_dim={stated} but its weights have {latent_dim} dimensions"
+        )
+    config = VAEConfig(latent_dim=latent_dim, output="linear")
+    train_losses = payload.get("train_losses") or []
+    meta = {
+        "beta": config_in.get("beta"),
+        "epochs": len(train_losses) or config_in.get("epochs"),
+        "dataset": config_in.get("dataset"),
+        "seed": config_in.get("seed"),
+        "batch_size": config_in.get("batch_size"),
+        "learning_rate": config_in.get("learning_rate"),
+        "train_losses": train_losses,
+        "val_losses": payload.get("val_losses") or [],
+    }
+    info = _info(source, path, "original", config, meta)
+    return _model(config, state, path), info
+
+
+def _state_dict(state: object, path: Path) -> dict[str, torch.Tensor]:
+    if not isinstance(state, dict) or not state:
+        raise CheckpointError(f"{path.name} has no model weights (model_state_dict is empty)")
+    # Checkpoints saved from nn.DataParallel prefix every key with "module.".
+    return {str(k).removeprefix("module."): v for k, v in state.items()}
+
+
+def _latent_dim(state: dict, path: Path) -> int:
+    weight = state.get("encoder.fc_mu.weight")
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
+        raise CheckpointError(
+            f"{path.name} does not hold this VAE's weights (no encoder.fc_mu.weight matrix)"
+        )
+    return int(weight.shape[0])
+
+
+def _model(config: VAEConfig, state: dict, path: Path) -> VAE:
+    model = VAE(config)
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)} (e.g. {unexpected[0]})")
+        raise CheckpointError(f"{path.name} has the wrong layers for this VAE: {', '.join(parts)}")
+    for key, tensor in expected.items():
+        given = state[key]
+        if not isinstance(given, torch.Tensor) or given.shape != tensor.shape:
+            shape = tuple(given.shape) if isinstance(given, torch.Tensor) else type(given).__name__
+            raise CheckpointError(
+                f"{path.name} does not fit the model: {key} has shape {shape}, "
+                f"expected {tuple(tensor.shape)}"
+            )
+        if given.is_floating_point() and not torch.isfinite(given).all():
+            raise CheckpointError(f"{path.name} has NaN or infinite weights in {key}")
+    model.load_state_dict(state)
+    return model
+
+
+def _info(source: str, path: Path, fmt: str, config: VAEConfig, meta: dict | None = None):
+    meta = meta or {}
+
+    def number(key, kind):
+        value = meta.get(key)
+        try:
+            return kind(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def losses(key):
+        values = meta.get(key) or []
+        try:
+            return tuple(float(v) for v in values if math.isfinite(float(v)))
+        except (TypeError, ValueError):
+            return ()
+
+    return ModelInfo(
+        source=source,
+        path=str(path),
+        format=fmt,
+        latent_dim=config.latent_dim,
+        output=config.output,
+        image_shape=(1, config.image_size, config.image_size),
+        beta=number("beta", float),
+        epochs=number("epochs", int),
+        dataset=meta.get("dataset") if isinstance(meta.get("dataset"), str) else None,
+        seed=number("seed", int),
+        batch_size=number("batch_size", int),
+        learning_rate=number("learning_rate", float),
+        train_losses=losses("train_losses"),
+        val_losses=losses("val_losses"),
+    )
+
+
+def save(
+    path: str | os.PathLike,
+    model: VAE,
+    meta: dict,
+    optimizer_state: dict | None = None,
+) -> Path:
+    """Write a checkpoint in our format, atomically: a temporary file beside it, then replace.
+
+    ``meta`` holds plain values (beta, epochs, dataset, losses, ...). An interrupted save leaves
+    the previous file untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "config": model.config.to_dict(),
+        "model_state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": meta,
+    }
+    if optimizer_state is not None:
+        payload["optimizer_state_dict"] = optimizer_state
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
