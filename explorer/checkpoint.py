@@ -112,7 +112,9 @@ def read(path: Path) -> object:
         raise CheckpointError(f"{path.name} is not a PyTorch checkpoint (corrupt file?)") from None
     except (EOFError, RuntimeError, zipfile.BadZipFile, ValueError, OSError) as exc:
         reason = "truncated or corrupt" if not isinstance(exc, OSError) else exc.strerror
-        raise CheckpointError(f"{path.name} cannot be read as a PyTorch checkpoint ({reason})") from None
+        raise CheckpointError(
+            f"{path.name} cannot be read as a PyTorch checkpoint ({reason})"
+        ) from None
     except Exception as exc:  # torch raises assorted types on malformed archives
         raise CheckpointError(
             f"{path.name} cannot be read as a PyTorch checkpoint ({type(exc).__name__})"

@@ -136,7 +136,8 @@ class VAE(nn.Module):
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(q(z|x) ‖ N(0, I)) per image and dimension (N×latent).
 
-    -½ (1 + log σ² − μ² − σ²): Kingma & Welling, "Auto-Encoding Variational Bayes" (2014), Appendix B.
+    -½ (1 + log σ² − μ² − σ²): Kingma & Welling, "Auto-Encoding Variational Bayes" (2014),
+    Appendix B.
     """
     return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
 
