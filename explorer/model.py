@@ -33,15 +33,19 @@ class VAEConfig:
     image_size: int = 28  # images are image_size × image_size, one channel
 
     def __post_init__(self):
-        if not isinstance(self.latent_dim, int) or not 1 <= self.latent_dim <= 4096:
+        if not _is_int(self.latent_dim) or not 1 <= self.latent_dim <= 4096:
             raise ValueError(f"latent_dim must be an integer in 1..4096, got {self.latent_dim!r}")
         if self.output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
-        if self.image_size != 28:
+        if not _is_int(self.image_size) or self.image_size != 28:
             raise ValueError(f"only 28×28 images are supported, got {self.image_size}")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is an int in Python
 
 
 FEATURES = 64 * 4 * 4  # encoder output, flattened
