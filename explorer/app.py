@@ -1,0 +1,40 @@
+"""Build the served explorer for one browser session (apps/explorer.py calls this)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import panel as pn
+import torch
+
+from explorer import zoo
+from explorer.latent import LatentModel
+from explorer.ui import LatentExplorer
+
+ORIGINAL_DEFAULT = "vae_high_kl.pth"  # the original app's default, looked for in the working dir
+
+
+def default_checkpoint() -> str:
+    """./vae_high_kl.pth when present (as the original app), else the bundled default model."""
+    return ORIGINAL_DEFAULT if Path(ORIGINAL_DEFAULT).is_file() else zoo.DEFAULT
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="apps/vae_explorer.py", description="VAE latent explorer")
+    parser.add_argument(
+        "--checkpoint", default=None, help="a .pth path or a zoo name (default: %(default)s)"
+    )
+    return parser.parse_args(argv)
+
+
+def create_app(argv: list[str]) -> pn.template.BaseTemplate:
+    """One session's page: a fresh LatentModel and its view, state read from the URL."""
+    args = parse_args(argv)
+    torch.set_num_threads(1)  # one small decode per event; threads would only contend
+    pn.extension(notifications=False)
+    model = LatentModel(checkpoint=args.checkpoint or default_checkpoint())
+    explorer = LatentExplorer(model)
+    if pn.state.location is not None:
+        explorer.sync_url(pn.state.location)
+    return explorer.template()

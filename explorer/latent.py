@@ -1,0 +1,220 @@
+"""LatentModel: the explorer's state and logic, one instance per browser session. No Panel here.
+
+Parameters (μ, σ, z, mode, seed, checkpoint) drive a decode: z = μ + σ·ε, where ε is drawn once
+per seed from the session's own generator, so moving a slider moves the image smoothly and a seed
+reproduces it exactly. Outputs are plain arrays (``image``, ``z``) that views render.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import param
+import torch
+
+from explorer import checkpoint as ckpt
+from explorer import zoo
+from explorer.decoding import decode_image
+
+MU_BOUNDS = (-3.0, 3.0)
+SIGMA_BOUNDS = (0.0, 2.0)
+Z_BOUNDS = (-4.0, 4.0)
+SEED_BOUNDS = (0, 2**31 - 1)
+MODES = ("sample", "prior", "deterministic")
+MODE_LABELS = {
+    "sample": "Sample z ~ N(μ, σ²)",
+    "prior": "Prior z ~ N(0, I)",
+    "deterministic": "Set z exactly",
+}
+
+
+class Vector(param.List):
+    """A list of finite floats, each within ``item_bounds``."""
+
+    __slots__ = ["item_bounds"]
+
+    def __init__(self, default=None, *, item_bounds=(-math.inf, math.inf), **params):
+        self.item_bounds = item_bounds
+        super().__init__(default=default if default is not None else [], **params)
+
+    def _validate(self, val):
+        super()._validate(val)
+        if val is None:
+            return
+        low, high = self.item_bounds
+        for i, item in enumerate(val):
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ValueError(f"{self.name}[{i}] must be a number, got {item!r}")
+            if not math.isfinite(item) or not low <= item <= high:
+                raise ValueError(f"{self.name}[{i}] = {item} is outside [{low}, {high}]")
+
+
+def available_devices() -> list[str]:
+    """'auto' plus the torch devices this machine really has."""
+    devices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def clip(value: float, bounds: tuple[float, float]) -> float:
+    return float(min(max(value, bounds[0]), bounds[1]))
+
+
+class LatentModel(param.Parameterized):
+    """A VAE's latent space under the user's control: which z, and the image it decodes to."""
+
+    checkpoint = param.String(
+        default=zoo.DEFAULT,
+        label="Checkpoint",
+        doc="A bundled zoo model's name or the path of a .pth checkpoint",
+    )
+    device = param.Selector(default="auto", objects=["auto", "cpu"], doc="Where to decode")
+    mode = param.Selector(
+        default="sample",
+        objects=list(MODES),
+        doc="sample: z = μ + σ·ε; prior: z = ε ~ N(0, I); deterministic: z as set",
+    )
+    mu = Vector(item_bounds=MU_BOUNDS, label="μ", doc="Mean of each latent dimension, in [-3, 3]")
+    sigma = Vector(
+        item_bounds=SIGMA_BOUNDS, label="σ", doc="Standard deviation of each dimension, in [0, 2]"
+    )
+    z_set = Vector(item_bounds=Z_BOUNDS, label="z", doc="z for deterministic mode, each in [-4, 4]")
+    seed = param.Integer(
+        default=0, bounds=SEED_BOUNDS, label="Seed", doc="Seed of ε ~ N(0, I); Resample changes it"
+    )
+    resample = param.Event(label="Resample", doc="Draw a new ε (a new seed)")
+    reset = param.Event(label="Reset to N(0,1)", doc="μ = 0 and σ = 1 (and z = 0) everywhere")
+    randomize_mu = param.Event(label="Randomize μ", doc="Draw each μ from N(0, 1), clipped")
+
+    info = param.ClassSelector(class_=ckpt.ModelInfo, default=None, constant=True, doc="Model")
+    z = param.Array(default=None, constant=True, doc="The latent vector decoded (float32)")
+    image = param.Array(default=None, constant=True, doc="The decoded image, 28×28 in [0, 1]")
+    message = param.String(default="", doc="The last error, one line; empty when all is well")
+
+    def __init__(self, rng_seed: int | None = None, **params):
+        self._rng = random.Random(rng_seed)  # this session's own source of seeds and random μ
+        self._model = None
+        self._eps: np.ndarray | None = None
+        self._eps_seed: int | None = None
+        super().__init__(**params)
+        self.param.device.objects = available_devices()
+        self._load()
+
+    # -- loading ---------------------------------------------------------------------------
+    @param.depends("checkpoint", "device", watch=True)
+    def _load(self):
+        """Load the checkpoint; on failure keep the previous model and say why."""
+        try:
+            loaded = ckpt.load_shared(self.checkpoint, device=resolve_device(self.device))
+        except ckpt.CheckpointError as exc:
+            self.message = str(exc)
+            if self._model is None:
+                self._set_outputs(None, None)
+            return
+        previous = self.info
+        self._model = loaded.model
+        self.message = ""
+        with param.edit_constant(self):
+            self.info = loaded.info
+        n = loaded.info.latent_dim
+        if previous is None or previous.latent_dim != n or len(self.mu) != n:
+            self._eps = None
+            self.param.update(
+                mu=self._fit(self.mu, n, 0.0),
+                sigma=self._fit(self.sigma, n, 1.0),
+                z_set=self._fit(self.z_set, n, 0.0),
+            )
+        self._update()
+
+    @staticmethod
+    def _fit(values: list[float], n: int, fill: float) -> list[float]:
+        """Keep the values of the dimensions both models have; fill the rest."""
+        return [float(v) for v in values[:n]] + [fill] * max(0, n - len(values))
+
+    @property
+    def latent_dim(self) -> int:
+        return self.info.latent_dim if self.info is not None else len(self.mu)
+
+    # -- events ----------------------------------------------------------------------------
+    @param.depends("resample", watch=True)
+    def _on_resample(self):
+        self.seed = self._rng.randint(*SEED_BOUNDS)
+
+    @param.depends("reset", watch=True)
+    def _on_reset(self):
+        n = self.latent_dim
+        self.param.update(mu=[0.0] * n, sigma=[1.0] * n, z_set=[0.0] * n)
+
+    @param.depends("randomize_mu", watch=True)
+    def _on_randomize(self):
+        self.mu = [clip(round(self._rng.gauss(0.0, 1.0), 2), MU_BOUNDS) for _ in self.mu]
+
+    def set_value(self, name: str, index: int, value: float) -> None:
+        """Set one dimension of ``mu``, ``sigma`` or ``z_set`` (replacing the list)."""
+        values = list(getattr(self, name))
+        if values[index] != value:
+            values[index] = float(value)
+            setattr(self, name, values)
+
+    # -- decoding --------------------------------------------------------------------------
+    def epsilon(self) -> np.ndarray:
+        """ε ~ N(0, I) for the current seed (cached until the seed or the latent size changes)."""
+        n = self.latent_dim
+        if self._eps is None or self._eps.shape != (n,) or self._eps_seed != self.seed:
+            generator = torch.Generator().manual_seed(self.seed)
+            self._eps = torch.randn(n, generator=generator).numpy()
+            self._eps_seed = self.seed
+        return self._eps
+
+    def current_z(self) -> np.ndarray:
+        """z for the current mode and values (float32)."""
+        if self.mode == "deterministic":
+            return np.asarray(self.z_set, dtype=np.float32)
+        eps = self.epsilon()
+        if self.mode == "prior":
+            return eps.astype(np.float32)
+        mu = np.asarray(self.mu, dtype=np.float32)
+        sigma = np.asarray(self.sigma, dtype=np.float32)
+        return (mu + sigma * eps).astype(np.float32)
+
+    @param.depends("mu", "sigma", "z_set", "mode", "seed", watch=True)
+    def _update(self):
+        if self._model is None or len(self.mu) != self.latent_dim:
+            return
+        z = self.current_z()
+        self._set_outputs(z, decode_image(self._model, z))
+
+    def _set_outputs(self, z, image):
+        with param.edit_constant(self):
+            self.param.update(z=z, image=image)
+
+    # -- summaries -------------------------------------------------------------------------
+    def statistics(self) -> dict[str, float]:
+        """The original app's numbers: mean ± std of μ and σ; mean, std, min, max of z."""
+        mu = np.asarray(self.mu, dtype=np.float64)
+        sigma = np.asarray(self.sigma, dtype=np.float64)
+        z = self.z if self.z is not None else np.zeros(0)
+        stats = {
+            "mu_mean": mu.mean(),
+            "mu_std": mu.std(),
+            "sigma_mean": sigma.mean(),
+            "sigma_std": sigma.std(),
+        }
+        if z.size:
+            stats |= {"z_mean": z.mean(), "z_std": z.std(), "z_min": z.min(), "z_max": z.max()}
+        return {k: float(v) for k, v in stats.items()}

@@ -1,0 +1,451 @@
+"""LatentExplorer: the Panel view of a LatentModel. The only module that builds Panel objects.
+
+Speed is the point of its shape. The image and the bar chart are HoloViews elements rendered once
+per session (``hv.render``); a change writes only their Bokeh data sources. The per-dimension
+sliders are Bokeh ``Slider`` models whose ``on_change`` callbacks Bokeh runs as soon as the
+browser's message arrives (Panel widgets would add a 50 ms server-side debounce), and they write
+LatentModel parameters: they never call torch. Everything is built per instance, so browser
+sessions share nothing but the read-only model weights.
+"""
+
+from __future__ import annotations
+
+import html
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+from bokeh.models import Slider
+
+from explorer import urlstate, zoo
+from explorer.latent import (
+    MODE_LABELS,
+    MU_BOUNDS,
+    SIGMA_BOUNDS,
+    Z_BOUNDS,
+    LatentModel,
+)
+
+PAGE_SIZE = 16  # dimensions shown at once; larger models page through them
+IMAGE_PX = 336  # 12 screen pixels per image pixel
+POSITIVE, NEGATIVE = "#2563eb", "#dc2626"
+TIPS = """
+**Tips**
+
+- *Sample*: z = μ + σ·ε. Move μ to walk the latent space; σ = 0 makes z = μ exactly.
+- *Resample* draws a new ε (a new seed); the seed is in the URL, so a copied link
+  reproduces this very image.
+- Compare β: low-β models draw sharp images but their prior samples are often odd;
+  high-β models are blurry but every z gives something plausible.
+- Arrow keys move a focused slider; hover the image or bars for values.
+"""
+
+
+def image_element(image: np.ndarray) -> hv.Image:
+    """The decoded image as a grey HoloViews Image with square pixels and hover."""
+    size = image.shape[0]
+    return hv.Image(image, bounds=(0, 0, size, size), vdims=["intensity"]).opts(
+        cmap="gray",
+        clim=(0.0, 1.0),
+        frame_width=IMAGE_PX,
+        frame_height=IMAGE_PX,
+        xaxis=None,
+        yaxis=None,
+        toolbar=None,
+        tools=["hover"],
+        default_tools=[],
+    )
+
+
+def bars_element(z: np.ndarray, limit: float) -> hv.Bars:
+    """z as HoloViews Bars, one per dimension, blue for positive and red for negative."""
+    return hv.Bars(_bars_data(z), kdims=["dimension"], vdims=["z", "color"]).opts(
+        color="color",
+        ylim=(-limit, limit),
+        height=260,
+        responsive=True,
+        min_width=300,
+        toolbar=None,
+        tools=["hover"],
+        default_tools=[],
+        xlabel="",
+        ylabel="z",
+        xrotation=90 if len(z) > 16 else 0,
+        title="Sampled z",
+    )
+
+
+def _bars_data(z: np.ndarray) -> dict:
+    return {
+        "dimension": [f"z{i}" for i in range(len(z))],
+        "z": np.asarray(z, dtype=np.float64),
+        "color": [POSITIVE if v >= 0 else NEGATIVE for v in z],
+    }
+
+
+class InPlacePlot:
+    """A HoloViews element rendered once to Bokeh; ``update`` rewrites only its data source."""
+
+    def __init__(self, element: hv.Element, source_name: str):
+        self.figure = hv.render(element, backend="bokeh")
+        self.source = self.figure.renderers[0].data_source
+        self.source.name = source_name  # benchmarks and tests find the source by name
+        self.pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
+
+    def write(self, **columns) -> None:
+        self.source.data.update(columns)
+
+
+class DimensionSliders(pn.viewable.Viewer):
+    """μ/σ (sample mode) or z (deterministic mode) sliders, a page of dimensions at a time."""
+
+    page = param.Integer(default=0, bounds=(0, None))
+
+    def __init__(self, model: LatentModel, **params):
+        super().__init__(**params)
+        self.model = model
+        self._sliders: dict[tuple[str, int], Slider] = {}
+        self._syncing = False
+        self._pager = pn.widgets.Select(name="Dimensions", width=160, visible=False)
+        self._pager.param.watch(lambda e: setattr(self, "page", e.new), "value")
+        self._body = pn.Column(sizing_mode="stretch_width")
+        self._prior_note = pn.pane.Markdown(
+            "z is drawn from the prior N(0, I): μ and σ do not apply. Press **Resample**.",
+            visible=False,
+        )
+        self._layout = pn.Column(
+            self._pager, self._prior_note, self._body, sizing_mode="stretch_width"
+        )
+        model.param.watch(self._rebuild, ["info"])
+        model.param.watch(self._show_mode, ["mode"])
+        model.param.watch(self._sync_values, ["mu", "sigma", "z_set"])
+        self._rebuild()
+
+    def __panel__(self):
+        return self._layout
+
+    # -- building --------------------------------------------------------------------------
+    def _slider(self, name: str, index: int) -> Slider:
+        key = (name, index)
+        if key not in self._sliders:
+            bounds, title, css = {
+                "mu": (MU_BOUNDS, f"μ{index}", "latent-mu"),
+                "sigma": (SIGMA_BOUNDS, f"σ{index}", "latent-sigma"),
+                "z_set": (Z_BOUNDS, f"z{index}", "latent-z"),
+            }[name]
+            slider = Slider(
+                start=bounds[0],
+                end=bounds[1],
+                step=0.01,
+                value=getattr(self.model, name)[index],
+                title=title,
+                format="0[.]00",
+                css_classes=[f"{css}-{index}"],
+                sizing_mode="stretch_width",
+                margin=(2, 8, 2, 8),
+            )
+            slider.on_change("value", lambda _attr, _old, new: self._written(name, index, new))
+            self._sliders[key] = slider
+        return self._sliders[key]
+
+    def _written(self, name: str, index: int, value: float) -> None:
+        if not self._syncing:
+            self.model.set_value(name, index, value)
+
+    def _rebuild(self, *_):
+        """New model: forget the old sliders and lay out the first page."""
+        self._sliders.clear()
+        n = self.model.latent_dim
+        pages = max(1, -(-n // PAGE_SIZE))
+        self._pager.options = {
+            f"{p * PAGE_SIZE}–{min(n, (p + 1) * PAGE_SIZE) - 1}": p for p in range(pages)
+        }
+        self._pager.visible = pages > 1
+        if self.page != 0:
+            self.page = 0  # triggers _show_page
+        else:
+            self._show_page()
+
+    @param.depends("page", watch=True)
+    def _show_page(self):
+        self._pager.value = self.page
+        n = self.model.latent_dim
+        dims = range(self.page * PAGE_SIZE, min(n, (self.page + 1) * PAGE_SIZE))
+        sample = pn.GridBox(
+            *[
+                pn.pane.Bokeh(self._slider(name, i), sizing_mode="stretch_width")
+                for i in dims
+                for name in ("mu", "sigma")
+            ],
+            ncols=2,
+            sizing_mode="stretch_width",
+        )
+        exact = pn.GridBox(
+            *[pn.pane.Bokeh(self._slider("z_set", i), sizing_mode="stretch_width") for i in dims],
+            ncols=2,
+            sizing_mode="stretch_width",
+        )
+        self._groups = {"sample": sample, "deterministic": exact}
+        self._body.objects = [sample, exact]
+        self._show_mode()
+
+    def _show_mode(self, *_):
+        mode = self.model.mode
+        for group_mode, group in self._groups.items():
+            group.visible = group_mode == mode
+        self._prior_note.visible = mode == "prior"
+
+    def _sync_values(self, *events):
+        """The model changed (reset, URL, ...): move the sliders that show it."""
+        self._syncing = True
+        try:
+            for event in events:
+                for i, value in enumerate(event.new):
+                    slider = self._sliders.get((event.name, i))
+                    if slider is not None and slider.value != value:
+                        slider.value = value
+        finally:
+            self._syncing = False
+
+
+class LatentExplorer(pn.viewable.Viewer):
+    """The explorer for one session: controls, sliders, the decoded image and the z bars."""
+
+    model = param.ClassSelector(class_=LatentModel)
+
+    def __init__(self, model: LatentModel | None = None, **params):
+        super().__init__(model=model if model is not None else LatentModel(), **params)
+        m = self.model
+        self._image = InPlacePlot(image_element(self._image_or_blank()), "latent-image-source")
+        self._bars_limit = 4.0
+        self._bars = InPlacePlot(
+            bars_element(self._z_or_blank(), self._bars_limit), "latent-bars-source"
+        )
+        self._image_box = pn.Column(
+            self._image.pane, css_classes=["latent-image"], width=IMAGE_PX + 10
+        )
+        self._bars_box = pn.Column(
+            self._bars.pane, css_classes=["latent-bars"], sizing_mode="stretch_width"
+        )
+        self._values = pn.pane.HTML(css_classes=["latent-values"], sizing_mode="stretch_width")
+        self._stats = pn.pane.HTML(css_classes=["latent-stats"], sizing_mode="stretch_width")
+        self._error = pn.pane.Alert(
+            alert_type="danger",
+            css_classes=["latent-error"],
+            visible=False,
+            sizing_mode="stretch_width",
+        )
+        self._notice = pn.pane.Alert(
+            alert_type="warning",
+            css_classes=["latent-notice"],
+            visible=False,
+            sizing_mode="stretch_width",
+        )
+        self._info = pn.pane.Markdown(css_classes=["latent-info"], sizing_mode="stretch_width")
+        self.sliders = DimensionSliders(m)
+        self._controls = self._build_controls()
+        self._checkpoint = self._build_checkpoint_picker()
+        m.param.watch(self._redraw, ["image", "z"])
+        m.param.watch(self._show_message, ["message"])
+        m.param.watch(self._show_info, ["info"])
+        self._redraw()
+        self._show_message()
+        self._show_info()
+
+    # -- building --------------------------------------------------------------------------
+    def _build_controls(self) -> pn.Row:
+        m = self.model
+        mode = pn.widgets.RadioButtonGroup.from_param(
+            m.param.mode,
+            options={label: value for value, label in MODE_LABELS.items()},
+            button_type="primary",
+            button_style="outline",
+            css_classes=["latent-mode"],
+        )
+        resample = pn.widgets.Button.from_param(
+            m.param.resample, icon="dice", css_classes=["latent-resample"], button_type="primary"
+        )
+        reset = pn.widgets.Button.from_param(
+            m.param.reset, icon="refresh", css_classes=["latent-reset"]
+        )
+        randomize = pn.widgets.Button.from_param(
+            m.param.randomize_mu, icon="arrows-shuffle", css_classes=["latent-randomize"]
+        )
+        seed = pn.widgets.IntInput.from_param(m.param.seed, width=130, css_classes=["latent-seed"])
+        return pn.Row(mode, resample, reset, randomize, seed, sizing_mode="stretch_width")
+
+    def _build_checkpoint_picker(self) -> pn.Column:
+        m = self.model
+        names = zoo.available()
+        current = m.info.source if m.info is not None else None
+        picker = pn.widgets.Select(
+            name="Bundled model",
+            options=names,
+            value=current if current in names else None,
+            css_classes=["latent-zoo"],
+        )
+        path = pn.widgets.TextInput(
+            name="Checkpoint path",
+            placeholder="path/to/model.pth",
+            value="" if current in names else (m.checkpoint or ""),
+            css_classes=["latent-path"],
+        )
+        load = pn.widgets.Button(name="Load", css_classes=["latent-load"], button_type="primary")
+
+        def choose(event):
+            if event.new:
+                self._load(event.new)
+
+        picker.param.watch(choose, "value")
+        load.on_click(lambda _event: self._load(path.value_input or path.value))
+        path.param.watch(lambda event: self._load(event.new), "value")  # enter or leave
+        device = pn.widgets.Select.from_param(
+            m.param.device, name="Device", css_classes=["latent-device"]
+        )
+        self._picker = picker
+        return pn.Column(picker, path, load, device, css_classes=["latent-checkpoint"])
+
+    def _load(self, source: str) -> None:
+        """Load a checkpoint (zoo name or path); a retry of the same source reloads."""
+        source = (source or "").strip()
+        if source == self.model.checkpoint:
+            self.model.param.trigger("checkpoint")
+        else:
+            self.model.checkpoint = source
+
+    # -- updates ---------------------------------------------------------------------------
+    def _image_or_blank(self) -> np.ndarray:
+        m = self.model
+        return m.image if m.image is not None else np.zeros((28, 28), dtype=np.float32)
+
+    def _z_or_blank(self) -> np.ndarray:
+        m = self.model
+        return m.z if m.z is not None else np.zeros(m.latent_dim, dtype=np.float32)
+
+    def _redraw(self, *_):
+        """Write the new image first (the hot path), then the bars and the numbers."""
+        with pn.io.hold():
+            self._image.write(image=[self._image_or_blank()[::-1]])
+            z = self._z_or_blank()
+            if (
+                len(z) != len(self._bars.source.data["dimension"])
+                or np.abs(z).max(initial=0) > self._bars_limit
+            ):
+                self._rebuild_bars(z)
+            else:
+                self._bars.write(**_bars_data(z))
+            self._values.object = _values_html(z)
+            self._stats.object = _stats_html(self.model.statistics())
+
+    def _rebuild_bars(self, z: np.ndarray) -> None:
+        self._bars_limit = max(4.0, float(np.ceil(np.abs(z).max(initial=0))))
+        self._bars = InPlacePlot(bars_element(z, self._bars_limit), "latent-bars-source")
+        self._bars_box.objects = [self._bars.pane]
+
+    def _show_message(self, *_):
+        message = self.model.message
+        self._error.object = html.escape(message)
+        self._error.visible = bool(message)
+
+    def show_notices(self, notices: list[str]) -> None:
+        self._notice.object = html.escape("; ".join(notices))
+        self._notice.visible = bool(notices)
+
+    def _show_info(self, *_):
+        info = self.model.info
+        if info is None:
+            self._info.object = "No model loaded."
+            return
+
+        def show(value, fmt="{}"):
+            return fmt.format(value) if value is not None else "unknown"
+
+        loss = info.final_val_loss
+        self._info.object = "\n".join(
+            [
+                f"**Model** `{info.name}`",
+                "",
+                "| | |",
+                "|---|---|",
+                f"| latent size | {info.latent_dim} |",
+                f"| β | {show(info.beta, '{:g}')} |",
+                f"| epochs | {show(info.epochs)} |",
+                f"| data set | {show(info.dataset)} |",
+                f"| output | {info.output} |",
+                f"| format | {info.format} |",
+                f"| val loss | {show(loss, '{:.1f}')} |",
+            ]
+        )
+        if info.source in zoo.NAMES and self._picker.value != info.source:
+            self._picker.value = info.source
+
+    # -- layout ----------------------------------------------------------------------------
+    def sidebar(self) -> list:
+        return [
+            pn.pane.Markdown("### Checkpoint"),
+            self._checkpoint,
+            self._info,
+            pn.pane.Markdown(TIPS, css_classes=["latent-tips"]),
+        ]
+
+    def main(self) -> list:
+        return [
+            self._error,
+            self._notice,
+            self._controls,
+            pn.Row(
+                self._image_box,
+                pn.Column(self._bars_box, self._values, self._stats, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
+            ),
+            self.sliders,
+        ]
+
+    def __panel__(self):
+        return pn.Row(
+            pn.Column(*self.sidebar(), width=300),
+            pn.Column(*self.main(), sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+    def sync_url(self, location) -> None:
+        """Apply a page URL's state (with notices for what was fixed), then keep it current."""
+        self.show_notices(urlstate.apply_query(self.model, location.query_params))
+        names = ["mode", "mu", "sigma", "z_set", "seed", "info"]
+        self.model.param.watch(
+            lambda *_: location.update_query(**urlstate.to_query(self.model)), names
+        )
+        location.update_query(**urlstate.to_query(self.model))
+
+    def template(self) -> pn.template.BaseTemplate:
+        """The served page: a template with the sidebar and the main area."""
+        return pn.template.FastListTemplate(
+            title="VAE latent explorer",
+            sidebar=self.sidebar(),
+            main=self.main(),
+            sidebar_width=320,
+            main_layout=None,
+            accent="#2563eb",
+        )
+
+
+def _values_html(z: np.ndarray) -> str:
+    cells = "".join(
+        f"<span style='color:{POSITIVE if v >= 0 else NEGATIVE}'>z{i}&nbsp;{v:+.2f}</span> "
+        for i, v in enumerate(z)
+    )
+    return f"<div style='font-family:monospace;font-size:12px;line-height:1.6'>{cells}</div>"
+
+
+def _stats_html(s: dict[str, float]) -> str:
+    parts = [
+        f"μ: {s['mu_mean']:+.2f} ± {s['mu_std']:.2f}",
+        f"σ: {s['sigma_mean']:.2f} ± {s['sigma_std']:.2f}",
+    ]
+    if "z_mean" in s:
+        parts.append(
+            f"z: mean {s['z_mean']:+.2f}, std {s['z_std']:.2f}, "
+            f"min {s['z_min']:+.2f}, max {s['z_max']:+.2f}"
+        )
+    return "<div style='font-size:13px;color:#444'>" + " &nbsp;|&nbsp; ".join(parts) + "</div>"

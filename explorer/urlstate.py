@@ -1,0 +1,119 @@
+"""The explorer's state as URL query values, and back, forgiving malformed input.
+
+A copied link reproduces the exact image: mode, μ, σ, z, seed and the zoo model travel in the
+query. Reading never fails: values out of range are clamped, unusable ones ignored, and each
+correction is reported as a one-line notice. Pure functions over a LatentModel; no Panel here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+
+from explorer import zoo
+from explorer.latent import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+
+# URL key → (LatentModel parameter, bounds, default fill)
+VECTORS = {
+    "mu": ("mu", MU_BOUNDS, 0.0),
+    "sigma": ("sigma", SIGMA_BOUNDS, 1.0),
+    "z": ("z_set", Z_BOUNDS, 0.0),
+}
+DECIMALS = 4
+
+
+def to_query(model: LatentModel) -> dict[str, str]:
+    """The query values that reproduce the model's current image."""
+    query = {"mode": model.mode, "seed": str(model.seed)}
+    for key, (name, _, _) in VECTORS.items():
+        query[key] = json.dumps([round(v, DECIMALS) for v in getattr(model, name)])
+    if model.info is not None and model.info.source in zoo.NAMES:
+        query["model"] = model.info.source
+    return query
+
+
+def apply_query(model: LatentModel, query: Mapping[str, object]) -> list[str]:
+    """Set the model from query values; returns one notice per value clamped or ignored."""
+    notices: list[str] = []
+    name = query.get("model")
+    if name is not None:
+        if name in zoo.available():
+            model.checkpoint = str(name)
+        else:
+            notices.append(f"model {_show(name)} is not a bundled model: ignored")
+    updates: dict[str, object] = {}
+    mode = query.get("mode")
+    if mode is not None:
+        if mode in MODES:
+            updates["mode"] = mode
+        else:
+            notices.append(f"mode {_show(mode)} is unknown (use {', '.join(MODES)}): ignored")
+    if "seed" in query:
+        seed = _number(query["seed"])
+        if seed is None:
+            notices.append(f"seed {_show(query['seed'])} is not a number: ignored")
+        else:
+            clamped = int(min(max(round(seed), SEED_BOUNDS[0]), SEED_BOUNDS[1]))
+            if clamped != seed:
+                notices.append(f"seed {_show(query['seed'])} was clamped to {clamped}")
+            updates["seed"] = clamped
+    n = model.latent_dim
+    for key, (param_name, bounds, fill) in VECTORS.items():
+        if key in query:
+            values = _vector(key, query[key], n, bounds, getattr(model, param_name), notices)
+            if values is not None:
+                updates[param_name] = values
+    model.param.update(**updates)
+    return notices
+
+
+def _vector(key, raw, n, bounds, current, notices) -> list[float] | None:
+    items = _parse_list(raw)
+    if items is None:
+        notices.append(f"{key} {_show(raw)} is not a list of numbers: ignored")
+        return None
+    if len(items) != n:
+        notices.append(f"{key} has {len(items)} values, the model has {n} dimensions: fitted")
+    values = list(current)
+    bad, clamped = 0, 0
+    for i, item in enumerate(items[:n]):
+        number = _number(item)
+        if number is None:
+            bad += 1
+            continue
+        kept = min(max(number, bounds[0]), bounds[1])
+        clamped += kept != number
+        values[i] = float(kept)
+    if bad:
+        notices.append(f"{key}: {bad} value(s) not finite numbers: ignored")
+    if clamped:
+        notices.append(f"{key}: {clamped} value(s) outside [{bounds[0]}, {bounds[1]}]: clamped")
+    return values
+
+
+def _parse_list(raw) -> list | None:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    return list(raw) if isinstance(raw, (list, tuple)) else None
+
+
+def _number(raw) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = float(raw)
+        except ValueError:
+            return None
+    if isinstance(raw, (int, float)) and math.isfinite(raw):
+        return float(raw)
+    return None
+
+
+def _show(raw) -> str:
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
