@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from explorer import zoo
@@ -104,12 +105,15 @@ def read(path: Path) -> object:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Weights only load failed" in str(exc):
+        message = str(exc)
+        if "Weights only load failed" in message and ("GLOBAL" in message or _is_pickle(path)):
             raise CheckpointError(
                 f"{path.name} was refused: it holds Python objects or code, not just tensors "
                 "(nothing in it was executed)"
             ) from None
-        raise CheckpointError(f"{path.name} is not a PyTorch checkpoint (corrupt file?)") from None
+        raise CheckpointError(
+            f"{path.name} is not a PyTorch checkpoint (unrecognized or corrupt data)"
+        ) from None
     except (EOFError, RuntimeError, zipfile.BadZipFile, ValueError, OSError) as exc:
         reason = "truncated or corrupt" if not isinstance(exc, OSError) else exc.strerror
         raise CheckpointError(
@@ -119,6 +123,21 @@ def read(path: Path) -> object:
         raise CheckpointError(
             f"{path.name} cannot be read as a PyTorch checkpoint ({type(exc).__name__})"
         ) from None
+
+
+def _is_pickle(path: Path) -> bool:
+    """Does the file start like torch.save's zip archive or a protocol 2-5 pickle?
+
+    The safe unpickler rejects random bytes with the same error as a forbidden pickle; only a
+    real pickle deserves the "refused" message.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    zip_archive = head.startswith(b"PK\x03\x04")
+    return zip_archive or (len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5)
 
 
 def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> Checkpoint:
@@ -131,20 +150,23 @@ def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> Check
 
 
 @functools.lru_cache(maxsize=32)
-def _load_once(path: str, mtime_ns: int, size: int, source: str, device: str) -> Checkpoint:
+def _load_once(path: str, file_id: tuple, source: str, device: str) -> Checkpoint:
     return load(source if source in zoo.NAMES else path, device=device)
 
 
 def load_shared(source: str | os.PathLike, device: str = "cpu") -> Checkpoint:
     """Like :func:`load`, but each file is read once per process and the frozen model shared.
 
-    The cache key includes the file's modification time and size, so a retrained file is reread.
-    Callers must treat the model as read-only (it is in eval mode with gradients off).
+    The cache key includes the file's inode, modification time and size, so a retrained file is
+    reread (:func:`save` replaces the file, which gives it a new inode even when the clock's tick
+    and the size are the same). Callers must treat the model as read-only (it is in eval mode
+    with gradients off).
     """
     path = resolve(source)
     stat = path.stat()
+    file_id = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
     text = os.fspath(source).strip()
-    return _load_once(str(path.resolve()), stat.st_mtime_ns, stat.st_size, text, str(device))
+    return _load_once(str(path.resolve()), file_id, text, str(device))
 
 
 def _build(payload: object, source: str, path: Path) -> tuple[VAE, ModelInfo]:
@@ -178,8 +200,8 @@ def _build_ours(payload: dict, source: str, path: Path) -> tuple[VAE, ModelInfo]
         config = VAEConfig(**payload["config"])
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path.name} has an invalid model config: {exc}") from None
-    meta = payload.get("meta") or {}
-    info = _info(source, path, FORMAT, config, meta)
+    meta = payload.get("meta")
+    info = _info(source, path, FORMAT, config, meta if isinstance(meta, dict) else {})
     return _model(config, state, path), info
 
 
@@ -195,7 +217,7 @@ def _build_original(payload: dict, source: str, path: Path) -> tuple[VAE, ModelI
             f"{path.name} says latent_dim={stated} but its weights have {latent_dim} dimensions"
         )
     config = VAEConfig(latent_dim=latent_dim, output="linear")
-    train_losses = payload.get("train_losses") or []
+    train_losses = _as_list(payload.get("train_losses"))
     meta = {
         "beta": config_in.get("beta"),
         "epochs": len(train_losses) or config_in.get("epochs"),
@@ -204,10 +226,17 @@ def _build_original(payload: dict, source: str, path: Path) -> tuple[VAE, ModelI
         "batch_size": config_in.get("batch_size"),
         "learning_rate": config_in.get("learning_rate"),
         "train_losses": train_losses,
-        "val_losses": payload.get("val_losses") or [],
+        "val_losses": _as_list(payload.get("val_losses")),
     }
     info = _info(source, path, "original", config, meta)
     return _model(config, state, path), info
+
+
+def _as_list(values: object) -> list:
+    """A list or tuple (or a 1-d tensor) of losses as a list; anything else as []."""
+    if isinstance(values, torch.Tensor):
+        return values.detach().flatten().tolist()
+    return list(values) if isinstance(values, (list, tuple)) else []
 
 
 def _state_dict(state: object, path: Path) -> dict[str, torch.Tensor]:
@@ -258,15 +287,15 @@ def _info(source: str, path: Path, fmt: str, config: VAEConfig, meta: dict | Non
     def number(key, kind):
         value = meta.get(key)
         try:
-            return kind(value) if value is not None else None
-        except (TypeError, ValueError):
+            value = kind(value) if value is not None else None
+        except (TypeError, ValueError, OverflowError, RuntimeError):
             return None
+        return value if value is None or math.isfinite(value) else None
 
     def losses(key):
-        values = meta.get(key) or []
         try:
-            return tuple(float(v) for v in values if math.isfinite(float(v)))
-        except (TypeError, ValueError):
+            return tuple(float(v) for v in _as_list(meta.get(key)) if math.isfinite(float(v)))
+        except (TypeError, ValueError, OverflowError, RuntimeError):
             return ()
 
     return ModelInfo(
@@ -295,24 +324,25 @@ def save(
 ) -> Path:
     """Write a checkpoint in our format, atomically: a temporary file beside it, then replace.
 
-    ``meta`` holds plain values (beta, epochs, dataset, losses, ...). An interrupted save leaves
-    the previous file untouched.
+    ``meta`` holds plain values (beta, epochs, dataset, losses, ...); numpy and torch numbers in
+    it are stored as Python numbers, since the safe loader would refuse numpy objects. An
+    interrupted save leaves the previous file untouched.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "config": model.config.to_dict(),
         "model_state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "meta": meta,
+        "meta": _plain(meta, "meta"),
     }
     if optimizer_state is not None:
         payload["optimizer_state_dict"] = optimizer_state
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file
             torch.save(payload, handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -321,3 +351,32 @@ def save(
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _plain(value: object, where: str) -> object:
+    """``value`` as plain Python data that ``torch.load(weights_only=True)`` reads back."""
+    if isinstance(value, (np.generic, np.ndarray)):  # before float: np.float64 is a float
+        return value.tolist()
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    for kind in (int, float, str):  # subclasses (enums, ...) as the plain value
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {_key(k, where): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    raise TypeError(
+        f"{where} is a {type(value).__name__}: checkpoint meta holds only numbers, strings, "
+        "lists and dicts"
+    )
+
+
+def _key(key: object, where: str) -> str | int:
+    if isinstance(key, (str, int)) and not isinstance(key, bool):
+        return key
+    raise TypeError(f"{where} has a {type(key).__name__} key {key!r}: use strings")
