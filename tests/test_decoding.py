@@ -1,0 +1,144 @@
+"""Parsing a latent vector, decoding it to an image, and PNG encoding (explorer.decoding)."""
+
+import io
+import re
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from explorer.decoding import MAX_SCALE, decode_image, parse_vector, to_png_bytes, to_uint8
+from explorer.model import VAE, VAEConfig
+
+
+@pytest.mark.parametrize(
+    ("text", "length", "expected"),
+    [
+        ("0.5,-1,2", 3, [0.5, -1.0, 2.0]),
+        (" 0.5 , -1 ,2 ", None, [0.5, -1.0, 2.0]),
+        ("3", 1, [3.0]),
+        ("1e-3,-2.5E2", 2, [0.001, -250.0]),
+        ("1,\n2", 2, [1.0, 2.0]),
+    ],
+)
+def test_parse_vector(text, length, expected):
+    assert parse_vector(text, length) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "length", "message"),
+    [
+        ("", None, "no values given"),
+        ("  ", 2, "no values given"),
+        ("1,2", 3, "expected 3 values"),
+        ("1,2,3,4", 3, "got 4"),
+        ("1,,3", 3, "value 2 ('') is not a number"),
+        ("1,abc,3", 3, "value 2 ('abc') is not a number"),
+        ("1;2;3", 3, "is not a number"),
+        ("nan,0", 2, "value 1 ('nan') is not a finite number"),
+        ("0,-inf", 2, "value 2 ('-inf') is not a finite"),
+        ("0,1e999", 2, "not a finite"),
+        ("1,2\n3", 2, "value 2 ('2\\n3')"),  # one line: the newline shows as \n
+    ],
+)
+def test_parse_vector_rejects(text, length, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        parse_vector(text, length)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return VAE(VAEConfig(latent_dim=4)).eval().requires_grad_(False)
+
+
+@pytest.mark.parametrize(
+    "z",
+    [
+        [0.5, -1.0, 2.0, 0.0],
+        np.array([0.5, -1.0, 2.0, 0.0]),
+        torch.tensor([0.5, -1.0, 2.0, 0.0], dtype=torch.float64),
+    ],
+    ids=["list", "numpy", "tensor"],
+)
+def test_decode_image(model, z):
+    image = decode_image(model, z)
+    assert isinstance(image, np.ndarray)
+    assert image.dtype == np.float32 and image.shape == (28, 28)
+    assert image.min() >= 0 and image.max() <= 1
+    expected = model.decode(torch.tensor([[0.5, -1.0, 2.0, 0.0]]))[0, 0].numpy()
+    np.testing.assert_allclose(image, expected, rtol=0, atol=1e-6)
+
+
+def test_decode_image_builds_no_graph_and_leaves_the_model_alone():
+    torch.manual_seed(1)
+    model = VAE(VAEConfig(latent_dim=2)).eval()  # gradients on, as after training
+    z = torch.zeros(2, requires_grad=True)
+    image = decode_image(model, z)
+    assert not model.training
+    assert all(p.requires_grad for p in model.parameters())
+    assert all(p.grad is None for p in model.parameters())
+    assert image.flags.writeable and image.shape == (28, 28)
+
+
+@pytest.mark.parametrize(
+    ("z", "message"),
+    [
+        ([0.0, 1.0], "shape \\(4,\\)"),
+        ([[0.0, 1.0, 2.0, 3.0]], "shape \\(4,\\)"),
+        ([0.0, float("nan"), 0.0, 0.0], "finite"),
+        ([0.0, float("inf"), 0.0, 0.0], "finite"),
+    ],
+)
+def test_decode_image_rejects(model, z, message):
+    with pytest.raises(ValueError, match=message):
+        decode_image(model, z)
+
+
+def test_to_uint8_rounds_and_clips():
+    image = np.array([[0.0, 1.0, 0.5, 1 / 255], [-0.5, 1.5, 0.499 / 255, 0.501 / 255]])
+    assert to_uint8(image).tolist() == [[0, 255, 128, 1], [0, 255, 0, 1]]
+    assert to_uint8(image).dtype == np.uint8
+
+
+def read_png(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize("scale", [1, 3, MAX_SCALE])
+def test_to_png_bytes(scale):
+    image = np.linspace(0, 1, 28 * 28, dtype=np.float32).reshape(28, 28)
+    png = read_png(to_png_bytes(image, scale))
+    assert (png.format, png.mode, png.size) == ("PNG", "L", (28 * scale, 28 * scale))
+    pixels = np.asarray(png)
+    np.testing.assert_array_equal(pixels[::scale, ::scale], to_uint8(image))
+    blocks = pixels.reshape(28, scale, 28, scale)
+    assert (blocks == blocks[:, :1, :, :1]).all()  # nearest neighbour: constant blocks
+
+
+def test_to_png_bytes_keeps_width_and_height_apart():
+    image = np.zeros((2, 3), dtype=np.float32)
+    image[0, 2] = 1.0
+    png = read_png(to_png_bytes(image, 2))
+    assert png.size == (6, 4)
+    assert png.getpixel((5, 1)) == 255 and png.getpixel((0, 3)) == 0
+
+
+@pytest.mark.parametrize(
+    ("image", "scale", "message"),
+    [
+        (np.zeros((28, 28)), 0, "scale"),
+        (np.zeros((28, 28)), MAX_SCALE + 1, "scale"),
+        (np.zeros((28, 28)), 2.0, "scale"),
+        (np.zeros((28, 28)), True, "scale"),
+        (np.zeros((1, 28, 28)), 1, "2-d"),
+        (np.full((28, 28), np.nan), 1, "NaN"),
+    ],
+)
+def test_to_png_bytes_rejects(image, scale, message):
+    with pytest.raises(ValueError, match=message):
+        to_png_bytes(image, scale)
