@@ -1,0 +1,205 @@
+"""The ``vae-explorer`` command.
+
+Each subcommand is an ``add_<name>(commands)`` function that declares its arguments and a
+``run_<name>(args) -> int`` that does the work; :func:`build_parser` lists them. A command reports
+a failure by raising :class:`CommandError`: :func:`main` prints its message as one line on stderr
+and exits with its status (2 for bad arguments, 1 for anything else), never with a traceback.
+
+torch is imported inside the commands, not here, so that ``--help`` and usage errors answer at
+once instead of after the ~2 s it takes to import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from explorer import __version__, zoo
+
+PROG = "vae-explorer"
+IMAGE_SUFFIXES = (".png", ".npy")
+CHECKPOINT_HELP = (
+    "a checkpoint file (ours, the original Streamlit app's .pth, or a bare state dict) "
+    f"or a zoo model name ({', '.join(zoo.NAMES)})"
+)
+
+
+class CommandError(Exception):
+    """A command failed; the message is one line for the user, ``status`` the exit code."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (no usage block), like every other error here."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: the program's options and one subparser per command."""
+    parser = Parser(
+        prog=PROG,
+        description="Explore the latent space of a variational autoencoder (VAE).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=Parser
+    )
+    add_info(commands)
+    add_decode(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(_attach_negative_values(argv))
+    try:
+        return args.run(args)
+    except CommandError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return exc.status
+
+
+# Options whose value may start with "-" (a negative number): argparse would read "-1,2" as an
+# option (bpo-9334), so "--z -1,2" is passed on as "--z=-1,2".
+_VALUE_OPTIONS = ("--z",)
+_NEGATIVE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+
+def _attach_negative_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _VALUE_OPTIONS and _NEGATIVE.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def load_checkpoint(source: str):
+    """checkpoint.load, its CheckpointError turned into a CommandError (exit status 1)."""
+    from explorer import checkpoint
+
+    try:
+        return checkpoint.load(source)
+    except checkpoint.CheckpointError as exc:
+        raise CommandError(str(exc)) from None
+
+
+# info ----------------------------------------------------------------------------------------
+
+
+def add_info(commands) -> None:
+    parser = commands.add_parser(
+        "info",
+        help="describe a checkpoint as JSON",
+        description="Print what a checkpoint says about its model (format, latent size, β, "
+        "training losses, ...) as JSON on stdout.",
+    )
+    parser.add_argument("checkpoint", metavar="CKPT", help=CHECKPOINT_HELP)
+    parser.set_defaults(run=run_info)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    info = load_checkpoint(args.checkpoint).info
+    print(json.dumps(info.to_dict(), indent=2, default=str))
+    return 0
+
+
+# decode --------------------------------------------------------------------------------------
+
+
+def add_decode(commands) -> None:
+    parser = commands.add_parser(
+        "decode",
+        help="decode one latent vector z into an image file",
+        description="Decode one latent vector z and write the image as shown in the explorer:\n"
+        "a .png (8-bit grey) or a .npy (28×28 float32 in [0, 1]).",
+        epilog=f"example:\n  {PROG} decode model.pth --z -1.5,0,0.8 --out digit.png --scale 8",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("checkpoint", metavar="CKPT", help=CHECKPOINT_HELP)
+    parser.add_argument(
+        "--z",
+        required=True,
+        metavar="V1,V2,...",
+        help="the latent vector: one comma-separated finite number per latent dimension",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="output file; its suffix picks the format: .png or .npy",
+    )
+    parser.add_argument(
+        "--scale",
+        type=positive_int,
+        default=1,
+        metavar="K",
+        help="for .png: draw each pixel as a K×K block (nearest neighbour; default 1)",
+    )
+    parser.set_defaults(run=run_decode)
+
+
+def run_decode(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    suffix = out.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise CommandError(
+            f"cannot write {out.name!r}: --out must end in {' or '.join(IMAGE_SUFFIXES)}", 2
+        )
+    if suffix == ".npy" and args.scale != 1:
+        raise CommandError("--scale applies to .png output only", 2)
+
+    import numpy as np
+
+    from explorer.decoding import MAX_SCALE, decode_image, parse_vector, to_png_bytes
+
+    if args.scale > MAX_SCALE:
+        raise CommandError(f"--scale must be at most {MAX_SCALE}, got {args.scale}", 2)
+    ckpt = load_checkpoint(args.checkpoint)
+    try:
+        z = parse_vector(args.z, ckpt.info.latent_dim)
+    except ValueError as exc:
+        raise CommandError(f"--z: {exc}", 2) from None
+
+    image = decode_image(ckpt.model, z)
+    if suffix == ".png":
+        data = to_png_bytes(image, args.scale)
+    else:
+        buffer = io.BytesIO()
+        np.save(buffer, image)
+        data = buffer.getvalue()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+    size = image.shape[0] * args.scale
+    print(f"wrote {out} ({size}x{size} {suffix[1:]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
