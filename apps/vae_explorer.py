@@ -1,4 +1,7 @@
-"""The VAE latent explorer: `panel serve apps/vae_explorer.py [--args --checkpoint PATH|ZOO-NAME]`."""
+"""The VAE latent explorer.
+
+panel serve apps/vae_explorer.py [--args --checkpoint PATH|ZOO-NAME]
+"""
 
 import sys
 

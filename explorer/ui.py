@@ -10,6 +10,7 @@ sessions share nothing but the read-only model weights.
 
 from __future__ import annotations
 
+import contextlib
 import html
 
 import holoviews as hv
@@ -82,6 +83,33 @@ def _bars_data(z: np.ndarray) -> dict:
         "z": np.asarray(z, dtype=np.float64),
         "color": [POSITIVE if v >= 0 else NEGATIVE for v in z],
     }
+
+
+class Debounced:
+    """Calls ``action`` once, ``delay_ms`` after the last call, on this session's document.
+
+    Keeps work that need not follow every slider step (the URL) off the repaint's path. Runs at
+    once where there is no server session (a notebook, a test).
+    """
+
+    def __init__(self, action, delay_ms: int):
+        self._action = action
+        self._delay_ms = delay_ms
+        self._pending = None
+
+    def __call__(self, *_events) -> None:
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self._action()
+            return
+        if self._pending is not None:
+            with contextlib.suppress(ValueError):  # it may have run already
+                doc.remove_timeout_callback(self._pending)
+        self._pending = doc.add_timeout_callback(self._run, self._delay_ms)
+
+    def _run(self) -> None:
+        self._pending = None
+        self._action()
 
 
 class InPlacePlot:
@@ -228,8 +256,13 @@ class LatentExplorer(pn.viewable.Viewer):
         self._bars_box = pn.Column(
             self._bars.pane, css_classes=["latent-bars"], sizing_mode="stretch_width"
         )
-        self._values = pn.pane.HTML(css_classes=["latent-values"], sizing_mode="stretch_width")
-        self._stats = pn.pane.HTML(css_classes=["latent-stats"], sizing_mode="stretch_width")
+        # Fixed heights: a text change then repaints the pane without re-laying out the page.
+        self._values = pn.pane.HTML(
+            css_classes=["latent-values"], sizing_mode="stretch_width", height=44
+        )
+        self._stats = pn.pane.HTML(
+            css_classes=["latent-stats"], sizing_mode="stretch_width", height=24
+        )
         self._error = pn.pane.Alert(
             alert_type="danger",
             css_classes=["latent-error"],
@@ -264,13 +297,11 @@ class LatentExplorer(pn.viewable.Viewer):
             css_classes=["latent-mode"],
         )
         resample = pn.widgets.Button.from_param(
-            m.param.resample, icon="dice", css_classes=["latent-resample"], button_type="primary"
+            m.param.resample, css_classes=["latent-resample"], button_type="primary"
         )
-        reset = pn.widgets.Button.from_param(
-            m.param.reset, icon="refresh", css_classes=["latent-reset"]
-        )
+        reset = pn.widgets.Button.from_param(m.param.reset, css_classes=["latent-reset"])
         randomize = pn.widgets.Button.from_param(
-            m.param.randomize_mu, icon="arrows-shuffle", css_classes=["latent-randomize"]
+            m.param.randomize_mu, css_classes=["latent-randomize"]
         )
         seed = pn.widgets.IntInput.from_param(m.param.seed, width=130, css_classes=["latent-seed"])
         return pn.Row(mode, resample, reset, randomize, seed, sizing_mode="stretch_width")
@@ -364,17 +395,13 @@ class LatentExplorer(pn.viewable.Viewer):
         loss = info.final_val_loss
         self._info.object = "\n".join(
             [
-                f"**Model** `{info.name}`",
-                "",
-                "| | |",
-                "|---|---|",
-                f"| latent size | {info.latent_dim} |",
-                f"| β | {show(info.beta, '{:g}')} |",
-                f"| epochs | {show(info.epochs)} |",
-                f"| data set | {show(info.dataset)} |",
-                f"| output | {info.output} |",
-                f"| format | {info.format} |",
-                f"| val loss | {show(loss, '{:.1f}')} |",
+                f"### Model `{info.name}`",
+                f"- latent size: **{info.latent_dim}**",
+                f"- β: **{show(info.beta, '{:g}')}**",
+                f"- epochs: **{show(info.epochs)}**",
+                f"- data set: **{show(info.dataset)}**",
+                f"- validation loss: **{show(loss, '{:.1f}')}**",
+                f"- output: {info.output}; format: {info.format}",
             ]
         )
         if info.source in zoo.NAMES and self._picker.value != info.source:
@@ -413,20 +440,18 @@ class LatentExplorer(pn.viewable.Viewer):
         """Apply a page URL's state (with notices for what was fixed), then keep it current."""
         self.show_notices(urlstate.apply_query(self.model, location.query_params))
         names = ["mode", "mu", "sigma", "z_set", "seed", "info"]
-        self.model.param.watch(
-            lambda *_: location.update_query(**urlstate.to_query(self.model)), names
-        )
+        write = Debounced(lambda: location.update_query(**urlstate.to_query(self.model)), 300)
+        self.model.param.watch(write, names)
         location.update_query(**urlstate.to_query(self.model))
 
     def template(self) -> pn.template.BaseTemplate:
         """The served page: a template with the sidebar and the main area."""
-        return pn.template.FastListTemplate(
+        return pn.template.BootstrapTemplate(
             title="VAE latent explorer",
             sidebar=self.sidebar(),
             main=self.main(),
-            sidebar_width=320,
-            main_layout=None,
-            accent="#2563eb",
+            sidebar_width=330,
+            header_background="#1e3a8a",
         )
 
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from explorer import zoo
 from explorer.latent import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
 
-# URL key → (LatentModel parameter, bounds, default fill)
+# URL key → (LatentModel parameter, bounds)
 VECTORS = {
-    "mu": ("mu", MU_BOUNDS, 0.0),
-    "sigma": ("sigma", SIGMA_BOUNDS, 1.0),
-    "z": ("z_set", Z_BOUNDS, 0.0),
+    "mu": ("mu", MU_BOUNDS),
+    "sigma": ("sigma", SIGMA_BOUNDS),
+    "z": ("z_set", Z_BOUNDS),
 }
 DECIMALS = 4
 
@@ -26,7 +26,7 @@ DECIMALS = 4
 def to_query(model: LatentModel) -> dict[str, str]:
     """The query values that reproduce the model's current image."""
     query = {"mode": model.mode, "seed": str(model.seed)}
-    for key, (name, _, _) in VECTORS.items():
+    for key, (name, _) in VECTORS.items():
         query[key] = json.dumps([round(v, DECIMALS) for v in getattr(model, name)])
     if model.info is not None and model.info.source in zoo.NAMES:
         query["model"] = model.info.source
@@ -59,7 +59,7 @@ def apply_query(model: LatentModel, query: Mapping[str, object]) -> list[str]:
                 notices.append(f"seed {_show(query['seed'])} was clamped to {clamped}")
             updates["seed"] = clamped
     n = model.latent_dim
-    for key, (param_name, bounds, fill) in VECTORS.items():
+    for key, (param_name, bounds) in VECTORS.items():
         if key in query:
             values = _vector(key, query[key], n, bounds, getattr(model, param_name), notices)
             if values is not None:

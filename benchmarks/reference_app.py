@@ -1,0 +1,37 @@
+"""The bare-Bokeh floor: one μ slider decodes z and replaces the image column of one source.
+
+bokeh serve benchmarks/reference_app.py --args --checkpoint CKPT
+
+Same decode as the explorer (z = μ + σ·ε with σ = 1 and the seed-0 ε), no Panel, no HoloViews.
+"""
+
+import sys
+
+import numpy as np
+import torch
+from bokeh.io import curdoc
+from bokeh.layouts import column
+from bokeh.models import ColumnDataSource, Slider
+from bokeh.plotting import figure
+
+from explorer import checkpoint
+from explorer.decoding import decode_image
+
+torch.set_num_threads(1)
+source_name = sys.argv[sys.argv.index("--checkpoint") + 1] if "--checkpoint" in sys.argv else None
+model = checkpoint.load_shared(source_name or "mnist-beta1").model
+eps = torch.randn(model.latent_dim, generator=torch.Generator().manual_seed(0)).numpy()
+
+
+def image_for(mu0: float) -> np.ndarray:
+    z = eps.copy()
+    z[0] += mu0
+    return decode_image(model, z)[::-1]
+
+
+source = ColumnDataSource({"image": [image_for(0.0)]}, name="latent-image-source")
+plot = figure(width=336, height=336, x_range=(0, 28), y_range=(0, 28), toolbar_location=None)
+plot.image("image", source=source, x=0, y=0, dw=28, dh=28, palette="Greys256")
+slider = Slider(start=-3, end=3, value=0, step=0.01, title="μ0", css_classes=["latent-mu-0"])
+slider.on_change("value", lambda _attr, _old, new: source.data.update(image=[image_for(new)]))
+curdoc().add_root(column(slider, plot))

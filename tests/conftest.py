@@ -1,0 +1,117 @@
+"""Shared fixtures: small real checkpoints, and a real `panel serve` process for browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from explorer import checkpoint
+from explorer.model import VAE, VAEConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def make_checkpoint(path: Path, latent_dim: int = 12, seed: int = 0, **meta) -> Path:
+    """A real (randomly initialised) VAE saved in our format."""
+    torch.manual_seed(seed)
+    model = VAE(VAEConfig(latent_dim=latent_dim))
+    # Random BatchNorm statistics so that images differ visibly between z values.
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 1.5)
+    defaults = {"beta": 1.0, "epochs": 1, "dataset": "mnist-5k"}
+    return checkpoint.save(path, model, defaults | meta)
+
+
+@pytest.fixture
+def checkpoint_factory(tmp_path):
+    """make_checkpoint into the test's tmp_path: factory(name, latent_dim, seed)."""
+    return lambda name, latent_dim=12, seed=0: make_checkpoint(tmp_path / name, latent_dim, seed)
+
+
+@pytest.fixture(scope="session")
+def ckpt12(tmp_path_factory) -> Path:
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "random12.pth", 12, seed=1)
+
+
+@pytest.fixture(scope="session")
+def ckpt20(tmp_path_factory) -> Path:
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "random20.pth", 20, seed=2)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A real `panel serve apps/vae_explorer.py` process on a free port."""
+
+    def __init__(self, log: Path, *args: str):
+        self.port = free_port()
+        self.log = log
+        command = [
+            sys.executable, "-m", "panel", "serve", "apps/vae_explorer.py",
+            "--port", str(self.port), "--address", "127.0.0.1",
+            "--allow-websocket-origin", f"127.0.0.1:{self.port}",
+        ]  # fmt: skip
+        if args:
+            command += ["--args", *args]
+        self._log_handle = log.open("w")
+        self.proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=self._log_handle, stderr=subprocess.STDOUT
+        )
+        self._wait_ready()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/vae_explorer"
+
+    def _wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited:\n{self.log.read_text()}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"panel serve did not start:\n{self.log.read_text()}")
+
+    def logs(self) -> str:
+        self._log_handle.flush()
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log_handle.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (see README)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60000)
+        yield browser
+        browser.close()

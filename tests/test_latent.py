@@ -1,0 +1,164 @@
+"""LatentModel logic without a browser: change a parameter, check the model followed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from explorer import checkpoint
+from explorer.decoding import decode_image
+from explorer.latent import LatentModel
+
+
+@pytest.fixture
+def model(ckpt12) -> LatentModel:
+    return LatentModel(checkpoint=str(ckpt12), rng_seed=7)
+
+
+def reference_image(path, z) -> np.ndarray:
+    net = checkpoint.load(path).model
+    return decode_image(net, np.asarray(z, dtype=np.float32))
+
+
+def test_loads_and_decodes(model, ckpt12):
+    assert model.message == ""
+    assert model.info.latent_dim == 12
+    assert model.mu == [0.0] * 12 and model.sigma == [1.0] * 12
+    assert model.image.shape == (28, 28) and model.image.dtype == np.float32
+    assert model.image.min() >= 0.0 and model.image.max() <= 1.0
+    np.testing.assert_allclose(model.image, reference_image(ckpt12, model.z), atol=1e-6)
+
+
+def test_sample_mode_is_mu_plus_sigma_eps(model):
+    eps = torch.randn(12, generator=torch.Generator().manual_seed(model.seed)).numpy()
+    model.mu = [0.5] * 12
+    model.sigma = [2.0] * 12
+    np.testing.assert_allclose(model.z, 0.5 + 2.0 * eps, atol=1e-6)
+
+
+def test_sigma_zero_is_deterministic(model):
+    model.param.update(mu=[0.25] * 12, sigma=[0.0] * 12)
+    first = model.image.copy()
+    model.param.trigger("resample")
+    np.testing.assert_allclose(model.z, [0.25] * 12, atol=1e-7)
+    np.testing.assert_array_equal(model.image, first)
+
+
+def test_slider_move_changes_image(model):
+    before = model.image.copy()
+    model.set_value("mu", 3, 2.5)
+    assert model.mu[3] == 2.5
+    assert not np.array_equal(before, model.image)
+
+
+def test_prior_mode_ignores_mu(model):
+    model.mode = "prior"
+    z = model.z.copy()
+    model.mu = [3.0] * 12
+    np.testing.assert_array_equal(model.z, z)
+    eps = torch.randn(12, generator=torch.Generator().manual_seed(model.seed)).numpy()
+    np.testing.assert_allclose(z, eps, atol=1e-7)
+
+
+def test_deterministic_mode_uses_z_exactly(model, ckpt12):
+    model.mode = "deterministic"
+    values = [(-1) ** i * 0.1 * i for i in range(12)]
+    model.z_set = values
+    np.testing.assert_allclose(model.z, values, atol=1e-7)
+    np.testing.assert_allclose(model.image, reference_image(ckpt12, values), atol=1e-6)
+
+
+def test_resample_changes_seed_and_z(model):
+    seed, z = model.seed, model.z.copy()
+    model.param.trigger("resample")
+    assert model.seed != seed
+    assert not np.allclose(model.z, z)
+
+
+def test_same_seed_reproduces_image(ckpt12):
+    a = LatentModel(checkpoint=str(ckpt12), seed=1234, mu=[0.3] * 12, sigma=[0.7] * 12)
+    b = LatentModel(checkpoint=str(ckpt12), rng_seed=99)
+    b.param.update(seed=1234, mu=[0.3] * 12, sigma=[0.7] * 12)
+    np.testing.assert_array_equal(a.image, b.image)
+
+
+def test_sessions_have_independent_generators(ckpt12):
+    a = LatentModel(checkpoint=str(ckpt12))
+    b = LatentModel(checkpoint=str(ckpt12))
+    a.param.trigger("resample")
+    assert b.seed == 0 and a.seed != 0
+    a.mu = [1.0] * 12
+    assert b.mu == [0.0] * 12
+
+
+def test_reset_and_randomize(model):
+    model.param.trigger("randomize_mu")
+    assert any(v != 0 for v in model.mu)
+    assert all(-3 <= v <= 3 for v in model.mu)
+    model.sigma = [0.5] * 12
+    model.param.trigger("reset")
+    assert model.mu == [0.0] * 12 and model.sigma == [1.0] * 12 and model.z_set == [0.0] * 12
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("mu", 3.5), ("mu", -3.01), ("sigma", -0.1), ("sigma", 2.5), ("mu", float("nan"))],
+)
+def test_bounds_enforced(model, name, value):
+    values = list(getattr(model, name))
+    values[0] = value
+    with pytest.raises(ValueError):
+        setattr(model, name, values)
+    assert getattr(model, name)[0] != value or np.isnan(value)
+
+
+def test_seed_bounds(model):
+    with pytest.raises(ValueError):
+        model.seed = -1
+
+
+def test_checkpoint_change_resizes_lists(model, ckpt20):
+    model.mu = [0.5] * 12
+    model.checkpoint = str(ckpt20)
+    assert model.info.latent_dim == 20
+    assert model.mu == [0.5] * 12 + [0.0] * 8
+    assert model.sigma == [1.0] * 20
+    assert model.z.shape == (20,)
+
+
+def test_same_latent_size_keeps_values(model, checkpoint_factory):
+    other = checkpoint_factory("other.pth", 12, seed=5)
+    model.mu = [0.7] * 12
+    before = model.image.copy()
+    model.checkpoint = str(other)
+    assert model.mu == [0.7] * 12
+    assert not np.array_equal(before, model.image)
+
+
+def test_failed_load_keeps_previous_model(model, tmp_path):
+    image, info = model.image.copy(), model.info
+    model.checkpoint = str(tmp_path / "missing.pth")
+    assert "not found" in model.message and "\n" not in model.message
+    assert model.info is info
+    np.testing.assert_array_equal(model.image, image)
+    model.set_value("mu", 0, 1.0)  # still working
+    assert not np.array_equal(model.image, image)
+    model.checkpoint = str(info.path)
+    assert model.message == ""
+
+
+def test_statistics(model):
+    model.param.update(mu=[float(i % 3) for i in range(12)], sigma=[0.5] * 12)
+    stats = model.statistics()
+    assert stats["mu_mean"] == pytest.approx(np.mean([i % 3 for i in range(12)]))
+    assert stats["sigma_std"] == pytest.approx(0.0)
+    assert stats["z_min"] == pytest.approx(float(model.z.min()))
+    assert stats["z_max"] == pytest.approx(float(model.z.max()))
+
+
+def test_unbuilt_or_bad_initial_checkpoint_gives_message(tmp_path):
+    bad = tmp_path / "bad.pth"
+    bad.write_bytes(b"not a checkpoint")
+    model = LatentModel(checkpoint=str(bad))
+    assert model.message and model.image is None
