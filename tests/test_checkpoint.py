@@ -183,7 +183,8 @@ def test_round_trip(tmp_path, model):
 
 
 def test_round_trip_with_optimizer_state_and_numpy_meta(tmp_path, model):
-    """numpy numbers (what training code often has) must not make the file unreadable."""
+    """numpy numbers and str subclasses (what training code often has, e.g. torch.__version__)
+    must not make the file unreadable."""
     optimizer = torch.optim.Adam(model.parameters())
     model.train()
     x = torch.rand(2, 1, 28, 28)
@@ -196,13 +197,17 @@ def test_round_trip_with_optimizer_state_and_numpy_meta(tmp_path, model):
         "dataset": np.str_("fashion-mnist"),
         "train_losses": np.array([3.0, 2.0], dtype=np.float32),
         "val_losses": [torch.tensor(2.5), np.float32(2.25)],
+        "torch": torch.__version__,  # a TorchVersion, which the safe loader refuses
     }
     path = checkpoint.save(tmp_path / "m.pth", model, meta, optimizer.state_dict())
     info = checkpoint.load(path).info
     assert (info.beta, info.epochs, info.dataset) == (0.5, 2, "fashion-mnist")
     assert info.train_losses == (3.0, 2.0)
     assert info.val_losses == (2.5, 2.25)
-    assert "optimizer_state_dict" in checkpoint.read(path)
+    payload = checkpoint.read(path)
+    assert "optimizer_state_dict" in payload
+    assert type(payload["meta"]["torch"]) is str
+    assert payload["meta"]["torch"] == str(torch.__version__)
 
 
 def test_save_refuses_meta_it_could_not_read_back(tmp_path, model):
