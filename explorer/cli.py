@@ -16,6 +16,7 @@ import io
 import json
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(_attach_negative_values(argv))
+    # torch warns before refusing a plain pickle; our one-line error says all there is to say.
+    warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
     try:
         return args.run(args)
     except CommandError as exc:

@@ -6,6 +6,7 @@ once, side by side (one per CPU), and each test checks its own run.
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -82,6 +83,7 @@ BAD = {
         "not found",
     ),
     "corrupt checkpoint": (["info", "{tmp}/junk.pth"], 1, "not a pytorch checkpoint"),
+    "plain pickle": (["info", "{tmp}/plain.pkl"], 1, "refused"),
     "unwritable output": (
         ["decode", "{ckpt}", "--z", "1,2,3", "--out", "{tmp}/no/such/dir/a.png"],
         1,
@@ -98,6 +100,7 @@ def files(tmp_path_factory):
     meta = {"beta": 2.0, "epochs": 2, "dataset": "mnist", "val_losses": [5.0, 4.5]}
     ckpt = checkpoint.save(tmp / "model.pth", model, meta)
     (tmp / "junk.pth").write_bytes(np.random.default_rng(0).bytes(2048))
+    (tmp / "plain.pkl").write_bytes(pickle.dumps({"weights": [1.0, 2.0]}))
     return {"ckpt": str(ckpt), "tmp": str(tmp)}
 
 
@@ -174,7 +177,8 @@ def test_bad_arguments_fail_with_one_line(results, files, case):
     assert lines[0].startswith("vae-explorer")
     assert word in lines[0].lower()
     assert result.stdout == ""
-    assert sorted(os.listdir(files["tmp"])) == ["junk.pth", "model.pth", "z.npy", "z.png", "z8.PNG"]
+    written = ["junk.pth", "model.pth", "plain.pkl", "z.npy", "z.png", "z8.PNG"]
+    assert sorted(os.listdir(files["tmp"])) == written  # nothing written by a failed command
 
 
 @pytest.mark.parametrize(
