@@ -426,6 +426,7 @@ class _Run:
     model: VAE
     optimizer_state: dict | None = None
     history: History = field(default_factory=History)
+    meta: dict = field(default_factory=dict)  # the resumed checkpoint's
 
 
 def _prepare(args: argparse.Namespace) -> _Run:
@@ -460,7 +461,8 @@ def _prepare(args: argparse.Namespace) -> _Run:
         k: given[k] if given[k] is not None else stored[k] if stored[k] is not None else DEFAULTS[k]
         for k in DEFAULTS
     }
-    return _Run(settings, loaded, payload.get("optimizer_state_dict"), History.from_meta(meta))
+    optimizer_state = payload.get("optimizer_state_dict")
+    return _Run(settings, loaded, optimizer_state, History.from_meta(meta), meta)
 
 
 def _checkpoint_path(args: argparse.Namespace) -> Path:
@@ -497,6 +499,7 @@ def train(args: argparse.Namespace) -> int:
     )
 
     saved = []  # epochs written by this run
+    started, seconds_before = time.perf_counter(), float(run.meta.get("train_seconds") or 0.0)
 
     def save(history: History) -> None:
         if not all(torch.isfinite(p).all() for p in model.state_dict().values()):
@@ -513,6 +516,7 @@ def train(args: argparse.Namespace) -> int:
             "train_size": len(train_x),
             "val_size": len(val_x),
             **history.to_meta(),
+            "train_seconds": round(seconds_before + time.perf_counter() - started, 1),
             "torch": torch.__version__,
         }
         state = None if args.no_optimizer_state else optimizer.state_dict()
