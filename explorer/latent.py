@@ -126,15 +126,13 @@ class LatentModel(param.Parameterized):
             if self._model is None:
                 self._set_outputs(None, None)
             return
-        previous = self.info
         self._model = loaded.model
-        self.message = ""
-        with param.edit_constant(self):
-            self.info = loaded.info
         n = loaded.info.latent_dim
-        if previous is None or previous.latent_dim != n or len(self.mu) != n:
-            self._eps = None
+        # One batch: watchers of `info` see lists of the new size, and decoding runs once.
+        with param.edit_constant(self):
             self.param.update(
+                info=loaded.info,
+                message="",
                 mu=self._fit(self.mu, n, 0.0),
                 sigma=self._fit(self.sigma, n, 1.0),
                 z_set=self._fit(self.z_set, n, 0.0),

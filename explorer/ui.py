@@ -115,11 +115,11 @@ class Debounced:
 class InPlacePlot:
     """A HoloViews element rendered once to Bokeh; ``update`` rewrites only its data source."""
 
-    def __init__(self, element: hv.Element, source_name: str):
+    def __init__(self, element: hv.Element, source_name: str, **pane_options):
         self.figure = hv.render(element, backend="bokeh")
         self.source = self.figure.renderers[0].data_source
         self.source.name = source_name  # benchmarks and tests find the source by name
-        self.pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width")
+        self.pane = pn.pane.Bokeh(self.figure, **pane_options)
 
     def write(self, **columns) -> None:
         self.source.data.update(columns)
@@ -135,7 +135,9 @@ class DimensionSliders(pn.viewable.Viewer):
         self.model = model
         self._sliders: dict[tuple[str, int], Slider] = {}
         self._syncing = False
-        self._pager = pn.widgets.Select(name="Dimensions", width=160, visible=False)
+        self._pager = pn.widgets.Select(
+            name="Dimensions", width=160, visible=False, css_classes=["latent-pager"]
+        )
         self._pager.param.watch(lambda e: setattr(self, "page", e.new), "value")
         self._body = pn.Column(sizing_mode="stretch_width")
         self._prior_note = pn.pane.Markdown(
@@ -248,7 +250,9 @@ class LatentExplorer(pn.viewable.Viewer):
         self._image = InPlacePlot(image_element(self._image_or_blank()), "latent-image-source")
         self._bars_limit = 4.0
         self._bars = InPlacePlot(
-            bars_element(self._z_or_blank(), self._bars_limit), "latent-bars-source"
+            bars_element(self._z_or_blank(), self._bars_limit),
+            "latent-bars-source",
+            sizing_mode="stretch_width",
         )
         self._image_box = pn.Column(
             self._image.pane, css_classes=["latent-image"], width=IMAGE_PX + 10
@@ -294,6 +298,7 @@ class LatentExplorer(pn.viewable.Viewer):
             options={label: value for value, label in MODE_LABELS.items()},
             button_type="primary",
             button_style="outline",
+            description=None,  # a tooltip here would cover the buttons beside it
             css_classes=["latent-mode"],
         )
         resample = pn.widgets.Button.from_param(
@@ -312,8 +317,8 @@ class LatentExplorer(pn.viewable.Viewer):
         current = m.info.source if m.info is not None else None
         picker = pn.widgets.Select(
             name="Bundled model",
-            options=names,
-            value=current if current in names else None,
+            options={"— a checkpoint path —": "", **{name: name for name in names}},
+            value=current if current in names else "",
             css_classes=["latent-zoo"],
         )
         path = pn.widgets.TextInput(
@@ -359,20 +364,24 @@ class LatentExplorer(pn.viewable.Viewer):
         with pn.io.hold():
             self._image.write(image=[self._image_or_blank()[::-1]])
             z = self._z_or_blank()
-            if (
-                len(z) != len(self._bars.source.data["dimension"])
-                or np.abs(z).max(initial=0) > self._bars_limit
-            ):
-                self._rebuild_bars(z)
-            else:
-                self._bars.write(**_bars_data(z))
+            self._write_bars(z)
             self._values.object = _values_html(z)
             self._stats.object = _stats_html(self.model.statistics())
 
-    def _rebuild_bars(self, z: np.ndarray) -> None:
-        self._bars_limit = max(4.0, float(np.ceil(np.abs(z).max(initial=0))))
-        self._bars = InPlacePlot(bars_element(z, self._bars_limit), "latent-bars-source")
-        self._bars_box.objects = [self._bars.pane]
+    def _write_bars(self, z: np.ndarray) -> None:
+        """New heights in place; a new latent size or a taller bar also updates the axes."""
+        data = _bars_data(z)
+        figure = self._bars.figure
+        if len(z) != len(self._bars.source.data["dimension"]):
+            figure.x_range.factors = data["dimension"]
+            figure.xaxis.major_label_orientation = np.pi / 2 if len(z) > 16 else "horizontal"
+            self._bars.source.data = data
+        else:
+            self._bars.write(**data)
+        tallest = float(np.abs(z).max(initial=0))
+        if tallest > self._bars_limit:
+            self._bars_limit = float(np.ceil(tallest))
+            figure.y_range.update(start=-self._bars_limit, end=self._bars_limit)
 
     def _show_message(self, *_):
         message = self.model.message

@@ -93,7 +93,8 @@ class Server:
         raise RuntimeError(f"panel serve did not start:\n{self.log.read_text()}")
 
     def logs(self) -> str:
-        self._log_handle.flush()
+        if not self._log_handle.closed:
+            self._log_handle.flush()
         return self.log.read_text()
 
     def stop(self) -> None:
@@ -103,6 +104,43 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._log_handle.close()
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory):
+    """Factory: start_server(*app_args) → a running Server, stopped at the end of the session.
+
+    Each server's log must hold no traceback when it stops.
+    """
+    servers = []
+
+    def start(*args: str) -> Server:
+        log = tmp_path_factory.mktemp("server") / "server.log"
+        servers.append(Server(log, *args))
+        return servers[-1]
+
+    yield start
+    for srv in servers:
+        srv.stop()
+    for srv in servers:
+        assert unexpected_tracebacks(srv.logs()) == [], srv.logs()
+
+
+# Tornado logs these when the server writes to a browser that has just gone away (a closed
+# tab): the client's doing, not an error of the app.
+GONE_AWAY = ("tornado.websocket.WebSocketClosedError", "tornado.iostream.StreamClosedError")
+
+
+def unexpected_tracebacks(log: str) -> list[str]:
+    """The tracebacks in a server log, less those of clients that went away."""
+    blocks = log.split("Traceback (most recent call last):")[1:]
+    found = []
+    for block in blocks:
+        lines = [line for line in block.splitlines() if line and not line.startswith(" ")]
+        last = lines[0] if lines else ""
+        if not last.startswith(GONE_AWAY):
+            found.append(last)
+    return found
 
 
 @pytest.fixture(scope="session")
