@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_info(commands)
     add_decode(commands)
+    add_serve(commands)
     return parser
 
 
@@ -201,6 +202,63 @@ def run_decode(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
     size = image.shape[0] * args.scale
     print(f"wrote {out} ({size}x{size} {suffix[1:]})")
+    return 0
+
+
+# serve ---------------------------------------------------------------------------------------
+
+
+def add_serve(commands) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="serve the explorer in the browser",
+        description="Serve the interactive explorer (the app of `panel serve "
+        "apps/vae_explorer.py`) on a Bokeh server. Without CKPT: ./vae_high_kl.pth when present "
+        f"(as the original app), otherwise the bundled model {zoo.DEFAULT}.",
+    )
+    parser.add_argument("checkpoint", metavar="CKPT", nargs="?", help=CHECKPOINT_HELP)
+    parser.add_argument("--port", type=int, default=5006, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--address", default="localhost", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--allow-websocket-origin",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="a host that may open the page (repeatable; default: the address and port)",
+    )
+    parser.add_argument(
+        "--num-procs", type=positive_int, default=1, help="server processes (default: 1)"
+    )
+    parser.add_argument("--show", action="store_true", help="open the page in a browser")
+    parser.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import panel as pn
+
+    from explorer import checkpoint
+    from explorer.app import create_app, default_checkpoint
+
+    source = args.checkpoint or default_checkpoint()
+    try:
+        checkpoint.resolve(source)  # fail now, with one line, rather than in every session
+    except checkpoint.CheckpointError as exc:
+        raise CommandError(str(exc)) from None
+    if not 0 < args.port < 65536:
+        raise CommandError(f"--port must be in 1..65535, got {args.port}", 2)
+    origins = args.allow_websocket_origin or [f"{args.address}:{args.port}"]
+    print(f"vae-explorer: serving {source} at http://{args.address}:{args.port}/", flush=True)
+    pn.serve(
+        {"/": lambda: create_app(["--checkpoint", source])},
+        port=args.port,
+        address=args.address,
+        websocket_origin=origins,
+        num_procs=args.num_procs,
+        show=args.show,
+        title="VAE latent explorer",
+        print=False,
+    )
     return 0
 
 

@@ -14,6 +14,7 @@ import contextlib
 import html
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
 import numpy as np
 import panel as pn
 import param
@@ -49,8 +50,9 @@ def image_element(image: np.ndarray) -> hv.Image:
     return hv.Image(image, bounds=(0, 0, size, size), vdims=["intensity"]).opts(
         cmap="gray",
         clim=(0.0, 1.0),
-        frame_width=IMAGE_PX,
-        frame_height=IMAGE_PX,
+        width=IMAGE_PX,
+        height=IMAGE_PX,
+        border=0,
         xaxis=None,
         yaxis=None,
         toolbar=None,
