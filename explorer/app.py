@@ -1,4 +1,4 @@
-"""Build the served explorer for one browser session (apps/explorer.py calls this)."""
+"""Build the served explorer for one browser session (apps/vae_explorer.py calls this)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import panel as pn
 import torch
 
 from explorer import zoo
+from explorer.access import CheckpointAccess
 from explorer.latent import LatentModel
+from explorer.options import add_access_arguments
 from explorer.ui import LatentExplorer
 
 ORIGINAL_DEFAULT = "vae_high_kl.pth"  # the original app's default, looked for in the working dir
@@ -25,7 +27,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--checkpoint", default=None, help="a .pth path or a zoo name (default: %(default)s)"
     )
+    add_access_arguments(parser)
     return parser.parse_args(argv)
+
+
+def access_from(args: argparse.Namespace, checkpoint: str) -> CheckpointAccess:
+    if not (args.checkpoint_dir or args.zoo_only):
+        return CheckpointAccess()
+    return CheckpointAccess.confined(args.checkpoint_dir, args.zoo_only, trusted=[checkpoint])
 
 
 def create_app(argv: list[str]) -> pn.template.BaseTemplate:
@@ -33,7 +42,12 @@ def create_app(argv: list[str]) -> pn.template.BaseTemplate:
     args = parse_args(argv)
     torch.set_num_threads(1)  # one small decode per event; threads would only contend
     pn.extension(notifications=False)
-    model = LatentModel(checkpoint=args.checkpoint or default_checkpoint())
+    source = args.checkpoint or default_checkpoint()
+    model = LatentModel(
+        checkpoint=source,
+        access=access_from(args, source),
+        max_upload_bytes=max(1, int(args.max_upload_mb * 2**20)),
+    )
     explorer = LatentExplorer(model)
     if pn.state.location is not None:
         explorer.sync_url(pn.state.location)

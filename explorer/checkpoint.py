@@ -13,8 +13,9 @@ import math
 import os
 import pickle
 import tempfile
+import warnings
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,10 @@ def resolve(source: str | os.PathLike) -> Path:
 def read(path: Path) -> object:
     """torch.load with weights_only=True, every failure turned into a CheckpointError."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns before refusing a plain pickle; our one-line error says all there is.
+            warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         message = str(exc)
         if "Weights only load failed" in message and ("GLOBAL" in message or _is_pickle(path)):
@@ -147,6 +151,21 @@ def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> Check
     model, info = _build(payload, source=os.fspath(source).strip(), path=path)
     model.to(device).eval().requires_grad_(False)
     return Checkpoint(model=model, info=info)
+
+
+def load_bytes(data: bytes, filename: str, device: str | torch.device = "cpu") -> Checkpoint:
+    """A checkpoint uploaded from a browser: the same checks as :func:`load`, on its bytes.
+
+    The bytes are written to a private temporary folder under their file name (so that messages
+    name the file the user chose), read with weights_only=True, and deleted.
+    """
+    name = Path(filename.replace("\\", "/")).name.strip() or "upload.pth"
+    with tempfile.TemporaryDirectory(prefix="vae-explorer-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        loaded = load(path, device=device)
+    info = replace(loaded.info, source=f"upload:{name}", path=name)
+    return Checkpoint(model=loaded.model, info=info)
 
 
 @functools.lru_cache(maxsize=32)

@@ -16,11 +16,11 @@ import io
 import json
 import re
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from explorer import __version__, zoo
+from explorer.options import add_access_arguments
 
 PROG = "vae-explorer"
 IMAGE_SUFFIXES = (".png", ".npy")
@@ -65,8 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(_attach_negative_values(argv))
-    # torch warns before refusing a plain pickle; our one-line error says all there is to say.
-    warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
     try:
         return args.run(args)
     except CommandError as exc:
@@ -231,6 +229,7 @@ def add_serve(commands) -> None:
         "--num-procs", type=positive_int, default=1, help="server processes (default: 1)"
     )
     parser.add_argument("--show", action="store_true", help="open the page in a browser")
+    add_access_arguments(parser)
     parser.set_defaults(run=run_serve)
 
 
@@ -248,9 +247,14 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise CommandError(f"--port must be in 1..65535, got {args.port}", 2)
     origins = args.allow_websocket_origin or [f"{args.address}:{args.port}"]
+    app_args = ["--checkpoint", source, "--max-upload-mb", str(args.max_upload_mb)]
+    app_args += [f"--checkpoint-dir={folder}" for folder in args.checkpoint_dir]
+    app_args += ["--zoo-only"] if args.zoo_only else []
     print(f"vae-explorer: serving {source} at http://{args.address}:{args.port}/", flush=True)
     pn.serve(
-        {"/": lambda: create_app(["--checkpoint", source])},
+        {"/": lambda: create_app(app_args)},
+        # An upload travels base64-encoded in one websocket message: leave room for it.
+        websocket_max_message_size=int(args.max_upload_mb * 2**20 * 1.5) + 2**20,
         port=args.port,
         address=args.address,
         websocket_origin=origins,

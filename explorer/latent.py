@@ -16,8 +16,11 @@ import torch
 
 from explorer import checkpoint as ckpt
 from explorer import zoo
+from explorer.access import UPLOAD_PREFIX, CheckpointAccess
 from explorer.decoding import decode_image
+from explorer.options import MAX_UPLOAD_MB
 
+MAX_UPLOAD_BYTES = int(MAX_UPLOAD_MB * 2**20)
 MU_BOUNDS = (-3.0, 3.0)
 SIGMA_BOUNDS = (0.0, 2.0)
 Z_BOUNDS = (-4.0, 4.0)
@@ -105,10 +108,20 @@ class LatentModel(param.Parameterized):
     z = param.Array(default=None, constant=True, doc="The latent vector decoded (float32)")
     image = param.Array(default=None, constant=True, doc="The decoded image, 28×28 in [0, 1]")
     message = param.String(default="", doc="The last error, one line; empty when all is well")
+    access = param.ClassSelector(
+        class_=CheckpointAccess,
+        default=CheckpointAccess(),
+        constant=True,
+        doc="Which checkpoints this session may open (see explorer.access)",
+    )
+    max_upload_bytes = param.Integer(
+        default=MAX_UPLOAD_BYTES, bounds=(1, None), constant=True, doc="Largest upload accepted"
+    )
 
     def __init__(self, rng_seed: int | None = None, **params):
         self._rng = random.Random(rng_seed)  # this session's own source of seeds and random μ
         self._model = None
+        self._upload: tuple[str, bytes] | None = None  # (source, bytes) of the last upload
         self._eps: np.ndarray | None = None
         self._eps_seed: int | None = None
         super().__init__(**params)
@@ -119,8 +132,14 @@ class LatentModel(param.Parameterized):
     @param.depends("checkpoint", "device", watch=True)
     def _load(self):
         """Load the checkpoint; on failure keep the previous model and say why."""
+        device = resolve_device(self.device)
         try:
-            loaded = ckpt.load_shared(self.checkpoint, device=resolve_device(self.device))
+            source = self.access.check(self.checkpoint)
+            if source.startswith(UPLOAD_PREFIX):
+                name, data = self._uploaded(source)
+                loaded = ckpt.load_bytes(data, name, device=device)
+            else:
+                loaded = ckpt.load_shared(source, device=device)
         except ckpt.CheckpointError as exc:
             self.message = str(exc)
             if self._model is None:
@@ -138,6 +157,26 @@ class LatentModel(param.Parameterized):
                 z_set=self._fit(self.z_set, n, 0.0),
             )
         self._update()
+
+    def upload(self, data: bytes, filename: str) -> None:
+        """Load a checkpoint sent from the browser (held in memory, for this session only)."""
+        if len(data) > self.max_upload_bytes:
+            limit = self.max_upload_bytes / 2**20
+            self.message = (
+                f"{filename} is too large ({len(data) / 2**20:.1f} MB; limit {limit:g} MB)"
+            )
+            return
+        source = f"{UPLOAD_PREFIX}{filename}"
+        self._upload = (source, bytes(data))
+        if self.checkpoint == source:
+            self.param.trigger("checkpoint")
+        else:
+            self.checkpoint = source
+
+    def _uploaded(self, source: str) -> tuple[str, bytes]:
+        if self._upload is None or self._upload[0] != source:
+            raise ckpt.CheckpointError("that upload is no longer here: upload the file again")
+        return source.removeprefix(UPLOAD_PREFIX), self._upload[1]
 
     @staticmethod
     def _fit(values: list[float], n: int, fill: float) -> list[float]:

@@ -341,8 +341,19 @@ class LatentExplorer(pn.viewable.Viewer):
         device = pn.widgets.Select.from_param(
             m.param.device, name="Device", css_classes=["latent-device"]
         )
+        upload = pn.widgets.FileInput(
+            accept=".pth,.pt", multiple=False, css_classes=["latent-upload"], name="Upload"
+        )
+        upload.param.watch(
+            lambda event: event.new is not None and m.upload(event.new, upload.filename), "value"
+        )
+        limit = f"{m.max_upload_bytes / 2**20:g} MB"
+        upload_label = pn.pane.Markdown(f"or upload a checkpoint (up to {limit}):", margin=(0, 10))
         self._picker = picker
-        return pn.Column(picker, path, load, device, css_classes=["latent-checkpoint"])
+        paths = [path, load] if m.access.paths_allowed else []
+        return pn.Column(
+            picker, *paths, upload_label, upload, device, css_classes=["latent-checkpoint"]
+        )
 
     def _load(self, source: str) -> None:
         """Load a checkpoint (zoo name or path); a retry of the same source reloads."""
