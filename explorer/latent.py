@@ -18,6 +18,7 @@ from explorer import checkpoint as ckpt
 from explorer import zoo
 from explorer.access import UPLOAD_PREFIX, CheckpointAccess
 from explorer.decoding import decode_image
+from explorer.model import VAE
 from explorer.options import MAX_UPLOAD_MB
 
 MAX_UPLOAD_BYTES = int(MAX_UPLOAD_MB * 2**20)
@@ -186,6 +187,11 @@ class LatentModel(param.Parameterized):
     @property
     def latent_dim(self) -> int:
         return self.info.latent_dim if self.info is not None else len(self.mu)
+
+    @property
+    def vae(self) -> VAE | None:
+        """The loaded network (frozen, shared read-only by all sessions); None before a load."""
+        return self._model
 
     # -- events ----------------------------------------------------------------------------
     @param.depends("resample", watch=True)
