@@ -257,3 +257,20 @@ def test_zoo_default_and_switch(browser, zoo_server):
     page.locator(".latent-info").get_by_text("mnist-beta10").wait_for(timeout=10000)
     assert app.errors == []
     page.context.close()
+
+
+def test_128_dimensions_are_paged(app, checkpoint_factory):
+    big = checkpoint_factory("big128.pth", 128, seed=3)
+    path_input = app.page.locator(".latent-path input").first
+    path_input.fill(str(big))
+    path_input.press("Enter")
+    app.page.wait_for_function(f"() => ({BARS})().length === 128", timeout=15000)
+    assert app.page.locator(".noUi-handle:visible").count() == 2 * 16  # μ and σ of 16 dims
+    app.page.locator(".latent-pager select").first.select_option(label="112–127")
+    app.page.locator(".latent-sigma-127 .noUi-handle").first.wait_for(timeout=10000)
+    assert app.page.locator(".latent-mu-0").count() == 0
+    before = app.image()
+    app.press("latent-mu-127", times=10)
+    app.wait_image_change(before)
+    assert app.slider("latent-mu-127") == pytest.approx(0.1)
+    assert app.errors == []
