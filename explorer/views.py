@@ -1,0 +1,856 @@
+"""The exploration views: one tab each, all on the same LatentModel, built per session.
+
+Each view is a ``pn.viewable.Viewer`` whose container carries its CSS class (``latent-traversal``,
+...). Its plots are HoloViews elements rendered ONCE (``ui.InPlacePlot``); a change of μ, σ or z
+writes only their Bokeh data sources, with the grid decoded in one forward pass and tiled into
+one image (:func:`explorer.explore.mosaic`). A view computes only while its tab is shown: hidden,
+it notes that it is stale and catches up when shown. A new model (or a new choice in the view's
+own controls) re-renders its plots, since their shape changes; a slider move never does.
+
+Writes run inside LatentModel watchers, which the Bokeh slider callbacks (or Panel's widget
+events) trigger under the session document's lock.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+from bokeh.events import Tap
+from bokeh.models import FreehandDrawTool, Slider
+from bokeh.plotting import figure
+
+from explorer import checkpoint as ckpt
+from explorer import explore, zoo
+from explorer.decoding import to_uint8
+from explorer.latent import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, resolve_device
+from explorer.ui import InPlacePlot
+
+TRAVERSAL_STEPS = 11
+PAGE_ROWS = 16  # traversal rows shown at once
+CELL = 28
+PAD = 1
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+ACTIVE, INACTIVE, CURRENT = "#2563eb", "#cbd5e1", "#dc2626"
+
+
+# -- elements -----------------------------------------------------------------------------------
+def grid_element(image: np.ndarray, scale: float, xticks=None, yticks=None, **opts) -> hv.Image:
+    """A mosaic (floats in [0, 1]) as one grey image of 8-bit levels (a quarter of the bytes to
+    send), ``scale`` screen px per pixel; ticks as (position, label) pairs in pixels."""
+    h, w = image.shape
+    return hv.Image(to_uint8(image), bounds=(0, 0, w, h), vdims=["level"]).opts(
+        cmap="gray",
+        clim=(0, 255),
+        frame_width=round(w * scale),
+        frame_height=round(h * scale),
+        xaxis="bottom" if xticks else None,
+        yaxis="left" if yticks else None,
+        xticks=xticks,
+        yticks=yticks,
+        xlabel="",
+        ylabel="",
+        toolbar=None,
+        default_tools=[],
+        tools=[],
+        **opts,
+    )
+
+
+def fit_scale(image: np.ndarray, width: int = 640, height: int = 640, most: float = 3.0) -> float:
+    """Screen pixels per image pixel so that the image fits width × height (at most ``most``)."""
+    h, w = image.shape
+    return min(most, width / w, height / h)
+
+
+def centres(count: int, cell: int = CELL, pad: int = PAD) -> list[float]:
+    """Centres of a mosaic's cells along one axis, in pixels from its first edge."""
+    return [pad + k * (cell + pad) + cell / 2 for k in range(count)]
+
+
+def write_image(plot: InPlacePlot, image: np.ndarray) -> None:
+    """New pixels for a grid element: 8-bit grey, rows bottom-up as Bokeh draws them."""
+    plot.write(image=[to_uint8(image)[::-1]])
+
+
+def markdown(text: str, **kw) -> pn.pane.Markdown:
+    return pn.pane.Markdown(text, sizing_mode="stretch_width", margin=(0, 10), **kw)
+
+
+# -- per-session data ---------------------------------------------------------------------------
+class SessionData:
+    """What the views of one session share: the model's data sample, its posterior (computed
+    once per model), and the posterior mean of the last image encoded."""
+
+    def __init__(self, model: LatentModel, data_dir: str | None = None):
+        self.model = model
+        self.data_dir = data_dir
+        self.encoded: np.ndarray | None = None
+        self._sample_key = self._sample = None
+        self._posterior_of = self._posterior = None
+
+    def sample(self) -> explore.Sample | None:
+        info = self.model.info
+        key = (info.source, info.dataset) if info is not None else None
+        if key != self._sample_key:
+            self._sample_key = key
+            self._sample = explore.load_sample(*key, self.data_dir) if key else None
+        return self._sample
+
+    def posterior(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(μ, log σ²) of each image of the sample under the current model."""
+        vae, sample = self.model.vae, self.sample()
+        if vae is None or sample is None:
+            return None
+        if self._posterior_of is not vae:
+            self._posterior_of = vae
+            self._posterior = explore.posterior(vae, sample.images)
+        return self._posterior
+
+    def kl(self) -> np.ndarray | None:
+        post = self.posterior()
+        return explore.kl_per_dimension(*post) if post is not None else None
+
+    def no_sample_note(self) -> str:
+        return (
+            "No data sample for this model: the bundled models ship one; for another "
+            "checkpoint start the app with `--data-dir` holding its data set."
+        )
+
+
+# -- the views ----------------------------------------------------------------------------------
+class View(pn.viewable.Viewer):
+    """A tab that follows the LatentModel: ``build`` renders its plots, ``update`` writes them."""
+
+    title = ""
+    css = ""
+    follows: tuple[str, ...] = ("z",)  # LatentModel parameters whose change repaints the view
+
+    def __init__(self, model: LatentModel, data: SessionData, **params):
+        super().__init__(**params)
+        self.model = model
+        self.data = data
+        self._shown = False
+        self._built = False  # plots match the model (rendered since the last model change)
+        self._stale = True  # plots behind the state
+        self._syncing = False  # set while the view itself updates its widgets
+        self._body = pn.Column(sizing_mode="stretch_width")
+        self._layout = pn.Column(
+            self._body, css_classes=[self.css, "latent-view"], sizing_mode="stretch_width"
+        )
+        model.param.watch(self._changed, ["info", *self.follows])
+
+    def __panel__(self):
+        return self._layout
+
+    @property
+    def shown(self) -> bool:
+        return self._shown
+
+    def show(self, shown: bool) -> None:
+        """Its tab was shown or hidden; shown, it catches up with the state."""
+        self._shown = shown
+        if shown:
+            self.refresh()
+
+    def _changed(self, *events) -> None:
+        if any(event.name == "info" for event in events):
+            self._built = False
+        self._stale = True
+        if self._shown:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Bring the view up to date: re-render after a model change, else write in place."""
+        if self.model.vae is None:
+            return
+        if not self._built:
+            self._built = True
+            self.build()
+        elif self._stale:
+            self.update()
+        self._stale = False
+
+    def rebuild(self, *_) -> None:
+        """The view's own controls changed the plots' shape: render again (when shown)."""
+        if self._syncing:
+            return
+        self._built = False
+        self._stale = True
+        if self._shown:
+            self.refresh()
+
+    def repaint(self, *_) -> None:
+        """The view's own controls changed what it shows, not its shape: write in place."""
+        self._stale = True
+        if self._shown:
+            self.refresh()
+
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def update(self) -> None:
+        raise NotImplementedError
+
+    def z(self) -> np.ndarray:
+        return self.model.current_z()
+
+
+class TraversalView(View):
+    """One row per dimension: the current z with that dimension swept across [-3, 3]."""
+
+    title = "Traversal"
+    css = "latent-traversal"
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        self._rows = pn.widgets.Select(
+            label="Rows", width=220, css_classes=["latent-traversal-rows"]
+        )
+        self._rows.param.watch(self.rebuild, "value")
+        self._row_map: dict[str, list[int]] = {}
+
+    def _row_options(self) -> dict[str, list[int]]:
+        """Pages of PAGE_ROWS dimensions; for larger models first the largest KL."""
+        n = self.model.latent_dim
+        options = {
+            f"z{start}–z{min(n, start + PAGE_ROWS) - 1}": list(
+                range(start, min(n, start + PAGE_ROWS))
+            )
+            for start in range(0, n, PAGE_ROWS)
+        }
+        kl = self.data.kl() if n > PAGE_ROWS else None
+        if kl is not None:
+            options = {f"{PAGE_ROWS} largest KL": explore.by_kl(kl)[:PAGE_ROWS], **options}
+        return options
+
+    @property
+    def dims(self) -> list[int]:
+        return self._row_map.get(self._rows.value) or next(iter(self._row_map.values()))
+
+    def build(self) -> None:
+        options = self._row_options()
+        if list(options) != list(self._rows.options):
+            self._row_map = options
+            self._syncing = True
+            try:
+                self._rows.options = list(options)
+                self._rows.value = next(iter(options))
+            finally:
+                self._syncing = False
+        self._rows.visible = len(options) > 1
+        dims = self.dims
+        image = self._image(dims)
+        values = explore.sweep(TRAVERSAL_STEPS)
+        h = image.shape[0]
+        element = grid_element(
+            image,
+            fit_scale(image, 600, 700, 2.0),
+            xticks=list(zip(centres(TRAVERSAL_STEPS), [f"{v:g}" for v in values], strict=True)),
+            yticks=[(h - c, f"z{d}") for c, d in zip(centres(len(dims)), dims, strict=True)],
+            title="Each row sweeps one dimension of the current z across [-3, 3]",
+        )
+        self._plot = InPlacePlot(element, "latent-traversal-source")
+        self._body.objects = [self._rows, self._plot.pane]
+
+    def _image(self, dims) -> np.ndarray:
+        grid = explore.traversal(self.model.vae, self.z(), TRAVERSAL_STEPS, dims)
+        return explore.mosaic(grid, pad=PAD)
+
+    def update(self) -> None:
+        write_image(self._plot, self._image(self.dims))
+
+
+class SamplesView(View):
+    """K draws of z ~ N(μ, σ²) side by side: σ's effect at a glance."""
+
+    title = "Samples"
+    css = "latent-samples"
+    follows = ("mu", "sigma", "seed", "mode")
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        self._count = pn.widgets.Select(
+            label="Samples", options=[16, 36, 64, 100], value=64, width=120,
+            css_classes=["latent-samples-count"],
+        )  # fmt: skip
+        self._count.param.watch(self.rebuild, "value")
+        self._caption = markdown("")
+
+    def _image(self) -> np.ndarray:
+        m, k = self.model, self._count.value
+        if m.mode == "prior":
+            mu, sigma = np.zeros(m.latent_dim), np.ones(m.latent_dim)
+            self._caption.object = f"{k} draws of the prior N(0, I) (seed {m.seed})"
+        else:
+            mu, sigma = m.mu, m.sigma
+            self._caption.object = f"{k} draws of z ~ N(μ, σ²) (seed {m.seed}; Resample for others)"
+        images = explore.samples(m.vae, mu, sigma, k, m.seed)
+        return explore.mosaic(images, ncols=math.isqrt(k), pad=PAD)
+
+    def build(self) -> None:
+        image = self._image()
+        element = grid_element(image, fit_scale(image, 600, 600, 2.0))
+        self._plot = InPlacePlot(element, "latent-samples-source")
+        self._body.objects = [pn.Row(self._count, self._caption), self._plot.pane]
+
+    def update(self) -> None:
+        write_image(self._plot, self._image())
+
+
+class EncodeView(View):
+    """Pick a data image (click the gallery) or draw one: its posterior q(z|x) sets μ and σ."""
+
+    title = "Encode"
+    css = "latent-encode"
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        self._input: np.ndarray | None = None
+        self._reconstruction: np.ndarray | None = None
+        self._note = markdown("Click an image, or draw in the black square.")
+        self.canvas, self._strokes = self._canvas()
+        clear = pn.widgets.Button(label="Clear drawing", css_classes=["latent-encode-clear"])
+        clear.on_click(lambda _event: self.clear())
+        self._canvas_box = pn.Column(
+            markdown("**Draw** (each stroke encodes)"),
+            pn.pane.Bokeh(self.canvas),
+            clear,
+            css_classes=["latent-encode-canvas"],
+        )
+
+    # -- the drawing surface --------------------------------------------------------------
+    def _canvas(self):
+        canvas = figure(
+            x_range=(0, CELL), y_range=(0, CELL), width=224, height=224,
+            toolbar_location=None, tools=[], background_fill_color="black",
+            min_border=0, outline_line_color="#64748b",
+        )  # fmt: skip
+        canvas.axis.visible = False
+        canvas.grid.visible = False
+        strokes = canvas.multi_line(
+            xs=[], ys=[], line_color="white", line_width=20, line_cap="round", line_join="round"
+        )
+        tool = FreehandDrawTool(renderers=[strokes], num_objects=0)
+        canvas.add_tools(tool)
+        canvas.toolbar.active_drag = tool
+        strokes.data_source.name = "latent-encode-strokes"
+        strokes.data_source.on_change("data", lambda _attr, _old, _new: self._drawn())
+        return canvas, strokes.data_source
+
+    def _drawn(self) -> None:
+        xs, ys = self._strokes.data.get("xs", []), self._strokes.data.get("ys", [])
+        if len(xs) == 0:
+            return
+        image = explore.center_like_mnist(explore.strokes_to_image(xs, ys, width=2.5))
+        self.encode_image(image, "your drawing")
+
+    def clear(self) -> None:
+        self._strokes.data = {"xs": [], "ys": []}
+
+    # -- encoding -------------------------------------------------------------------------
+    def select(self, index: int) -> None:
+        """Encode image ``index`` of the data sample."""
+        sample = self.data.sample()
+        label = sample.classes[int(sample.labels[index])]
+        self.encode_image(explore.as_images(sample.images[index])[0], f"image {index} ({label})")
+
+    def encode_image(self, image: np.ndarray, what: str) -> None:
+        """Set μ and σ to the image's posterior (clipped to the sliders' bounds), sample mode."""
+        m = self.model
+        mu, sigma = explore.encode(m.vae, image[None])
+        self._input = image
+        self._reconstruction = explore.decode(m.vae, mu)[0]
+        self.data.encoded = mu[0]
+        clipped = int((np.abs(mu[0]) > MU_BOUNDS[1]).sum() + (sigma[0] > 2.0).sum())
+        self._note.object = f"q(z|x) of {html.escape(what)}: mean σ {sigma[0].mean():.2f}" + (
+            f"; {clipped} values clipped to the sliders' range" if clipped else ""
+        )
+        m.param.update(
+            mode="sample",
+            mu=[clip(round(float(v), 4), MU_BOUNDS) for v in mu[0]],
+            sigma=[clip(round(float(v), 4), (0.0, 2.0)) for v in sigma[0]],
+        )
+
+    # -- plots ----------------------------------------------------------------------------
+    def _triptych(self) -> np.ndarray:
+        blank = np.zeros((CELL, CELL), np.float32)
+        cells = [
+            self._input if self._input is not None else blank,
+            self._reconstruction if self._reconstruction is not None else blank,
+            explore.decode(self.model.vae, self.z()[None])[0],
+        ]
+        return explore.mosaic(np.stack(cells), pad=PAD)
+
+    def build(self) -> None:
+        self._input = self._reconstruction = None
+        labels = ["input x", "reconstruction", "current z"]
+        image = self._triptych()
+        element = grid_element(
+            image, 4.0, xticks=list(zip(centres(3), labels, strict=True)), title="q(z|x)"
+        )
+        self._plot = InPlacePlot(element, "latent-encode-source")
+        self._body.objects = [
+            pn.Row(self._gallery(), self._canvas_box),
+            self._note,
+            self._plot.pane,
+        ]
+
+    def _gallery(self):
+        sample = self.data.sample()
+        if sample is None:
+            return markdown(self.data.no_sample_note(), width=480)
+        cols = 16
+        image = explore.mosaic(explore.as_images(sample.images), ncols=cols, pad=PAD)
+        gallery = InPlacePlot(
+            grid_element(image, 1.0, title=f"Click to encode ({sample.source})"),
+            "latent-encode-gallery-source",
+        )
+        h = image.shape[0]
+        rows = -(-len(sample) // cols)
+
+        def tapped(event):
+            row, col = explore.cell_at(event.x, h - event.y, (rows, cols), CELL, PAD)
+            if row * cols + col < len(sample):
+                self.select(row * cols + col)
+
+        gallery.figure.on_event(Tap, tapped)
+        return pn.Column(gallery.pane, css_classes=["latent-encode-gallery"])
+
+    def update(self) -> None:
+        write_image(self._plot, self._triptych())
+
+
+class InterpolationView(View):
+    """Two latent points A and B, the linear or spherical path between them, and a t slider."""
+
+    title = "Interpolation"
+    css = "latent-interp"
+    steps = 11
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        self._rng = np.random.default_rng(model.seed)
+        self.a: np.ndarray | None = None
+        self.b: np.ndarray | None = None
+        self.follow = pn.widgets.Checkbox(
+            label="B follows the current z", value=True, css_classes=["latent-interp-follow"]
+        )
+        self.method = pn.widgets.RadioButtonGroup(
+            options={"linear": "linear", "spherical (slerp)": "spherical"},
+            value="linear",
+            css_classes=["latent-interp-method"],
+        )
+        self.t = Slider(
+            start=0.0, end=1.0, step=0.01, value=0.5, title="t", css_classes=["latent-interp-t"],
+            sizing_mode="stretch_width",
+        )  # fmt: skip
+        self.t.on_change("value", lambda _attr, _old, _new: self.repaint())
+        self.follow.param.watch(self.repaint, "value")
+        self.method.param.watch(self.repaint, "value")
+        self._note = markdown("")
+        buttons = []
+        sources = {"z": "current z", "encoded": "encoded image", "random": "random"}
+        for end in "AB":
+            for source, label in sources.items():
+                button = pn.widgets.Button(
+                    label=f"{end} ← {label}", css_classes=[f"latent-interp-{end.lower()}-{source}"]
+                )
+                button.on_click(lambda _e, end=end, source=source: self.set_point(end, source))
+                buttons.append(button)
+        self._controls = pn.Column(
+            pn.Row(*buttons[:3]), pn.Row(*buttons[3:]), pn.Row(self.method, self.follow)
+        )
+
+    def set_point(self, end: str, source: str) -> None:
+        """Set A or B from the current z, the last encoded image, or a draw of N(0, I)."""
+        n = self.model.latent_dim
+        if source == "z":
+            point = self.z()
+        elif source == "encoded":
+            if self.data.encoded is None or self.data.encoded.size != n:
+                self._note.object = "Encode an image first (the Encode tab)."
+                return
+            point = self.data.encoded
+        else:
+            point = self._rng.standard_normal(n).astype(np.float32)
+        if end == "A":
+            self.a = np.array(point, dtype=np.float32)
+        else:
+            self.b = np.array(point, dtype=np.float32)
+            self.follow.value = False  # B is now fixed (this also repaints)
+        self.repaint()
+
+    def _images(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.model.latent_dim
+        if self.a is None or self.a.size != n:
+            self.a = self._rng.standard_normal(n).astype(np.float32)
+        if self.follow.value or self.b is None or self.b.size != n:
+            self.b = self.z()
+        ts = np.append(np.linspace(0.0, 1.0, self.steps), self.t.value)
+        path = explore.interpolate(self.a, self.b, ts, self.method.value)
+        images = explore.decode(self.model.vae, path)
+        angle = np.degrees(
+            np.arccos(
+                np.clip(
+                    self.a @ self.b / max(np.linalg.norm(self.a) * np.linalg.norm(self.b), 1e-12),
+                    -1,
+                    1,
+                )
+            )
+        )
+        self._note.object = (
+            f"|A| = {np.linalg.norm(self.a):.2f}, |B| = {np.linalg.norm(self.b):.2f}, "
+            f"angle {angle:.0f}°; t = {self.t.value:.2f}"
+        )
+        return explore.mosaic(images[: self.steps], pad=PAD), images[self.steps]
+
+    def build(self) -> None:
+        strip, at_t = self._images()
+        ticks = [f"{t:.1f}" for t in np.linspace(0, 1, self.steps)]
+        self._strip = InPlacePlot(
+            grid_element(
+                strip, 2.0, xticks=list(zip(centres(self.steps), ticks, strict=True)),
+                title="A → B",
+            ),
+            "latent-interp-source",
+        )  # fmt: skip
+        self._at_t = InPlacePlot(grid_element(at_t, 6.0, title="z(t)"), "latent-interp-t-source")
+        self._body.objects = [
+            self._controls,
+            self._strip.pane,
+            pn.Row(self._at_t.pane, pn.Column(pn.pane.Bokeh(self.t, width=320), self._note)),
+        ]
+
+    def update(self) -> None:
+        strip, at_t = self._images()
+        write_image(self._strip, strip)
+        write_image(self._at_t, at_t)
+
+
+class MapView(View):
+    """Two dimensions: the decoded manifold over a grid of them, the data's posterior means on
+    top (coloured by label), and a click that moves z there."""
+
+    title = "2-D map"
+    css = "latent-map"
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        self.x_dim = pn.widgets.Select(label="x dimension", width=140, css_classes=["latent-map-x"])
+        self.y_dim = pn.widgets.Select(label="y dimension", width=140, css_classes=["latent-map-y"])
+        self.size = pn.widgets.Select(
+            label="Grid", options=[9, 15, 21], value=15, width=100, css_classes=["latent-map-grid"]
+        )
+        self.size.param.watch(self.rebuild, "value")
+        self.x_dim.param.watch(self._new_dims, "value")
+        self.y_dim.param.watch(self._new_dims, "value")
+        self._legend = pn.pane.HTML(sizing_mode="stretch_width")
+        self._plot = None
+
+    def _new_dims(self, *_) -> None:
+        """Two other dimensions: new points, axis labels and pixels, in place."""
+        if self._syncing:
+            return
+        if self._plot is None or self.x_dim.value == self.y_dim.value:
+            self.rebuild()
+            return
+        i, j = self.dims
+        post = self.data.posterior()
+        if post is not None:
+            self._points.data.update(x=post[0][:, i], y=post[0][:, j])
+        figure = self._plot.figure
+        figure.xaxis[0].axis_label, figure.yaxis[0].axis_label = f"z{i}", f"z{j}"
+        self.repaint()
+
+    @property
+    def dims(self) -> tuple[int, int]:
+        return int(self.x_dim.value), int(self.y_dim.value)
+
+    def click(self, x: float, y: float) -> None:
+        """Set the two dimensions of z to (x, y): μ with σ = 0 there (so z lands exactly on the
+        point) in sample mode, z itself when z is set exactly (also from the prior)."""
+        m = self.model
+        i, j = self.dims
+        if m.mode == "sample":
+            mu, sigma = list(m.mu), list(m.sigma)
+            mu[i], mu[j] = clip(round(x, 2), MU_BOUNDS), clip(round(y, 2), MU_BOUNDS)
+            sigma[i] = sigma[j] = 0.0
+            m.param.update(mu=mu, sigma=sigma)
+        else:
+            z = [float(v) for v in (m.z_set if m.mode == "deterministic" else self.z())]
+            z[i], z[j] = clip(round(x, 2), Z_BOUNDS), clip(round(y, 2), Z_BOUNDS)
+            m.param.update(mode="deterministic", z_set=z)
+
+    def _choose_dims(self) -> None:
+        n = self.model.latent_dim
+        options = {f"z{d}": d for d in range(n)}
+        if self.x_dim.options != options:
+            kl = self.data.kl()
+            x, y = explore.by_kl(kl)[:2] if kl is not None else (0, 1)
+            self._syncing = True
+            try:
+                self.x_dim.options = self.y_dim.options = options
+                self.x_dim.value, self.y_dim.value = x, y
+            finally:
+                self._syncing = False
+
+    def _manifold(self) -> np.ndarray:
+        n = self.size.value
+        grid = explore.manifold(self.model.vae, self.z(), self.dims, n)
+        return explore.mosaic(grid, pad=0)
+
+    def build(self) -> None:
+        self._plot = None
+        if self.model.latent_dim < 2:
+            self._body.objects = [markdown("A map needs a model with two latent dimensions.")]
+            return
+        self._choose_dims()
+        if self.x_dim.value == self.y_dim.value:
+            self._body.objects = [
+                pn.Row(self.x_dim, self.y_dim, self.size),
+                markdown("Choose two different dimensions."),
+            ]
+            return
+        i, j = self.dims
+        n = self.size.value
+        half = (explore.SPAN[1] - explore.SPAN[0]) / (n - 1) / 2  # cell centres on the grid
+        lo, hi = explore.SPAN[0] - half, explore.SPAN[1] + half
+        image = hv.Image(
+            to_uint8(self._manifold()), bounds=(lo, lo, hi, hi), kdims=[f"z{i}", f"z{j}"]
+        ).opts(cmap="gray", clim=(0, 255))
+        overlay = (
+            image
+            * self._points(i, j)
+            * hv.Points([tuple(self.z()[[i, j]])]).opts(
+                color=CURRENT, marker="cross", size=22, line_width=3
+            )
+        )
+        overlay = overlay.opts(
+            frame_width=480, frame_height=480, toolbar=None, default_tools=[], tools=[],
+            xlim=(lo, hi), ylim=(lo, hi), title="Click to move z there",
+        )  # fmt: skip
+        self._plot = InPlacePlot(overlay, "latent-map-source")
+        self._points = self._plot.figure.renderers[1].data_source
+        self._current = self._plot.figure.renderers[-1].data_source
+        self._current.name = "latent-map-current-source"
+        self._plot.figure.on_event(Tap, lambda event: self.click(event.x, event.y))
+        self._body.objects = [
+            pn.Row(self.x_dim, self.y_dim, self.size),
+            self._plot.pane,
+            self._legend,
+        ]
+
+    def _points(self, i: int, j: int) -> hv.Points:
+        sample, post = self.data.sample(), self.data.posterior()
+        if sample is None or post is None:
+            self._legend.object = html.escape(self.data.no_sample_note())
+            return hv.Points([]).opts(size=0)
+        mu = post[0]
+        names = [sample.classes[int(k)] for k in sample.labels]
+        colors = [PALETTE[int(k) % len(PALETTE)] for k in sample.labels]
+        self._legend.object = "Posterior means of the data sample: " + " ".join(
+            f"<span style='color:{c}'>●&nbsp;{html.escape(name)}</span>"
+            for c, name in zip(PALETTE, sample.classes, strict=False)
+        )
+        points = {"x": mu[:, i], "y": mu[:, j], "label": names, "color": colors}
+        return hv.Points(points, kdims=["x", "y"], vdims=["label", "color"]).opts(
+            color="color", size=5, alpha=0.8, line_color="white", line_width=0.5
+        )
+
+    def update(self) -> None:
+        if self._plot is None:
+            return
+        write_image(self._plot, self._manifold())
+        i, j = self.dims
+        z = self.z()
+        self._current.data.update(x=[float(z[i])], y=[float(z[j])])
+
+
+class CompareView(View):
+    """The same z decoded by several checkpoints of the same latent size, side by side."""
+
+    title = "Compare models"
+    css = "latent-compare"
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        self.choice = pn.widgets.MultiChoice(
+            label="Models to compare", css_classes=["latent-compare-models"], width=480
+        )
+        self.choice.param.watch(self.rebuild, "value")
+        self._path = pn.widgets.TextInput(
+            label="Add a checkpoint", placeholder="path or zoo name", width=300,
+            css_classes=["latent-compare-path"], visible=model.access.paths_allowed,
+        )  # fmt: skip
+        self._path.param.watch(lambda event: self.add(event.new), "value")
+        self._note = markdown("")
+        self._nets: dict[str, object] = {}  # source → VAE, for this session (weights are shared)
+        self._offered_for = None  # the network the offered choices were made for
+
+    def add(self, source: str) -> None:
+        """Offer another checkpoint (same latent size) and select it."""
+        source = (source or "").strip()
+        if not source:
+            return
+        if self._net(source) is None:
+            return
+        self.choice.options = list(dict.fromkeys([*self.choice.options, source]))
+        if source not in self.choice.value:
+            self.choice.value = [*self.choice.value, source]
+
+    def _net(self, source: str):
+        m = self.model
+        if source not in self._nets:
+            try:
+                loaded = ckpt.load_shared(m.access.check(source), device=resolve_device(m.device))
+            except ckpt.CheckpointError as exc:
+                self._note.object = html.escape(str(exc))
+                return None
+            if loaded.info.latent_dim != m.latent_dim:
+                self._note.object = (
+                    f"{html.escape(source)} has {loaded.info.latent_dim} latent dimensions; "
+                    f"this model has {m.latent_dim}"
+                )
+                return None
+            self._nets[source] = loaded.model
+        return self._nets[source]
+
+    def _offer(self) -> None:
+        """Zoo models of the same latent size; by default this model's zoo family (β = …)."""
+        info = self.model.info
+        self._nets.clear()
+        options = [
+            name
+            for name in zoo.available()
+            if name != info.source and ckpt.load_shared(name).info.latent_dim == info.latent_dim
+        ]
+        family = info.source.rsplit("-beta", 1)[0] if info.source in zoo.NAMES else None
+        default = [name for name in options if name.rsplit("-beta", 1)[0] == family]
+        self._syncing = True
+        try:
+            self.choice.options = options
+            self.choice.value = default
+        finally:
+            self._syncing = False
+
+    def _images(self) -> np.ndarray:
+        z = self.z()
+        nets = [self.model.vae, *(self._nets[source] for source in self._sources[1:])]
+        images = [explore.decode(net, z[None])[0] for net in nets]
+        return explore.mosaic(np.stack(images), pad=PAD)
+
+    def build(self) -> None:
+        if self._offered_for is not self.model.vae:
+            self._offer()
+            self._offered_for = self.model.vae
+        chosen = [s for s in self.choice.value if self._net(s) is not None]
+        self._sources = [self.model.info.name, *chosen]
+        labels = [f"this ({self._sources[0]})", *chosen]
+        image = self._images()
+        element = grid_element(
+            image, 5.0, xticks=list(zip(centres(len(labels)), labels, strict=True)),
+            title="The same z, decoded by each model",
+        )  # fmt: skip
+        self._plot = InPlacePlot(element, "latent-compare-source")
+        self._body.objects = [
+            pn.Row(self.choice, self._path),
+            self._note,
+            pn.Column(self._plot.pane, scroll=True, sizing_mode="stretch_width"),
+        ]
+
+    def update(self) -> None:
+        write_image(self._plot, self._images())
+
+
+class KLView(View):
+    """Per-dimension KL over the data sample (which units the model uses), and the KL of the
+    sliders' N(μ, σ²) per dimension, live."""
+
+    title = "KL / active units"
+    css = "latent-kl"
+    follows = ("mu", "sigma")
+
+    def build(self) -> None:
+        post = self.data.posterior()
+        if post is None:
+            self._plot = None
+            self._body.objects = [markdown(self.data.no_sample_note())]
+            return
+        kl = explore.kl_per_dimension(*post)
+        active = explore.active_units(post[0])
+        n = kl.size
+        dims = [f"z{d}" for d in range(n)]
+        bars = hv.Bars(
+            {"dimension": dims, "kl": kl, "color": [ACTIVE if a else INACTIVE for a in active]},
+            kdims=["dimension"],
+            vdims=["kl", "color"],
+        ).opts(color="color", line_color=None)
+        now = explore.gaussian_kl(self.model.mu, self.model.sigma)
+        marks = hv.Scatter({"dimension": dims, "now": now}, kdims=["dimension"], vdims=["now"])
+        overlay = (bars * marks.opts(color=CURRENT, size=8, marker="diamond")).opts(
+            height=320, responsive=True, min_width=400, toolbar=None, default_tools=[],
+            tools=["hover"], ylabel="KL (nats)", xlabel="", xrotation=90 if n > 16 else 0,
+            ylim=(0, float(max(kl.max(), 1.0)) * 1.1),
+            title="Bars: mean KL(q(z_d|x) ‖ N(0,1)) over the data; ◆: KL of your N(μ_d, σ_d²)",
+        )  # fmt: skip
+        self._plot = InPlacePlot(overlay, "latent-kl-source", sizing_mode="stretch_width")
+        self._marks = self._plot.figure.renderers[1].data_source
+        self._marks.name = "latent-kl-current-source"
+        self._ceiling = float(max(kl.max(), 1.0)) * 1.1
+        order = ", ".join(f"z{d}" for d in explore.by_kl(kl)[: min(n, 8)])
+        summary = markdown(
+            f"**Active units: {int(active.sum())} of {n}** (variance of the posterior mean over "
+            f"the data > {explore.ACTIVE_THRESHOLD}; Burda et al. 2016; grey bars are inactive). "
+            f"Total KL {kl.sum():.1f} nats over {len(self.data.sample())} images "
+            f"({html.escape(self.data.sample().source)}). Largest: {order}.",
+            css_classes=["latent-kl-summary"],
+        )
+        self._body.objects = [summary, self._plot.pane]
+
+    def update(self) -> None:
+        if self._plot is None:
+            return
+        now = explore.gaussian_kl(self.model.mu, self.model.sigma)
+        self._marks.data.update(now=now)
+        top = float(now.max(initial=0.0)) * 1.1
+        if top > self._ceiling:
+            self._ceiling = top
+            self._plot.figure.y_range.end = top
+
+
+VIEWS = (TraversalView, SamplesView, EncodeView, InterpolationView, MapView, CompareView, KLView)
+
+
+class ExplorationViews:
+    """All views of one session and the tabs that hold them (hidden tabs compute nothing)."""
+
+    def __init__(self, model: LatentModel, data_dir: str | None = None):
+        self.data = SessionData(model, data_dir)
+        self.views = [cls(model, self.data) for cls in VIEWS]
+
+    def tabs(self, explore_tab) -> pn.Tabs:
+        """Tabs: "Explore" (``explore_tab``) first, then one per view."""
+        tabs = pn.Tabs(
+            ("Explore", explore_tab),
+            *[(view.title, view) for view in self.views],
+            dynamic=True,
+            css_classes=["latent-tabs"],
+            sizing_mode="stretch_width",
+        )
+        tabs.param.watch(lambda event: self.show(event.new - 1), "active")
+        return tabs
+
+    def show(self, index: int) -> None:
+        """Show view ``index`` (-1: none), hide the others."""
+        for k, view in enumerate(self.views):
+            if k != index:
+                view.show(False)
+        if 0 <= index < len(self.views):
+            self.views[index].show(True)
