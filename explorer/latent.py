@@ -123,6 +123,7 @@ class LatentModel(param.Parameterized):
         self._rng = random.Random(rng_seed)  # this session's own source of seeds and random μ
         self._model = None
         self._upload: tuple[str, bytes] | None = None  # (source, bytes) of the last upload
+        self._loading = False
         self._eps: np.ndarray | None = None
         self._eps_seed: int | None = None
         super().__init__(**params)
@@ -148,15 +149,19 @@ class LatentModel(param.Parameterized):
             return
         self._model = loaded.model
         n = loaded.info.latent_dim
-        # One batch: watchers of `info` see lists of the new size, and decoding runs once.
-        with param.edit_constant(self):
-            self.param.update(
-                info=loaded.info,
-                message="",
-                mu=self._fit(self.mu, n, 0.0),
-                sigma=self._fit(self.sigma, n, 1.0),
-                z_set=self._fit(self.z_set, n, 0.0),
-            )
+        # One batch, so that watchers of `info` see lists of the new size; decode once, after.
+        self._loading = True
+        try:
+            with param.edit_constant(self):
+                self.param.update(
+                    info=loaded.info,
+                    message="",
+                    mu=self._fit(self.mu, n, 0.0),
+                    sigma=self._fit(self.sigma, n, 1.0),
+                    z_set=self._fit(self.z_set, n, 0.0),
+                )
+        finally:
+            self._loading = False
         self._update()
 
     def upload(self, data: bytes, filename: str) -> None:
@@ -237,7 +242,7 @@ class LatentModel(param.Parameterized):
 
     @param.depends("mu", "sigma", "z_set", "mode", "seed", watch=True)
     def _update(self):
-        if self._model is None or len(self.mu) != self.latent_dim:
+        if self._loading or self._model is None or len(self.mu) != self.latent_dim:
             return
         z = self.current_z()
         self._set_outputs(z, decode_image(self._model, z))
