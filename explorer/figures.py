@@ -1,0 +1,277 @@
+"""Publication figures as PNG: grids of decoded images tiled with numpy, labelled with PIL.
+
+One function per figure returns a :class:`Figure`: an 8-bit grey ``PIL.Image`` with white
+margins, the images in a grid with thin white gaps, column labels on top, row labels on the left
+and a title, plus where each image lies. Nothing but numpy, torch and PIL: no plotting library, no
+browser. Labels are ASCII (the default font has no Greek letters).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from explorer import checkpoint, explore, zoo
+from explorer.decoding import to_uint8
+from explorer.model import VAE
+
+SCALE = 3  # output pixels per image pixel
+GAP = 2  # image pixels between cells
+MARGIN = 12  # output pixels around everything
+FONT_SIZE = 14
+FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure and where each of its images lies: ``cells[r][c]`` = (left, top, width, height)."""
+
+    image: Image.Image
+    cells: tuple[tuple[tuple[int, int, int, int], ...], ...]
+
+    def cell(self, row: int, col: int) -> np.ndarray:
+        """The pixels of one image of the grid (uint8, as drawn)."""
+        left, top, width, height = self.cells[row][col]
+        return np.asarray(self.image)[top : top + height, left : left + width]
+
+    def save(self, path: str | Path) -> None:
+        self.image.save(path, format="PNG")
+
+
+def _font(size: int = FONT_SIZE) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _text_size(text: str, font) -> tuple[int, int]:
+    left, top, right, bottom = font.getbbox(text)
+    return int(right - left), int(bottom - top)
+
+
+def grid(
+    images: np.ndarray,
+    *,
+    title: str = "",
+    row_labels: list[str] | None = None,
+    col_labels: list[str] | None = None,
+    scale: int = SCALE,
+    gap: int = GAP,
+) -> Figure:
+    """rows×cols×H×W images in [0, 1] → one labelled grey figure (columns widen to fit their
+    labels)."""
+    images = np.asarray(images)
+    rows, cols, h, w = images.shape
+    font, title_font = _font(), _font(FONT_SIZE + 2)
+    line = FONT_SIZE + 6
+    cell_w, cell_h = w * scale, h * scale
+    col_w = max([cell_w] + [_text_size(t, font)[0] + 6 for t in col_labels or []])
+    step_x, step_y = col_w + gap * scale, cell_h + gap * scale
+    label_w = max((_text_size(t, font)[0] for t in row_labels or []), default=0)
+    left = MARGIN + (label_w + 8 if row_labels else 0)
+    top = MARGIN + (line + 4 if title else 0) + (line if col_labels else 0)
+    width = max(
+        left + cols * step_x - gap * scale + MARGIN,
+        MARGIN * 2 + _text_size(title, title_font)[0],
+    )
+    height = top + rows * step_y - gap * scale + MARGIN
+    canvas = Image.new("L", (width, height), 255)
+    pixels = to_uint8(images).repeat(scale, axis=2).repeat(scale, axis=3)
+    cells = tuple(
+        tuple((left + c * step_x + (col_w - cell_w) // 2, top + r * step_y, cell_w, cell_h)
+              for c in range(cols))
+        for r in range(rows)
+    )  # fmt: skip
+    for r, row in enumerate(cells):
+        for c, (x, y, _, _) in enumerate(row):
+            canvas.paste(Image.fromarray(pixels[r, c]), (x, y))
+    draw = ImageDraw.Draw(canvas)
+    if title:
+        draw.text((MARGIN, MARGIN), title, fill=0, font=title_font)
+    for c, text in enumerate(col_labels or []):
+        draw.text((left + c * step_x + col_w / 2, top - 4), text, fill=0, font=font, anchor="md")
+    for r, text in enumerate(row_labels or []):
+        centre = top + r * step_y + cell_h / 2
+        draw.text((left - 8, centre), text, fill=0, font=font, anchor="rm")
+    return Figure(canvas, cells)
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".replace("-0.0", "0.0")
+
+
+def traversal(
+    vae: VAE, z, *, steps: int = 11, dims=None, name: str = "", scale: int = SCALE
+) -> Figure:
+    """The beta-VAE figure: each row sweeps one dimension of z across [-3, 3]."""
+    dims = list(range(vae.latent_dim)) if dims is None else list(dims)
+    images = explore.traversal(vae, z, steps, dims)
+    return grid(
+        images,
+        title=f"Latent traversal{f' of {name}' if name else ''}: each row sweeps one dimension",
+        row_labels=[f"z{d}" for d in dims],
+        col_labels=[_number(v) for v in explore.sweep(steps)],
+        scale=scale,
+    )
+
+
+def samples(
+    vae: VAE, mu, sigma, *, count: int = 64, seed: int = 0, name: str = "", scale: int = SCALE
+) -> Figure:
+    """``count`` decoded draws of z ~ N(mu, sigma^2), in a near-square grid."""
+    images = explore.samples(vae, mu, sigma, count, seed)
+    cols = int(np.ceil(np.sqrt(count)))
+    rows = -(-count // cols)
+    cells = np.ones((rows * cols, *images.shape[1:]), np.float32)
+    cells[:count] = images
+    what = (
+        "the prior N(0, I)"
+        if not np.any(mu) and np.all(np.asarray(sigma) == 1)
+        else ("N(mu, sigma^2)")
+    )
+    return grid(
+        cells.reshape(rows, cols, *images.shape[1:]),
+        title=f"{count} samples of {what}{f', {name}' if name else ''} (seed {seed})",
+        scale=scale,
+    )
+
+
+def interpolation(
+    vae: VAE, a, b, *, steps: int = 11, methods=("linear", "spherical"), name: str = "",
+    scale: int = SCALE,
+) -> Figure:  # fmt: skip
+    """From A to B: one row per path (linear, spherical), ``steps`` values of t."""
+    t = np.linspace(0.0, 1.0, steps)
+    latents = np.concatenate([explore.interpolate(a, b, t, m) for m in methods])
+    images = explore.decode(vae, latents).reshape(len(methods), steps, 28, 28)
+    return grid(
+        images,
+        title=f"Interpolation from A to B{f', {name}' if name else ''}",
+        row_labels=list(methods),
+        col_labels=[f"t={v:.1f}" if k in (0, steps - 1) else f"{v:.1f}" for k, v in enumerate(t)],
+        scale=scale,
+    )
+
+
+def manifold(
+    vae: VAE, z, dims: tuple[int, int], *, n: int = 15, name: str = "", scale: int = SCALE
+) -> Figure:
+    """The decoded manifold over two dimensions on a grid across [-3, 3] (others from z)."""
+    i, j = dims
+    values = explore.sweep(n)
+    images = explore.manifold(vae, z, (i, j), n)
+    return grid(
+        images,
+        title=f"Manifold of z{i} (across) and z{j} (up){f', {name}' if name else ''}",
+        row_labels=[_number(v) for v in values[::-1]],
+        col_labels=[_number(v) if k % 2 == 0 else "" for k, v in enumerate(values)],
+        scale=scale,
+        gap=0,
+    )
+
+
+def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
+    """The same latent vectors (one per row) decoded by each model (one per column)."""
+    latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
+    columns = [explore.decode(net, latents) for net in nets.values()]
+    images = np.stack(columns, axis=1)  # rows = latents, columns = models
+    return grid(
+        images,
+        title="The same z decoded by each model",
+        row_labels=[f"z #{k}" for k in range(latents.shape[0])],
+        col_labels=list(nets),
+        scale=scale,
+    )
+
+
+# -- from options (the `vae-explorer figure` command) ------------------------------------------
+class FigureError(ValueError):
+    """Options that do not make a figure; the message is one line, fit for a user."""
+
+
+def build(
+    kind: str,
+    loaded,
+    *,
+    z=None,
+    mu=None,
+    sigma=None,
+    seed: int = 0,
+    count: int | None = None,
+    steps: int | None = None,
+    dims: list[int] | None = None,
+    a=None,
+    b=None,
+    others: dict[str, VAE] | None = None,
+    data_dir=None,
+    scale: int = SCALE,
+) -> Figure:
+    """The figure ``kind`` of a loaded checkpoint (``checkpoint.Checkpoint``), with defaults:
+    z = 0 (compare: ``count`` draws of the prior, 6 by default, unless z is given); the prior
+    N(0, I) for samples; interpolation between the posterior means of the first two images of
+    the model's data sample (two prior draws without one); compare against the zoo siblings
+    (same data set, other β). Raises FigureError for options that do not fit."""
+    vae, info = loaded.model, loaded.info
+    n = info.latent_dim
+    given_z = z is not None
+    z = np.asarray(z, np.float32) if given_z else np.zeros(n, np.float32)
+    name = info.name
+    if dims is not None and any(not 0 <= d < n for d in dims):
+        raise FigureError(f"--dims: dimensions run from 0 to {n - 1} in this model")
+    if steps is not None and steps < 2:
+        raise FigureError(f"--steps must be at least 2, got {steps}")
+    if kind == "traversal":
+        rows = dims if dims is not None else list(range(min(n, 16)))
+        return traversal(vae, z, steps=steps or 11, dims=rows, name=name, scale=scale)
+    if kind == "samples":
+        mu = np.zeros(n) if mu is None else mu
+        sigma = np.ones(n) if sigma is None else sigma
+        return samples(vae, mu, sigma, count=count or 64, seed=seed, name=name, scale=scale)
+    if kind == "interpolation":
+        if a is None or b is None:
+            ends = _two_points(loaded, seed, data_dir)
+            a = ends[0] if a is None else a
+            b = ends[1] if b is None else b
+        return interpolation(vae, a, b, steps=steps or 11, name=name, scale=scale)
+    if kind == "manifold":
+        if n < 2:
+            raise FigureError("a manifold needs a model with at least two latent dimensions")
+        pair = dims if dims is not None else [0, 1]
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise FigureError("--dims: a manifold needs two different dimensions, e.g. 0,1")
+        return manifold(vae, z, (pair[0], pair[1]), n=steps or 15, name=name, scale=scale)
+    if kind == "compare":
+        nets = {name: vae, **(others if others is not None else siblings(info))}
+        for other, net in nets.items():
+            if net.latent_dim != n:
+                raise FigureError(f"{other} has {net.latent_dim} latent dimensions; {name} has {n}")
+        if given_z:
+            rows = z[None]
+        else:
+            rows = explore.sample_latents(np.zeros(n), np.ones(n), count or 6, seed)
+        return compare(nets, rows, scale=scale)
+    raise FigureError(f"unknown figure {kind!r}: choose one of {', '.join(FIGURES)}")
+
+
+def siblings(info) -> dict[str, VAE]:
+    """The other zoo models of a zoo model's data set (the same family at other β)."""
+    if info.source not in zoo.NAMES:
+        return {}
+    family = info.source.rsplit("-beta", 1)[0]
+    return {
+        name: checkpoint.load(name).model
+        for name in zoo.available()
+        if name != info.source and name.rsplit("-beta", 1)[0] == family
+    }
+
+
+def _two_points(loaded, seed: int, data_dir) -> np.ndarray:
+    """The posterior means of the first two images of the model's data sample, else two draws
+    of the prior from ``seed``."""
+    info = loaded.info
+    sample = explore.load_sample(info.source, info.dataset, data_dir, n=2)
+    if sample is not None and len(sample) == 2:
+        return explore.encode(loaded.model, sample.images)[0]
+    n = info.latent_dim
+    return explore.sample_latents(np.zeros(n), np.ones(n), 2, seed)
