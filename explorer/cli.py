@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_info(commands)
     add_decode(commands)
+    add_export(commands)
     add_serve(commands)
     return parser
 
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Options whose value may start with "-" (a negative number): argparse would read "-1,2" as an
 # option (bpo-9334), so "--z -1,2" is passed on as "--z=-1,2".
-_VALUE_OPTIONS = ("--z",)
+_VALUE_OPTIONS = ("--z", "--mu", "--sigma")
 _NEGATIVE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
 
@@ -109,6 +110,24 @@ def load_checkpoint(source: str):
         raise CommandError(str(exc)) from None
 
 
+def load_state(path: Path, checkpoint: str | None):
+    """A LatentModel in the state saved in ``path`` (``checkpoint``, if given, replaces its
+    model); a bad file is a CommandError with status 2, a checkpoint that fails one with 1."""
+    from explorer import state
+    from explorer.checkpoint import CheckpointError
+
+    try:
+        data = state.read(path)  # its messages start with the path
+    except state.StateError as exc:
+        raise CommandError(f"--from-json {exc}", 2) from None
+    try:
+        return state.model_from_json(data, checkpoint)
+    except state.StateError as exc:
+        raise CommandError(f"--from-json {path}: {exc}", 2) from None
+    except CheckpointError as exc:
+        raise CommandError(str(exc)) from None
+
+
 # info ----------------------------------------------------------------------------------------
 
 
@@ -137,16 +156,30 @@ def add_decode(commands) -> None:
         "decode",
         help="decode one latent vector z into an image file",
         description="Decode one latent vector z and write the image as shown in the explorer:\n"
-        "a .png (8-bit grey) or a .npy (28×28 float32 in [0, 1]).",
-        epilog=f"example:\n  {PROG} decode model.pth --z -1.5,0,0.8 --out digit.png --scale 8",
+        "a .png (8-bit grey) or a .npy (28×28 float32 in [0, 1]). z is given with --z, or read\n"
+        "from a state file saved by the explorer's JSON download (--from-json).",
+        epilog=f"examples:\n  {PROG} decode model.pth --z -1.5,0,0.8 --out digit.png --scale 8\n"
+        f"  {PROG} decode --from-json mnist-beta1-z.json --out digit.npy",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", metavar="CKPT", help=CHECKPOINT_HELP)
     parser.add_argument(
+        "checkpoint",
+        metavar="CKPT",
+        nargs="?",
+        help=f"{CHECKPOINT_HELP}; needed with --z; with --from-json, it replaces the file's model",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--z",
-        required=True,
         metavar="V1,V2,...",
         help="the latent vector: one comma-separated finite number per latent dimension",
+    )
+    source.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="STATE",
+        help="a state file from the explorer's JSON download: decodes its z with its model, "
+        "giving the image the explorer showed",
     )
     parser.add_argument(
         "--out",
@@ -181,13 +214,17 @@ def run_decode(args: argparse.Namespace) -> int:
 
     if args.scale > MAX_SCALE:
         raise CommandError(f"--scale must be at most {MAX_SCALE}, got {args.scale}", 2)
-    ckpt = load_checkpoint(args.checkpoint)
-    try:
-        z = parse_vector(args.z, ckpt.info.latent_dim)
-    except ValueError as exc:
-        raise CommandError(f"--z: {exc}", 2) from None
-
-    image = decode_image(ckpt.model, z)
+    if args.from_json is not None:
+        image = load_state(args.from_json, args.checkpoint).image
+    else:
+        if args.checkpoint is None:
+            raise CommandError("CKPT is required with --z", 2)
+        ckpt = load_checkpoint(args.checkpoint)
+        try:
+            z = parse_vector(args.z, ckpt.info.latent_dim)
+        except ValueError as exc:
+            raise CommandError(f"--z: {exc}", 2) from None
+        image = decode_image(ckpt.model, z)
     if suffix == ".png":
         data = to_png_bytes(image, args.scale)
     else:
@@ -201,6 +238,133 @@ def run_decode(args: argparse.Namespace) -> int:
     size = image.shape[0] * args.scale
     print(f"wrote {out} ({size}x{size} {suffix[1:]})")
     return 0
+
+
+# export --------------------------------------------------------------------------------------
+
+HTML_SUFFIXES = (".html", ".htm")
+# export's ways to choose z: option → the options it cannot be combined with
+EXPORT_CONFLICTS = {
+    "--from-json": ("--z", "--mu", "--sigma", "--seed", "--prior"),
+    "--z": ("--mu", "--sigma", "--seed", "--prior"),
+    "--prior": ("--mu", "--sigma"),
+}
+
+
+def add_export(commands) -> None:
+    parser = commands.add_parser(
+        "export",
+        help="write one z as a static HTML page (image, z bars, values, model)",
+        description="Write one self-contained HTML page for a fixed z: the decoded image, the z\n"
+        "bar chart, the z values and the model's description, with Bokeh's JavaScript inline,\n"
+        "so that it opens in a browser with no server and no network.\n\n"
+        "Choose z as in the explorer: exactly (--z); sampled, z = μ + σ·ε with ε ~ N(0, I)\n"
+        "drawn from --seed (--mu, --sigma, --seed; those not given keep the explorer's\n"
+        "defaults μ = 0, σ = 1, seed 0); from the prior (--prior --seed N); or from a state\n"
+        "file saved by the explorer's JSON download (--from-json). The same settings give the\n"
+        "same image as the explorer shows.",
+        epilog="examples:\n"
+        f"  {PROG} export mnist-beta1 --z 0.5,-1,0,0,0,0,0,0,0,0,0,2 --out z.html\n"
+        f"  {PROG} export mnist-beta1 --mu 1,0,0,0,0,0,0,0,0,0,0,0 --seed 42 --out sample.html\n"
+        f"  {PROG} export --from-json mnist-beta1-z.json --out page.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "checkpoint",
+        metavar="CKPT",
+        nargs="?",
+        help=f"{CHECKPOINT_HELP}; needed unless --from-json names one (then it replaces it)",
+    )
+    parser.add_argument(
+        "--z", metavar="V1,V2,...", help="set z exactly: one number in [-4, 4] per latent dimension"
+    )
+    parser.add_argument(
+        "--mu", metavar="V1,V2,...", help="μ: one number in [-3, 3] per dimension (default: 0)"
+    )
+    parser.add_argument(
+        "--sigma", metavar="V1,V2,...", help="σ: one number in [0, 2] per dimension (default: 1)"
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="the seed of ε (default: 0)")
+    parser.add_argument("--prior", action="store_true", help="z = ε ~ N(0, I), drawn from --seed")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="STATE",
+        help="a state file from the explorer's JSON download (model, mode, μ, σ, z, seed)",
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="PAGE.html", help="the page to write"
+    )
+    parser.set_defaults(run=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.suffix.lower() not in HTML_SUFFIXES:
+        raise CommandError(f"cannot write {out.name!r}: --out must end in .html", 2)
+    given = {
+        option
+        for option in ("--from-json", "--z", "--mu", "--sigma", "--seed", "--prior")
+        if getattr(args, option[2:].replace("-", "_")) not in (None, False)
+    }
+    for option, others in EXPORT_CONFLICTS.items():
+        clash = [other for other in others if option in given and other in given]
+        if clash:
+            raise CommandError(f"{option} cannot be combined with {clash[0]}", 2)
+    if args.from_json is not None:
+        model = load_state(args.from_json, args.checkpoint)
+    else:
+        if args.checkpoint is None:
+            raise CommandError("CKPT is required unless --from-json names the model", 2)
+        model = _export_model(args)
+
+    from explorer.export import export_html  # HoloViews and Bokeh: only once the input is good
+
+    try:
+        export_html(model, out)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+    return 0
+
+
+def _export_model(args: argparse.Namespace):
+    """A LatentModel on CKPT (decoding on the CPU) set from --z / --mu, --sigma, --seed."""
+    from explorer.decoding import parse_vector
+    from explorer.latent import MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+
+    if args.seed is not None and not SEED_BOUNDS[0] <= args.seed <= SEED_BOUNDS[1]:
+        raise CommandError(f"--seed must be in [{SEED_BOUNDS[0]}, {SEED_BOUNDS[1]}]", 2)
+    model = LatentModel(checkpoint=args.checkpoint, device="cpu")
+    if model.info is None:
+        raise CommandError(model.message)
+    n = model.latent_dim
+    settings = {"mode": "prior" if args.prior else "sample"}
+    vectors = [
+        ("--z", "z_set", Z_BOUNDS),
+        ("--mu", "mu", MU_BOUNDS),
+        ("--sigma", "sigma", SIGMA_BOUNDS),
+    ]
+    for option, name, (low, high) in vectors:
+        text = getattr(args, option[2:])
+        if text is None:
+            continue
+        try:
+            values = parse_vector(text, n)
+        except ValueError as exc:
+            raise CommandError(f"{option}: {exc}", 2) from None
+        for i, value in enumerate(values, start=1):
+            if not low <= value <= high:
+                raise CommandError(
+                    f"{option}: value {i} ({value:g}) is outside [{low:g}, {high:g}]", 2
+                )
+        settings[name] = values
+    if args.z is not None:
+        settings["mode"] = "deterministic"
+    if args.seed is not None:
+        settings["seed"] = args.seed
+    model.param.update(**settings)
+    return model
 
 
 # serve ---------------------------------------------------------------------------------------

@@ -18,11 +18,13 @@ import torch
 from PIL import Image
 
 import explorer
-from explorer import checkpoint
+from explorer import checkpoint, state
+from explorer.latent import LatentModel
 from explorer.model import VAE, VAEConfig
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 Z = [-1.5, 0.0, 0.75]
+SAMPLE = {"mode": "sample", "mu": [0.5, -1.0, 2.0], "sigma": [0.2, 1.5, 0.0], "seed": 321}
 
 # name → arguments; {ckpt} is a checkpoint with latent size 3, {tmp} a scratch folder.
 GOOD = {
@@ -38,6 +40,16 @@ GOOD = {
         "8",
     ],
     "npy": ["decode", "{ckpt}", "--out", "{tmp}/z.npy", "--z", "-1.5,0,0.75"],
+    # A state saved by the explorer's JSON download (SAMPLE's settings), with its own model or CKPT.
+    "from-json": ["decode", "--from-json", "{tmp}/state.json", "--out", "{tmp}/state.npy"],
+    "from-json-ckpt": [
+        "decode",
+        "{ckpt}",
+        "--from-json",
+        "{tmp}/state.json",
+        "--out",
+        "{tmp}/state.png",
+    ],
 }
 # name → (arguments, exit status, a word the one-line message must contain)
 BAD = {
@@ -75,6 +87,27 @@ BAD = {
         "invalid int",
     ),
     "no --z": (["decode", "{ckpt}", "--out", "{tmp}/a.png"], 2, "--z"),
+    "--z without CKPT": (["decode", "--z", "1,2,3", "--out", "{tmp}/a.png"], 2, "ckpt is required"),
+    "--z and --from-json": (
+        ["decode", "--from-json", "{tmp}/state.json", "--z", "1,2,3", "--out", "{tmp}/a.png"],
+        2,
+        "not allowed with",
+    ),
+    "bad state": (
+        ["decode", "--from-json", "{tmp}/bad-state.json", "--out", "{tmp}/a.npy"],
+        2,
+        "warp",
+    ),
+    "state not JSON": (
+        ["decode", "--from-json", "{tmp}/notes.json", "--out", "{tmp}/a.npy"],
+        2,
+        "notes.json: not json (expecting value at line 1)",
+    ),
+    "state too long": (
+        ["decode", "{tmp}/other.pth", "--from-json", "{tmp}/state.json", "--out", "{tmp}/a.npy"],
+        2,
+        "the model has 2 latent dimensions",
+    ),
     "no command": ([], 2, "command"),
     "unknown command": (["frobnicate"], 2, "invalid choice"),
     "missing checkpoint": (
@@ -101,7 +134,18 @@ def files(tmp_path_factory):
     ckpt = checkpoint.save(tmp / "model.pth", model, meta)
     (tmp / "junk.pth").write_bytes(np.random.default_rng(0).bytes(2048))
     (tmp / "plain.pkl").write_bytes(pickle.dumps({"weights": [1.0, 2.0]}))
+    checkpoint.save(tmp / "other.pth", VAE(VAEConfig(latent_dim=2)).eval(), meta)
+    (tmp / "state.json").write_text(state.dumps(explorer_model(str(ckpt))))
+    (tmp / "bad-state.json").write_text('{"mode": "warp"}')
+    (tmp / "notes.json").write_text("mu = [1, 2]")
     return {"ckpt": str(ckpt), "tmp": str(tmp)}
+
+
+def explorer_model(ckpt: str) -> LatentModel:
+    """The explorer's model for SAMPLE's settings: what a browser session shows."""
+    model = LatentModel(checkpoint=ckpt, device="cpu")
+    model.param.update(**SAMPLE)
+    return model
 
 
 def run(args: list[str], files: dict) -> subprocess.CompletedProcess:
@@ -166,6 +210,17 @@ def test_decode_writes_the_image_as_npy(results, files):
     np.testing.assert_allclose(image, decoded(files), rtol=0, atol=1e-6)
 
 
+def test_decode_from_json_gives_the_explorers_image(results, files):
+    assert_ok(results["from-json"])
+    image = np.load(Path(files["tmp"]) / "state.npy")
+    expected = explorer_model(files["ckpt"]).image
+    assert image.dtype == np.float32
+    np.testing.assert_allclose(image, expected, rtol=0, atol=1e-6)
+    assert_ok(results["from-json-ckpt"])  # CKPT given: the same model here, so the same image
+    with Image.open(Path(files["tmp"]) / "state.png") as png:
+        assert (np.asarray(png) == np.rint(expected * 255)).all()
+
+
 @pytest.mark.parametrize("case", BAD)
 def test_bad_arguments_fail_with_one_line(results, files, case):
     result = results[case]
@@ -177,13 +232,18 @@ def test_bad_arguments_fail_with_one_line(results, files, case):
     assert lines[0].startswith("vae-explorer")
     assert word in lines[0].lower()
     assert result.stdout == ""
-    written = ["junk.pth", "model.pth", "plain.pkl", "z.npy", "z.png", "z8.PNG"]
-    assert sorted(os.listdir(files["tmp"])) == written  # nothing written by a failed command
+    written = ["junk.pth", "model.pth", "other.pth", "plain.pkl", "z.npy", "z.png", "z8.PNG"]
+    written += ["bad-state.json", "notes.json", "state.json", "state.npy", "state.png"]
+    assert sorted(os.listdir(files["tmp"])) == sorted(written)  # nothing written by a failure
 
 
 @pytest.mark.parametrize(
     ("command", "words"),
-    [([], ["info", "decode"]), (["info"], ["CKPT", "JSON"]), (["decode"], ["--z", "--scale"])],
+    [
+        ([], ["info", "decode"]),
+        (["info"], ["CKPT", "JSON"]),
+        (["decode"], ["--z", "--scale", "--from-json"]),
+    ],
 )
 def test_help(files, command, words):
     result = run([*command, "--help"], files)

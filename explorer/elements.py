@@ -1,0 +1,63 @@
+"""The explorer's two plots as HoloViews elements: the decoded image and the z bar chart.
+
+Shared by the app (explorer.ui renders them once per session and then writes only their data
+sources) and the static export (explorer.export renders them into a standalone page).
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
+import numpy as np
+
+IMAGE_PX = 336  # 12 screen pixels per image pixel
+POSITIVE, NEGATIVE = "#2563eb", "#dc2626"
+
+
+def image_element(image: np.ndarray) -> hv.Image:
+    """The decoded image as a grey HoloViews Image with square pixels and hover."""
+    size = image.shape[0]
+    return hv.Image(image, bounds=(0, 0, size, size), vdims=["intensity"]).opts(
+        cmap="gray",
+        clim=(0.0, 1.0),
+        width=IMAGE_PX,
+        height=IMAGE_PX,
+        border=0,
+        xaxis=None,
+        yaxis=None,
+        toolbar=None,
+        tools=["hover"],
+        default_tools=[],
+    )
+
+
+def bars_element(z: np.ndarray, limit: float) -> hv.Bars:
+    """z as HoloViews Bars, one per dimension, blue for positive and red for negative."""
+    return hv.Bars(bars_data(z), kdims=["dimension"], vdims=["z", "color"]).opts(
+        color="color",
+        ylim=(-limit, limit),
+        height=260,
+        responsive=True,
+        min_width=300,
+        toolbar=None,
+        tools=["hover"],
+        default_tools=[],
+        xlabel="",
+        ylabel="z",
+        xrotation=90 if len(z) > 16 else 0,
+        title="Sampled z",
+    )
+
+
+def bars_data(z: np.ndarray) -> dict:
+    """The columns of the bar chart's data source for z."""
+    return {
+        "dimension": [f"z{i}" for i in range(len(z))],
+        "z": np.asarray(z, dtype=np.float64),
+        "color": [color(v) for v in z],
+    }
+
+
+def color(value: float) -> str:
+    """The colour of a z value: blue for positive (and zero), red for negative."""
+    return POSITIVE if value >= 0 else NEGATIVE

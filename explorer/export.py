@@ -1,0 +1,158 @@
+"""A fixed z as one self-contained HTML page: the image, the z bars, the values and the model.
+
+The page is built from plain Bokeh models (the app's own HoloViews elements, rendered once, their
+data sources named as in the app) and written with Bokeh's JavaScript inline, so it opens with no
+server and no network. Panel's own save is not used: it still fetches CSS and icons from a CDN
+(panel #7073). Nor is Bokeh's plain inline page: it also links the external files of every model
+class imported, used or not, and Panel (imported by HoloViews) registers one, an ES-module shim at
+a relative URL that a page opened from a file cannot load. So the page's template takes only the
+inline scripts of the Bokeh bundle that its own models need.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import holoviews as hv
+import numpy as np
+from bokeh.embed import file_html
+from bokeh.embed.bundle import bundle_for_objs_and_resources
+from bokeh.layouts import column, row
+from bokeh.models import Div
+from bokeh.resources import INLINE
+
+from explorer import __version__, state
+from explorer.elements import bars_element, color, image_element
+from explorer.latent import MODE_LABELS, LatentModel
+
+BARS_LIMIT = 4.0  # the app's initial z axis: ±4, widened to fit a taller bar
+# Bokeh's page template (a string extends it) with its scripts block replaced by inline scripts.
+PAGE = "{% block js_resources %}{{ inline_js }}{% endblock %}"
+CELL = "padding:2px 10px;border-bottom:1px solid #e5e7eb;text-align:right"
+
+
+def page_html(source: LatentModel | Mapping) -> str:
+    """The page for a LatentModel's current image, or for a state dict (see explorer.state)."""
+    model = source if isinstance(source, LatentModel) else state.model_from_json(source)
+    if model.image is None or model.info is None:
+        raise ValueError(model.message or "no model loaded: nothing to export")
+    z = model.z
+    limit = max(BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
+    image = _render(image_element(model.image), "latent-image-source")
+    bars = _render(bars_element(z, limit), "latent-bars-source")
+    values = Div(text=_values_html(z), css_classes=["latent-values"], sizing_mode="stretch_width")
+    layout = column(
+        Div(text=_header_html(model), css_classes=["latent-header"]),
+        row(
+            image,
+            column(bars, values, sizing_mode="stretch_width"),
+            spacing=16,
+            sizing_mode="stretch_width",
+        ),
+        row(
+            Div(text=_settings_html(model), css_classes=["latent-settings"]),
+            Div(text=_info_html(model), css_classes=["latent-info"]),
+            spacing=24,
+        ),
+        Div(text=_state_html(model), css_classes=["latent-state"], sizing_mode="stretch_width"),
+        margin=(8, 16, 16, 16),
+        sizing_mode="stretch_width",
+    )
+    scripts = bundle_for_objs_and_resources([layout], INLINE).scripts()  # no js_files: see above
+    return file_html(
+        layout,
+        resources=INLINE,
+        title=f"VAE latent explorer: {model.info.name}",
+        template=PAGE,
+        template_variables={"inline_js": scripts},
+    )
+
+
+def export_html(source: LatentModel | Mapping, path: str | os.PathLike) -> Path:
+    """Write :func:`page_html` to ``path`` (UTF-8); returns the path."""
+    path = Path(path)
+    path.write_text(page_html(source), encoding="utf-8")
+    return path
+
+
+def _render(element: hv.Element, source_name: str):
+    figure = hv.render(element, backend="bokeh")
+    figure.renderers[0].data_source.name = source_name  # found by name, as in the app
+    return figure
+
+
+def _header_html(model: LatentModel) -> str:
+    name = html.escape(model.info.name)
+    mode = html.escape(MODE_LABELS[model.mode])
+    seed = f", seed {model.seed}" if model.mode != "deterministic" else ""
+    return (
+        f"<h2 style='margin:4px 0'>VAE latent explorer: {name}</h2>"
+        f"<div style='color:#444'>{mode}{seed} &middot; a static page written by vae-explorer "
+        f"{html.escape(__version__)}</div>"
+    )
+
+
+def _values_html(z: np.ndarray) -> str:
+    cells = "".join(
+        f"<span style='color:{color(v)}'>z{i}&nbsp;{v:+.4f}</span> " for i, v in enumerate(z)
+    )
+    return f"<div style='font-family:monospace;font-size:12px;line-height:1.6'>{cells}</div>"
+
+
+def _settings_html(model: LatentModel) -> str:
+    """One row per dimension: μ and σ (sample mode), the z set (deterministic mode), and z."""
+    columns = {"sample": ("μ", "σ"), "prior": (), "deterministic": ("z set",)}[model.mode]
+    values = {"μ": model.mu, "σ": model.sigma, "z set": model.z_set}
+    head = "".join(f"<th style='{CELL}'>{name}</th>" for name in ("dim", *columns, "z"))
+    rows = []
+    for i, z in enumerate(model.z):
+        cells = [f"z{i}", *(f"{values[name][i]:+.2f}" for name in columns), f"{z:+.4f}"]
+        rows.append("<tr>" + "".join(f"<td style='{CELL}'>{c}</td>" for c in cells) + "</tr>")
+    return _table("Settings", head, rows)
+
+
+def _info_html(model: LatentModel) -> str:
+    info = model.info
+
+    def show(value, fmt="{}"):
+        return fmt.format(value) if value is not None else "unknown"
+
+    facts = {
+        "model": info.name,
+        "checkpoint": info.source,
+        "latent size": info.latent_dim,
+        "β": show(info.beta, "{:g}"),
+        "epochs": show(info.epochs),
+        "data set": show(info.dataset),
+        "validation loss": show(info.final_val_loss, "{:.1f}"),
+        "output": info.output,
+        "format": info.format,
+    }
+    rows = [
+        f"<tr><th style='{CELL};text-align:left'>{html.escape(key)}</th>"
+        f"<td style='{CELL};text-align:left'>{html.escape(str(value))}</td></tr>"
+        for key, value in facts.items()
+    ]
+    return _table("Model", "", rows)
+
+
+def _table(title: str, head: str, rows: list[str]) -> str:
+    head = f"<tr>{head}</tr>" if head else ""
+    return (
+        f"<h3 style='margin:8px 0 4px'>{title}</h3>"
+        "<table style='border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums'>"
+        f"{head}{''.join(rows)}</table>"
+    )
+
+
+def _state_html(model: LatentModel) -> str:
+    text = html.escape(json.dumps(state.to_json(model), indent=2))
+    return (
+        "<details><summary>State (JSON: <code>vae-explorer decode --from-json</code> and "
+        "<code>export --from-json</code> read it)</summary>"
+        f"<pre style='font-size:12px'>{text}</pre></details>"
+    )
