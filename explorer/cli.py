@@ -393,6 +393,20 @@ def add_serve(commands) -> None:
         "--num-procs", type=positive_int, default=1, help="server processes (default: 1)"
     )
     parser.add_argument("--show", action="store_true", help="open the page in a browser")
+    parser.add_argument(
+        "--unused-session-lifetime",
+        type=positive_int,
+        default=15000,
+        metavar="MS",
+        help="free a session this long after its browser left (default: %(default)s ms)",
+    )
+    parser.add_argument(
+        "--check-unused-sessions",
+        type=positive_int,
+        default=5000,
+        metavar="MS",
+        help="how often to look for such sessions (default: %(default)s ms)",
+    )
     add_access_arguments(parser)
     parser.set_defaults(run=run_serve)
 
@@ -423,6 +437,8 @@ def run_serve(args: argparse.Namespace) -> int:
         address=args.address,
         websocket_origin=origins,
         num_procs=args.num_procs,
+        unused_session_lifetime_milliseconds=args.unused_session_lifetime,
+        check_unused_sessions_milliseconds=args.check_unused_sessions,
         show=args.show,
         title="VAE latent explorer",
         print=False,
