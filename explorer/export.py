@@ -3,10 +3,11 @@
 The page is built from plain Bokeh models (the app's own HoloViews elements, rendered once, their
 data sources named as in the app) and written with Bokeh's JavaScript inline, so it opens with no
 server and no network. Panel's own save is not used: it still fetches CSS and icons from a CDN
-(panel #7073). Nor is Bokeh's plain inline page: it also links the external files of every model
-class imported, used or not, and Panel (imported by HoloViews) registers one, an ES-module shim at
-a relative URL that a page opened from a file cannot load. So the page's template takes only the
-inline scripts of the Bokeh bundle that its own models need.
+(panel #7073). Nor is Bokeh's plain inline page: it also links the external JS and CSS files of
+every model class imported in the process, used or not, and Panel's (imported by HoloViews) are
+relative URLs (an ES-module shim; Tabulator's CSS once its widget is imported) that a page opened
+from a file cannot load. So the page's template takes only the inline scripts and styles of the
+Bokeh bundle that its own models need.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import holoviews as hv
 import numpy as np
 from bokeh.embed import file_html
-from bokeh.embed.bundle import bundle_for_objs_and_resources
+from bokeh.embed.bundle import Bundle, bundle_for_objs_and_resources
 from bokeh.layouts import column, row
 from bokeh.models import Div
 from bokeh.resources import INLINE
@@ -30,8 +31,11 @@ from explorer.elements import bars_element, color, image_element
 from explorer.latent import MODE_LABELS, LatentModel
 
 BARS_LIMIT = 4.0  # the app's initial z axis: ±4, widened to fit a taller bar
-# Bokeh's page template (a string extends it) with its scripts block replaced by inline scripts.
-PAGE = "{% block js_resources %}{{ inline_js }}{% endblock %}"
+# Bokeh's page template (a string extends it) with its resources replaced by inline ones only.
+PAGE = (
+    "{% block css_resources %}{{ inline_css }}{% endblock %}"
+    "{% block js_resources %}{{ inline_js }}{% endblock %}"
+)
 CELL = "padding:2px 10px;border-bottom:1px solid #e5e7eb;text-align:right"
 
 
@@ -62,13 +66,12 @@ def page_html(source: LatentModel | Mapping) -> str:
         margin=(8, 16, 16, 16),
         sizing_mode="stretch_width",
     )
-    scripts = bundle_for_objs_and_resources([layout], INLINE).scripts()  # no js_files: see above
     return file_html(
         layout,
         resources=INLINE,
         title=f"VAE latent explorer: {model.info.name}",
         template=PAGE,
-        template_variables={"inline_js": scripts},
+        template_variables=_inline_resources(layout),
     )
 
 
@@ -77,6 +80,13 @@ def export_html(source: LatentModel | Mapping, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.write_text(page_html(source), encoding="utf-8")
     return path
+
+
+def _inline_resources(layout) -> dict[str, str]:
+    """The <script> and <style> tags of the Bokeh bundle for ``layout``, less any linked file."""
+    bundle = bundle_for_objs_and_resources([layout], INLINE)
+    js, css = Bundle(js_raw=bundle.js_raw, css_raw=bundle.css_raw, hashes=bundle.hashes)
+    return {"inline_js": js, "inline_css": css}
 
 
 def _render(element: hv.Element, source_name: str):
