@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_info(commands)
     add_decode(commands)
     add_export(commands)
+    add_figure(commands)
     add_serve(commands)
     return parser
 
@@ -75,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Options whose value may start with "-" (a negative number): argparse would read "-1,2" as an
 # option (bpo-9334), so "--z -1,2" is passed on as "--z=-1,2".
-_VALUE_OPTIONS = ("--z", "--mu", "--sigma")
+_VALUE_OPTIONS = ("--z", "--mu", "--sigma", "--a", "--b")
 _NEGATIVE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
 
@@ -365,6 +366,111 @@ def _export_model(args: argparse.Namespace):
         settings["seed"] = args.seed
     model.param.update(**settings)
     return model
+
+
+# figure --------------------------------------------------------------------------------------
+
+
+FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")  # figures.FIGURES
+
+
+def add_figure(commands) -> None:
+    parser = commands.add_parser(
+        "figure",
+        help="write a publication figure (traversal, samples, ...) as a PNG",
+        description="Write one of the explorer's views as a labelled PNG figure:\n"
+        "  traversal      one row per dimension, swept across [-3, 3] from z\n"
+        "  samples        K draws of z ~ N(mu, sigma^2) (default: the prior)\n"
+        "  interpolation  linear and spherical paths from A to B\n"
+        "  manifold       the decoded grid over two dimensions (--dims I,J)\n"
+        "  compare        the same z (or K prior draws) decoded by several checkpoints",
+        epilog=f"examples:\n  {PROG} figure traversal mnist-beta1 --out traversal.png\n"
+        f"  {PROG} figure compare mnist-beta1 --out betas.png --count 8",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("kind", choices=FIGURES, metavar="{" + ",".join(FIGURES) + "}")
+    parser.add_argument("checkpoint", metavar="CKPT", help=CHECKPOINT_HELP)
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the PNG")
+    vector = {"metavar": "V1,V2,...", "default": None}
+    parser.add_argument("--z", help="z for traversal, manifold and compare (default: 0)", **vector)
+    parser.add_argument("--mu", help="samples: the mean (default: 0)", **vector)
+    parser.add_argument("--sigma", help="samples: the standard deviation (default: 1)", **vector)
+    parser.add_argument(
+        "--a", help="interpolation: start (default: a data image's q(z|x) mean)", **vector
+    )
+    parser.add_argument("--b", help="interpolation: end (default: another data image's)", **vector)
+    parser.add_argument(
+        "--dims",
+        metavar="I,J,...",
+        help="traversal rows (default: the first 16); manifold: two dimensions (default: 0,1)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=positive_int,
+        metavar="N",
+        help="columns of traversal and interpolation (11), manifold grid size (15)",
+    )
+    parser.add_argument(
+        "--count",
+        type=positive_int,
+        metavar="K",
+        help="samples: how many (64); compare: rows of prior draws (6)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of random draws (default: 0)")
+    parser.add_argument(
+        "--models",
+        metavar="CKPT,...",
+        help="compare: the other checkpoints (default: the zoo model's siblings at other β)",
+    )
+    parser.add_argument(
+        "--data-dir", help="the data set's IDX files, for interpolation's default ends"
+    )
+    parser.add_argument(
+        "--scale", type=positive_int, default=3, help="output pixels per image pixel (default: 3)"
+    )
+    parser.set_defaults(run=run_figure)
+
+
+def run_figure(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.suffix.lower() != ".png":
+        raise CommandError(f"cannot write {out.name!r}: --out must end in .png", 2)
+    if args.scale > 16:
+        raise CommandError(f"--scale must be at most 16, got {args.scale}", 2)
+    from explorer import figures
+    from explorer.decoding import parse_vector
+
+    loaded = load_checkpoint(args.checkpoint)
+    n = loaded.info.latent_dim
+
+    def vector(option: str):
+        text = getattr(args, option.lstrip("-"))
+        try:
+            return None if text is None else parse_vector(text, n)
+        except ValueError as exc:
+            raise CommandError(f"{option}: {exc}", 2) from None
+
+    try:
+        dims = None if args.dims is None else [int(d) for d in args.dims.split(",")]
+    except ValueError:
+        raise CommandError(f"--dims: expected integers such as 0,1, got {args.dims!r}", 2) from None
+    others = None
+    if args.models:
+        others = {s.strip(): load_checkpoint(s.strip()).model for s in args.models.split(",")}
+    options = {name: vector(f"--{name}") for name in ("z", "mu", "sigma", "a", "b")}
+    try:
+        figure = figures.build(
+            args.kind, loaded, dims=dims, steps=args.steps, count=args.count, seed=args.seed,
+            others=others, data_dir=args.data_dir, scale=args.scale, **options,
+        )  # fmt: skip
+    except figures.FigureError as exc:
+        raise CommandError(str(exc), 2) from None
+    try:
+        figure.save(out)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {out} ({figure.image.width}x{figure.image.height} png)")
+    return 0
 
 
 # serve ---------------------------------------------------------------------------------------

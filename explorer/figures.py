@@ -227,6 +227,8 @@ def build(
     if kind == "samples":
         mu = np.zeros(n) if mu is None else mu
         sigma = np.ones(n) if sigma is None else sigma
+        if np.any(np.asarray(sigma) < 0):
+            raise FigureError("--sigma: standard deviations cannot be negative")
         return samples(vae, mu, sigma, count=count or 64, seed=seed, name=name, scale=scale)
     if kind == "interpolation":
         if a is None or b is None:
