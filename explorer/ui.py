@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import html
+import io
+from pathlib import Path
 
 import holoviews as hv
 import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
@@ -20,7 +22,9 @@ import panel as pn
 import param
 from bokeh.models import Slider
 
-from explorer import urlstate, zoo
+from explorer import export, state, urlstate, zoo
+from explorer.decoding import to_png_bytes
+from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
 from explorer.latent import (
     MODE_LABELS,
     MU_BOUNDS,
@@ -30,8 +34,6 @@ from explorer.latent import (
 )
 
 PAGE_SIZE = 16  # dimensions shown at once; larger models page through them
-IMAGE_PX = 336  # 12 screen pixels per image pixel
-POSITIVE, NEGATIVE = "#2563eb", "#dc2626"
 TIPS = """
 **Tips**
 
@@ -42,49 +44,6 @@ TIPS = """
   high-β models are blurry but every z gives something plausible.
 - Arrow keys move a focused slider; hover the image or bars for values.
 """
-
-
-def image_element(image: np.ndarray) -> hv.Image:
-    """The decoded image as a grey HoloViews Image with square pixels and hover."""
-    size = image.shape[0]
-    return hv.Image(image, bounds=(0, 0, size, size), vdims=["intensity"]).opts(
-        cmap="gray",
-        clim=(0.0, 1.0),
-        width=IMAGE_PX,
-        height=IMAGE_PX,
-        border=0,
-        xaxis=None,
-        yaxis=None,
-        toolbar=None,
-        tools=["hover"],
-        default_tools=[],
-    )
-
-
-def bars_element(z: np.ndarray, limit: float) -> hv.Bars:
-    """z as HoloViews Bars, one per dimension, blue for positive and red for negative."""
-    return hv.Bars(_bars_data(z), kdims=["dimension"], vdims=["z", "color"]).opts(
-        color="color",
-        ylim=(-limit, limit),
-        height=260,
-        responsive=True,
-        min_width=300,
-        toolbar=None,
-        tools=["hover"],
-        default_tools=[],
-        xlabel="",
-        ylabel="z",
-        xrotation=90 if len(z) > 16 else 0,
-        title="Sampled z",
-    )
-
-
-def _bars_data(z: np.ndarray) -> dict:
-    return {
-        "dimension": [f"z{i}" for i in range(len(z))],
-        "z": np.asarray(z, dtype=np.float64),
-        "color": [POSITIVE if v >= 0 else NEGATIVE for v in z],
-    }
 
 
 class Debounced:
@@ -293,7 +252,7 @@ class LatentExplorer(pn.viewable.Viewer):
         self._show_info()
 
     # -- building --------------------------------------------------------------------------
-    def _build_controls(self) -> pn.Row:
+    def _build_controls(self) -> pn.Column:
         m = self.model
         mode = pn.widgets.RadioButtonGroup.from_param(
             m.param.mode,
@@ -311,7 +270,37 @@ class LatentExplorer(pn.viewable.Viewer):
             m.param.randomize_mu, css_classes=["latent-randomize"]
         )
         seed = pn.widgets.IntInput.from_param(m.param.seed, width=130, css_classes=["latent-seed"])
-        return pn.Row(mode, resample, reset, randomize, seed, sizing_mode="stretch_width")
+        downloads = [
+            self._download("png", "Image (PNG)", lambda m: to_png_bytes(m.image)),
+            self._download("json", "z (JSON)", lambda m: state.dumps(m).encode()),
+            self._download("html", "Page (HTML)", lambda m: export.page_html(m).encode()),
+        ]
+        return pn.Column(
+            pn.Row(mode, resample, reset, randomize, seed, sizing_mode="stretch_width"),
+            pn.Row(pn.pane.Markdown("Download:", margin=(8, 10)), *downloads),
+            sizing_mode="stretch_width",
+        )
+
+    def _download(self, suffix: str, label: str, make) -> pn.widgets.FileDownload:
+        """A button that downloads ``make(model)`` (bytes) for the current z, made on click."""
+
+        def current():
+            widget.filename = f"{Path(self.model.info.name).stem}-z.{suffix}"
+            return io.BytesIO(make(self.model))
+
+        widget = pn.widgets.FileDownload(
+            callback=current,
+            filename=f"z.{suffix}",
+            label=label,
+            button_style="outline",
+            disabled=self.model.image is None,
+            css_classes=[f"latent-download-{suffix}"],
+        )
+        # Nothing to download until a model has loaded (a failed load keeps the one before).
+        self.model.param.watch(
+            lambda event: setattr(widget, "disabled", event.new is None), "image"
+        )
+        return widget
 
     def _build_checkpoint_picker(self) -> pn.Column:
         m = self.model
@@ -383,7 +372,7 @@ class LatentExplorer(pn.viewable.Viewer):
 
     def _write_bars(self, z: np.ndarray) -> None:
         """New heights in place; a new latent size or a taller bar also updates the axes."""
-        data = _bars_data(z)
+        data = bars_data(z)
         figure = self._bars.figure
         if len(z) != len(self._bars.source.data["dimension"]):
             figure.x_range.factors = data["dimension"]

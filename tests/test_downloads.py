@@ -1,0 +1,156 @@
+"""The app's downloads, clicked in headless Chromium against a real `panel serve`: the image as
+PNG, the state as JSON (which `vae-explorer decode --from-json` turns back into the same image),
+and the static page of the current z (opened from its file with every request refused).
+
+Tests wait on conditions (a download, the image changing), never on sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.decoding import to_uint8
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+SCRIPT = Path(sys.executable).with_name("vae-explorer")
+FIND = """(name) => {
+  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
+    const model = doc.get_model_by_name(name);
+    if (model) return model;
+  }
+  return null;
+}"""
+IMAGE = f"""() => {{
+  const source = ({FIND})('latent-image-source');
+  return source ? Array.from(source.data.image[0]) : null;
+}}"""
+
+SETTLED = """() => {
+  const query = new URLSearchParams(window.location.search);
+  const mu = JSON.parse(query.get('mu') || '[]'), sigma = JSON.parse(query.get('sigma') || '[]');
+  return mu[0] === 0.25 && sigma[1] === 0.8 && !['0', null].includes(query.get('seed'));
+}"""
+
+
+def as_shown(values: list[float]) -> np.ndarray:
+    """A page's image source → the image as shown (Bokeh's rows run bottom to top)."""
+    return np.asarray(values, dtype=np.float32).reshape(28, 28)[::-1]
+
+
+@pytest.fixture(scope="module")
+def server(start_server, ckpt12):
+    return start_server("--checkpoint", str(ckpt12))
+
+
+@pytest.fixture(scope="module")
+def app(browser, server):
+    """The explorer moved away from its first image: μ0 = 0.25, σ1 = 0.8, a new seed."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url)
+    page.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
+    for css, key, times in [("latent-mu-0", "ArrowRight", 25), ("latent-sigma-1", "ArrowLeft", 20)]:
+        before = page.evaluate(IMAGE)
+        handle = page.locator(f".{css} .noUi-handle").first
+        handle.focus()
+        for _ in range(times):
+            handle.press(key)
+        wait_image_change(page, before)
+    before = page.evaluate(IMAGE)
+    page.locator(".latent-resample button").first.click()
+    wait_image_change(page, before)
+    # The server has applied every change once it writes them all into the URL (300 ms after
+    # the last); the image it sent before then is the last one.
+    page.wait_for_function(SETTLED, timeout=10000)
+    yield page, errors
+    context.close()
+
+
+def wait_image_change(page, before) -> None:
+    page.wait_for_function(
+        f"(before) => JSON.stringify(({IMAGE})()) !== JSON.stringify(before)",
+        arg=before,
+        timeout=10000,
+    )
+
+
+def download(page, css: str, folder: Path) -> Path:
+    with page.expect_download(timeout=30000) as info:
+        page.locator(f".{css} a").first.click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def test_png_download_is_the_current_image(app, tmp_path, ckpt12):
+    page, errors = app
+    image = as_shown(page.evaluate(IMAGE))
+    path = download(page, "latent-download-png", tmp_path)
+    assert path.name == f"{ckpt12.stem}-z.png"
+    with Image.open(path) as png:
+        assert (png.format, png.mode, png.size) == ("PNG", "L", (28, 28))
+        pixels = np.asarray(png)
+    assert np.array_equal(pixels, to_uint8(image))
+    assert errors == []
+
+
+def test_json_download_decodes_to_the_same_image(app, tmp_path, ckpt12):
+    page, errors = app
+    image = as_shown(page.evaluate(IMAGE))
+    path = download(page, "latent-download-json", tmp_path)
+    assert path.name == f"{ckpt12.stem}-z.json"
+    saved = json.loads(path.read_text())
+    assert (saved["checkpoint"], saved["mode"], saved["latent_dim"]) == (str(ckpt12), "sample", 12)
+    assert saved["mu"][0] == pytest.approx(0.25)
+    assert saved["sigma"][1] == pytest.approx(0.8)
+    assert saved["seed"] != 0  # resampled
+    out = tmp_path / "decoded.npy"
+    result = subprocess.run(
+        [str(SCRIPT), "decode", "--from-json", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(np.load(out), image, rtol=0, atol=1e-6)
+    assert errors == []
+
+
+def test_html_download_is_the_current_page_offline(app, browser, tmp_path, ckpt12):
+    page, errors = app
+    image = as_shown(page.evaluate(IMAGE))
+    path = download(page, "latent-download-html", tmp_path)
+    assert path.name == f"{ckpt12.stem}-z.html"
+    offline = browser.new_context().new_page()
+    url = path.resolve().as_uri()
+    refused: list[str] = []
+    page_errors: list[str] = []
+    offline.on("pageerror", lambda exc: page_errors.append(str(exc)))
+
+    def route(request_route):
+        if request_route.request.url == url:
+            request_route.continue_()
+        else:
+            refused.append(request_route.request.url)
+            request_route.abort()
+
+    offline.route("**/*", route)
+    try:
+        offline.goto(url)
+        offline.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
+        np.testing.assert_allclose(as_shown(offline.evaluate(IMAGE)), image, rtol=0, atol=1e-6)
+        offline.get_by_text("latent size").first.wait_for(timeout=10000)
+        assert (refused, page_errors) == ([], [])
+    finally:
+        offline.context.close()
+    assert errors == []
