@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -79,6 +80,15 @@ def test_the_explorer_is_shown_inline(executed):
     assert "text/html" in shown[0].data
     views = cell_with(notebook, "pn.Row(image_element(")
     assert any(PANEL_VIEW in o.get("data", {}) for o in outputs(views))
+
+
+def test_it_needs_no_network(executed):
+    """BokehJS and Panel's JavaScript come inline from the kernel: no CDN to reach (offline)."""
+    notebook, _ = executed
+    text = json.dumps([outputs(cell) for cell in code_cells(notebook)])
+    for host in ("cdn.bokeh.org", "cdn.holoviz.org"):
+        assert host not in text
+    assert "BEGIN bokeh.min.js" in text
 
 
 def test_the_api_cells_printed_what_they_claim(executed):
