@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer.access import UPLOAD_PREFIX
 from explorer.checkpoint import CheckpointError
 from explorer.latent import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
 
@@ -140,6 +141,9 @@ def model_from_json(data: object, checkpoint: str | None = None, device: str = "
     state.pop("checkpoint", None)
     if source is None:
         raise StateError('it names no checkpoint ("checkpoint"): give one')
+    if source.startswith(UPLOAD_PREFIX):
+        name = source.removeprefix(UPLOAD_PREFIX)
+        raise StateError(f"its model {name} was uploaded to the explorer: give that file")
     model = LatentModel(checkpoint=source, device=device)
     if model.info is None:
         raise CheckpointError(model.message or f"cannot load {source}")

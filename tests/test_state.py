@@ -129,6 +129,14 @@ def test_bad_documents_are_refused_with_one_line(case):
     assert "\n" not in message
 
 
+def test_an_uploaded_model_must_be_given(model, ckpt12):
+    model.param.update(mode="sample", **SETTINGS["sample"])
+    data = state.to_json(model) | {"checkpoint": "upload:mine.pth"}  # as an upload's download
+    with pytest.raises(state.StateError, match=r"model mine\.pth was uploaded"):
+        state.model_from_json(data)
+    assert np.array_equal(state.model_from_json(data, str(ckpt12)).image, model.image)
+
+
 def test_no_checkpoint_at_all():
     with pytest.raises(state.StateError, match="names no checkpoint"):
         state.model_from_json({"mode": "prior"})
