@@ -1,0 +1,182 @@
+"""Training throughput: the original app's data pipeline against ours (figures, not a test).
+
+Original: ``torchvision.datasets.FashionMNIST`` with ``transforms.ToTensor()`` applied per sample,
+batched by a ``DataLoader`` (batch 128, shuffle), the network with a linear output and the loss
+MSE(sum) + β·KL(sum), β = 1. Ours: ``explorer.training.train_epoch`` on the same images held in
+memory as one float tensor (seeded permutation, sliced batches), same network, loss and batch
+size. Both start from the same initial weights and train on the same 0.9 split; afterwards both
+are validated by ``explorer.training.evaluate`` (per-image MSE + KL at z = μ) on the same 6,000
+validation images.
+
+This machine is shared, so the two pipelines take turns every 8 batches through each epoch: both
+meet the same load at nearly the same moments and the ratio of their times stays fair even when
+the absolute times do not. The load average is printed alongside. The last line is one JSON
+object.
+
+    python benchmarks/train_speed.py [--images N] [--epochs E]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Subset
+from torchvision import datasets, transforms
+
+from explorer import data, training
+from explorer.model import VAE, VAEConfig, kl_divergence
+
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+BATCH = 128
+CHUNK = 8  # batches per turn when the two pipelines alternate
+BETA = 1.0
+SEED = 42
+
+
+def torchvision_root(idx_dir: Path, root: Path) -> Path:
+    """A torchvision root whose FashionMNIST/raw holds the decompressed IDX files."""
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):  # fmt: skip
+        with gzip.open(idx_dir / f"{name}.gz", "rb") as src, open(raw / name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return root
+
+
+def original_batches(model, optimizer, batches) -> None:
+    """The original app's loop body: DataLoader batches, MSE(sum) + β·KL(sum)."""
+    model.train()
+    for x, _ in batches:
+        optimizer.zero_grad()
+        recon, mu, logvar = model(x)
+        loss = F.mse_loss(recon, x, reduction="sum") + BETA * kl_divergence(mu, logvar).sum()
+        loss.backward()
+        optimizer.step()
+
+
+def interleaved_epoch(original, ours, loader, images, epoch) -> tuple[float, float]:
+    """One epoch of each pipeline, run in alternating chunks of CHUNK batches; their seconds.
+
+    Both pipelines see the same machine load at nearly the same moments, so their ratio stays
+    fair on a shared machine; ours runs ``training.train_epoch`` on each chunk of a seeded
+    permutation (the same work as one call on the whole epoch).
+    """
+    (orig_model, orig_opt), (our_model, our_opt) = original, ours
+    spent = [0.0, 0.0]
+    t = time.perf_counter()
+    batches = iter(loader)  # the DataLoader's per-epoch shuffle is the original's cost
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(SEED + epoch))
+    spent[1] += time.perf_counter() - t
+    for start in range(0, len(images), CHUNK * BATCH):
+        t = time.perf_counter()
+        original_batches(orig_model, orig_opt, itertools.islice(batches, CHUNK))
+        spent[0] += time.perf_counter() - t
+        t = time.perf_counter()
+        chunk = images.index_select(0, order[start : start + CHUNK * BATCH])
+        training.train_epoch(our_model, our_opt, chunk, beta=BETA, batch_size=BATCH,
+                             generator=torch.Generator().manual_seed(start))  # fmt: skip
+        spent[1] += time.perf_counter() - t
+    return spent[0], spent[1]
+
+
+def new_model(memory: str) -> tuple[VAE, torch.optim.Optimizer]:
+    """The same initial weights for both pipelines (seeded), linear output as the original."""
+    torch.manual_seed(SEED)
+    model = VAE(VAEConfig(latent_dim=12, output="linear"))
+    if memory == "ours":
+        training.prepare_model(model, torch.device("cpu"))
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=54000, help="training images (max 54000)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per pipeline (default 3)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--idx-dir", type=Path, default=DEBIAN_DIR,
+                        help="Fashion-MNIST .gz IDX files (default: Debian's)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if not (args.idx_dir / "train-images-idx3-ubyte.gz").is_file():
+        print(f"no Fashion-MNIST IDX files in {args.idx_dir}: apt-get install "
+              "dataset-fashion-mnist or pass --idx-dir", file=sys.stderr)  # fmt: skip
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        root = torchvision_root(args.idx_dir, Path(tmp))
+        base = datasets.FashionMNIST(str(root), train=True, transform=transforms.ToTensor())
+        setup_original = time.perf_counter() - t
+        t = time.perf_counter()
+        ours_data = data.load("fashion-mnist", args.idx_dir)
+        setup_ours = time.perf_counter() - t
+        train_idx, val_idx = data.train_val_split(ours_data, 0.9, SEED)
+        train_idx = train_idx[: args.images]
+        t = time.perf_counter()
+        loader = DataLoader(Subset(base, train_idx.tolist()), batch_size=BATCH, shuffle=True)
+        setup_original += time.perf_counter() - t
+        t = time.perf_counter()
+        images = ours_data.images[train_idx].unsqueeze(1).float().div_(255.0)
+        setup_ours += time.perf_counter() - t
+        val = ours_data.images[val_idx].unsqueeze(1).float().div_(255.0)
+
+        original, ours = new_model("original"), new_model("ours")
+        times: dict[str, list[float]] = {"original": [], "ours": []}
+        load = [os.getloadavg()[0]]
+        for epoch in range(args.epochs):
+            spent = interleaved_epoch(original, ours, loader, images, epoch)
+            for name, seconds in zip(times, spent, strict=True):
+                times[name].append(seconds)
+            print(f"epoch {epoch + 1}: original {spent[0]:.2f} s, ours {spent[1]:.2f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        load.append(os.getloadavg()[0])
+        val_orig = training.evaluate(original[0], val, beta=BETA)
+        val_ours = training.evaluate(ours[0], val, beta=BETA)
+
+    n, threads = len(images), torch.get_num_threads()
+    mean = {k: statistics.fmean(v) for k, v in times.items()}
+    best = {k: min(v) for k, v in times.items()}
+    speedup = mean["original"] / mean["ours"]
+    print(f"\nTraining throughput: {n} Fashion-MNIST images, batch {BATCH}, {args.epochs} "
+          f"epoch(s) each, torch {torch.__version__}, {threads} threads, load average "
+          f"{load[0]:.1f} → {load[1]:.1f}")  # fmt: skip
+    print(f"{'pipeline':<9} {'setup s':>8} {'s/epoch':>8} {'fastest':>8} {'img/s':>7}  "
+          "validation loss per image (MSE + KL at z = μ)")  # fmt: skip
+    for name, setup, v in (("original", setup_original, val_orig), ("ours", setup_ours, val_ours)):
+        print(f"{name:<9} {setup:>8.2f} {mean[name]:>8.2f} {best[name]:>8.2f} "
+              f"{n / mean[name]:>7.0f}  {v}")  # fmt: skip
+    print(f"speedup {speedup:.2f}× (mean epochs), {best['original'] / best['ours']:.2f}× "
+          "(fastest epochs)")  # fmt: skip
+    print(json.dumps({
+        "original_s_per_epoch": round(mean["original"], 3),
+        "ours_s_per_epoch": round(mean["ours"], 3),
+        "speedup": round(speedup, 2),
+        "original_val_loss": round(val_orig.loss, 3),
+        "ours_val_loss": round(val_ours.loss, 3),
+        "original_fastest_s": round(best["original"], 3),
+        "ours_fastest_s": round(best["ours"], 3),
+        "images": n,
+        "epochs": args.epochs,
+        "torch": torch.__version__,
+        "threads": threads,
+        "load_average": [round(x, 2) for x in load],
+    }))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
