@@ -27,6 +27,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--checkpoint", default=None, help="a .pth path or a zoo name (default: %(default)s)"
     )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="IDX files of the model's data set, for the Encode, map and KL views of checkpoints "
+        "outside the zoo (the zoo's models bring a sample)",
+    )
     add_access_arguments(parser)
     return parser.parse_args(argv)
 
@@ -48,7 +54,7 @@ def create_app(argv: list[str]) -> pn.template.BaseTemplate:
         access=access_from(args, source),
         max_upload_bytes=max(1, int(args.max_upload_mb * 2**20)),
     )
-    explorer = LatentExplorer(model)
+    explorer = LatentExplorer(model, data_dir=args.data_dir)
     if pn.state.location is not None:
         explorer.sync_url(pn.state.location)
     return explorer.template()

@@ -205,7 +205,7 @@ class LatentExplorer(pn.viewable.Viewer):
 
     model = param.ClassSelector(class_=LatentModel)
 
-    def __init__(self, model: LatentModel | None = None, **params):
+    def __init__(self, model: LatentModel | None = None, data_dir: str | None = None, **params):
         super().__init__(model=model if model is not None else LatentModel(), **params)
         m = self.model
         self._image = InPlacePlot(image_element(self._image_or_blank()), "latent-image-source")
@@ -247,6 +247,10 @@ class LatentExplorer(pn.viewable.Viewer):
         m.param.watch(self._redraw, ["image", "z"])
         m.param.watch(self._show_message, ["message"])
         m.param.watch(self._show_info, ["info"])
+        from explorer.views import ExplorationViews  # here: explorer.views uses InPlacePlot
+
+        self.views = ExplorationViews(m, data_dir)  # its watchers after _redraw's: image first
+        self._tabs = None
         self._redraw()
         self._show_message()
         self._show_info()
@@ -428,17 +432,16 @@ class LatentExplorer(pn.viewable.Viewer):
         ]
 
     def main(self) -> list:
-        return [
-            self._error,
-            self._notice,
-            self._controls,
-            pn.Row(
+        """Controls, then tabs (the image and bars, then one per exploration view), then the
+        sliders, which stay in sight whichever tab is open."""
+        if self._tabs is None:
+            explore = pn.Row(
                 self._image_box,
                 pn.Column(self._bars_box, self._values, self._stats, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
-            ),
-            self.sliders,
-        ]
+            )
+            self._tabs = self.views.tabs(explore)
+        return [self._error, self._notice, self._controls, self._tabs, self.sliders]
 
     def __panel__(self):
         return pn.Row(

@@ -7,8 +7,9 @@ one image (:func:`explorer.explore.mosaic`). A view computes only while its tab 
 it notes that it is stale and catches up when shown. A new model (or a new choice in the view's
 own controls) re-renders its plots, since their shape changes; a slider move never does.
 
-Writes run inside LatentModel watchers, which the Bokeh slider callbacks (or Panel's widget
-events) trigger under the session document's lock.
+Every write to a Bokeh model goes through ``pn.io.hold()``: a Bokeh slider callback runs under
+the session document's lock, but Panel runs its widgets' events (a button, a select, the mode)
+outside it, and a bare write there is refused (“_pending_writes should be non-None”).
 """
 
 from __future__ import annotations
@@ -170,11 +171,12 @@ class View(pn.viewable.Viewer):
         """Bring the view up to date: re-render after a model change, else write in place."""
         if self.model.vae is None:
             return
-        if not self._built:
-            self._built = True
-            self.build()
-        elif self._stale:
-            self.update()
+        with pn.io.hold():
+            if not self._built:
+                self._built = True
+                self.build()
+            elif self._stale:
+                self.update()
         self._stale = False
 
     def rebuild(self, *_) -> None:
@@ -352,7 +354,8 @@ class EncodeView(View):
         self.encode_image(image, "your drawing")
 
     def clear(self) -> None:
-        self._strokes.data = {"xs": [], "ys": []}
+        with pn.io.hold():
+            self._strokes.data = {"xs": [], "ys": []}
 
     # -- encoding -------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -563,10 +566,11 @@ class MapView(View):
             return
         i, j = self.dims
         post = self.data.posterior()
-        if post is not None:
-            self._points.data.update(x=post[0][:, i], y=post[0][:, j])
-        figure = self._plot.figure
-        figure.xaxis[0].axis_label, figure.yaxis[0].axis_label = f"z{i}", f"z{j}"
+        with pn.io.hold():
+            if post is not None:
+                self._points.data.update(x=post[0][:, i], y=post[0][:, j])
+            figure = self._plot.figure
+            figure.xaxis[0].axis_label, figure.yaxis[0].axis_label = f"z{i}", f"z{j}"
         self.repaint()
 
     @property

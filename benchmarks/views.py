@@ -1,0 +1,205 @@
+"""How fast each exploration view follows a slider: server-side compute, then in-browser repaint.
+
+1. In process: a LatentModel and its views; for each view, shown alone, a μ slider move
+   (``LatentModel.set_value``) is timed until every watcher has run (decode, tile, write the
+   Bokeh source). "explore" is the main image alone, the cost every move pays anyway.
+2. In headless Chromium against `panel serve apps/vae_explorer.py`: for each tab, a key press on
+   a μ slider is timed from keydown to the animation frame in which the view's data source holds
+   the new values (as benchmarks/latency.py does for the main image).
+
+Figures, not a test. Prints a table and, last, one JSON line.
+
+    python benchmarks/views.py [--moves 30] [--presses 20] [--checkpoint mnist-beta1] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+# tab → (view CSS class, its data source, the column a μ move changes)
+TABS = {
+    "Explore": (None, "latent-image-source", "image"),
+    "Traversal": ("latent-traversal", "latent-traversal-source", "image"),
+    "Samples": ("latent-samples", "latent-samples-source", "image"),
+    "Encode": ("latent-encode", "latent-encode-source", "image"),
+    "Interpolation": ("latent-interp", "latent-interp-source", "image"),
+    "2-D map": ("latent-map", "latent-map-source", "image"),
+    "Compare models": ("latent-compare", "latent-compare-source", "image"),
+    "KL / active units": ("latent-kl", "latent-kl-current-source", "now"),
+}
+FIND = """(name) => {
+  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
+    const model = doc.get_model_by_name(name);
+    if (model) return model;
+  }
+  return null;
+}"""
+ARM = f"""([name, column]) => {{
+  window.__source = ({FIND})(name);
+  window.__column = column;
+  window.__old = column === 'image' ? window.__source.data.image[0] : window.__source.data[column];
+  window.__t0 = null;
+  if (!window.__hooked) {{
+    window.addEventListener('keydown', () => {{
+      if (window.__t0 === null) window.__t0 = performance.now();
+    }}, true);
+    window.__hooked = true;
+  }}
+}}"""
+WAIT = """() => new Promise((resolve) => {
+  const start = performance.now();
+  const current = () => window.__column === 'image'
+    ? window.__source.data.image[0] : window.__source.data[window.__column];
+  const tick = () => {
+    if (current() !== window.__old) resolve(performance.now() - window.__t0);
+    else if (performance.now() - start > 5000) resolve(null);
+    else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "median_ms": round(statistics.median(ordered), 1),
+        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
+    """Per view: the time of one μ move with that view shown (all watchers, in process)."""
+    from explorer.latent import LatentModel
+    from explorer.views import ExplorationViews
+
+    model = LatentModel(checkpoint=checkpoint, rng_seed=0)
+    views = ExplorationViews(model)
+    results = {}
+    for index, name in enumerate(TABS):
+        views.show(index - 1)  # -1: no view, the main image alone
+        times = []
+        for k in range(moves + 3):
+            value = round(0.01 * ((k % 20) + 1) * (1 if (k // 20) % 2 == 0 else -1), 2)
+            start = time.perf_counter()
+            model.set_value("mu", 0, value)
+            if k >= 3:  # the first moves warm caches up
+                times.append((time.perf_counter() - start) * 1000)
+        results[name] = summary(times)
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(checkpoint: str, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "panel"), "serve", "apps/vae_explorer.py",
+        "--port", str(port), "--address", "127.0.0.1",
+        "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", "--checkpoint", checkpoint,
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"http://127.0.0.1:{port}/vae_explorer"
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"server did not start; see {log}")
+
+
+def in_browser(checkpoint: str, presses: int, log: Path) -> dict[str, dict]:
+    """Per tab: keydown on a μ slider → the frame whose data source holds the new values."""
+    from playwright.sync_api import sync_playwright
+
+    proc, url = start_server(checkpoint, log)
+    results = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(url)
+            page.locator(".latent-mu-0 .noUi-handle").first.wait_for(timeout=60000)
+            for tab, (_, source, column) in TABS.items():
+                page.locator(".bk-tab", has_text=tab).first.click()
+                page.wait_for_function(f"() => ({FIND})('{source}') !== null", timeout=60000)
+                handle = page.locator(".latent-mu-0 .noUi-handle").first
+                times, missed = [], 0
+                for k in range(presses + 2):
+                    handle.focus()
+                    page.evaluate(ARM, [source, column])
+                    page.keyboard.press("ArrowRight" if (k // 10) % 2 == 0 else "ArrowLeft")
+                    elapsed = page.evaluate(WAIT)
+                    if k < 2:
+                        continue  # warm-up
+                    if elapsed is None:
+                        missed += 1
+                    else:
+                        times.append(elapsed)
+                results[tab] = summary(times) | {"missed": missed}
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=30, help="server-side moves per view")
+    parser.add_argument("--presses", type=int, default=20, help="browser key presses per tab")
+    parser.add_argument("--checkpoint", default="mnist-beta1")
+    parser.add_argument("--log-dir", default="/tmp")
+    parser.add_argument("--no-browser", action="store_true", help="server-side figures only")
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # as the app does
+    server = server_side(args.checkpoint, args.moves)
+    browser = {}
+    if not args.no_browser:
+        browser = in_browser(args.checkpoint, args.presses, Path(args.log_dir) / "views-bench.log")
+    print(f"{'view':<20}{'server median':>15}{'p90':>8}{'browser median':>16}{'p90':>8}")
+    for tab, row in server.items():
+        b = browser.get(tab, {})
+        print(
+            f"{tab:<20}{row['median_ms']:>15}{row['p90_ms']:>8}"
+            f"{b.get('median_ms', '-'):>16}{b.get('p90_ms', '-'):>8}"
+        )
+    worst = max((b["p90_ms"] for b in browser.values()), default=None)
+    print(f"target: each view repaints within 100 ms of a slider move (worst browser p90: {worst})")
+    line = {
+        "benchmark": "views",
+        "checkpoint": args.checkpoint,
+        "cpu_threads": torch.get_num_threads(),
+        "server_ms": {tab: row["median_ms"] for tab, row in server.items()},
+        "browser_ms": {tab: row["median_ms"] for tab, row in browser.items()},
+        "browser_p90_ms": {tab: row["p90_ms"] for tab, row in browser.items()},
+        "missed": {tab: row["missed"] for tab, row in browser.items()},
+    }
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

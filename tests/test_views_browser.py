@@ -1,0 +1,175 @@
+"""The exploration views in headless Chromium against a real `panel serve` of the bundled model.
+
+Each view is a tab: it appears only when its tab is opened (hidden tabs cost nothing), carries
+its CSS class, and follows a slider. Tests wait on conditions (a data source's values changing),
+never on sleeps; sources are found by name in the page.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+FIND = """(name) => {
+  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
+    const model = doc.get_model_by_name(name);
+    if (model) return model;
+  }
+  return null;
+}"""
+# A short fingerprint of a source's column: enough to see any repaint, cheap to compare.
+COLUMN = f"""([name, column]) => {{
+  const source = ({FIND})(name);
+  if (!source) return null;
+  const values = Array.from(column === 'image' ? source.data.image[0] : source.data[column]);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * ((i % 97) + 1);
+  return values.length + ':' + sum;
+}}"""
+SLIDER = """(css) => {
+  for (const doc of Bokeh.documents)
+    for (const model of doc.all_models)
+      if (model.css_classes && model.css_classes.includes(css)) return model.value;
+  return null;
+}"""
+
+# tab title → (container class, source name, column that a μ slider changes)
+VIEWS = {
+    "Traversal": ("latent-traversal", "latent-traversal-source", "image"),
+    "Samples": ("latent-samples", "latent-samples-source", "image"),
+    "Encode": ("latent-encode", "latent-encode-source", "image"),
+    "Interpolation": ("latent-interp", "latent-interp-source", "image"),
+    "2-D map": ("latent-map", "latent-map-source", "image"),
+    "Compare models": ("latent-compare", "latent-compare-source", "image"),
+    "KL / active units": ("latent-kl", "latent-kl-current-source", "now"),
+}
+
+
+@pytest.fixture(scope="module")
+def server(start_server):
+    return start_server("--checkpoint", "mnist-beta1")  # a zoo model: it has a data sample
+
+
+class Page:
+    def __init__(self, page, url: str):
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.goto(url)
+        page.wait_for_function(f"() => ({FIND})('latent-image-source') !== null", timeout=30000)
+        page.locator(".latent-mu-0 .noUi-handle").first.wait_for(timeout=30000)
+
+    def column(self, source: str, column: str = "image"):
+        return self.page.evaluate(COLUMN, [source, column])
+
+    def wait_change(self, source: str, before, column: str = "image"):
+        self.page.wait_for_function(
+            f"([s, c, b]) => {{ const v = ({COLUMN})([s, c]); return v !== null && v !== b; }}",
+            arg=[source, column, before],
+            timeout=15000,
+        )
+        return self.column(source, column)
+
+    def open(self, title: str) -> None:
+        self.page.locator(".bk-tab", has_text=title).first.click()
+        css, source, _ = VIEWS[title]
+        self.page.wait_for_function(f"() => ({FIND})('{source}') !== null", timeout=30000)
+        self.page.locator(f".{css}").first.wait_for(state="visible", timeout=10000)
+
+    def press(self, css: str, key: str = "ArrowRight", times: int = 1) -> None:
+        handle = self.page.locator(f".{css} .noUi-handle").first
+        handle.focus()
+        for _ in range(times):
+            handle.press(key)
+
+    def map_dims(self) -> tuple[int, int]:
+        """The two dimensions the map shows (its selects read "z<i>")."""
+        values = [
+            self.page.locator(f".latent-map-{axis} select").first.input_value() for axis in "xy"
+        ]
+        return int(values[0].removeprefix("z")), int(values[1].removeprefix("z"))
+
+    def click_plot(self, css: str, fx: float, fy: float) -> None:
+        """Click a plot's canvas at a fraction (fx, fy) of its frame, from the top left."""
+        box = self.page.locator(f".{css} .bk-Canvas, .{css} canvas").first.bounding_box()
+        self.page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+@pytest.fixture
+def app(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    yield Page(context.new_page(), server.url)
+    context.close()
+
+
+def test_hidden_views_are_not_rendered(app):
+    for _, source, _ in VIEWS.values():
+        assert app.column(source) is None
+    app.open("Samples")
+    assert app.column("latent-traversal-source") is None  # only the opened tab
+
+
+@pytest.mark.parametrize("title", list(VIEWS))
+def test_view_renders_and_follows_a_slider(app, title):
+    css, source, column = VIEWS[title]
+    app.open(title)
+    before = app.column(source, column)
+    assert before is not None
+    dim = next(d for d in range(12) if d not in app.map_dims()) if css == "latent-map" else 2
+    app.press(f"latent-mu-{dim}", times=10)  # the sliders stay below every tab
+    after = app.wait_change(source, before, column)
+    assert after != before
+    assert app.page.evaluate(SLIDER, f"latent-mu-{dim}") == pytest.approx(0.1)
+    assert app.errors == []
+
+
+def test_map_click_moves_z(app):
+    app.open("2-D map")
+    _, j = app.map_dims()
+    before = app.column("latent-map-source")
+    other = next(d for d in range(12) if d not in app.map_dims())
+    app.page.locator(".latent-map-x select").first.select_option(f"z{other}")  # a Panel widget
+    app.wait_change("latent-map-source", before)
+    i, j = app.map_dims()
+    assert i == other
+    app.click_plot("latent-map", 0.9, 0.1)  # top right: both dimensions near +3
+    app.page.wait_for_function(
+        f"([i, j]) => ({SLIDER})('latent-mu-' + i) > 1.5 && ({SLIDER})('latent-mu-' + j) > 1.5",
+        arg=[i, j],
+        timeout=10000,
+    )
+    assert app.page.evaluate(SLIDER, f"latent-sigma-{i}") == 0  # z lands exactly on the point
+    assert app.errors == []
+
+
+def test_encode_a_data_image_and_a_drawing(app):
+    app.open("Encode")
+    app.page.wait_for_function(f"() => ({FIND})('latent-encode-gallery-source') !== null")
+    before = app.column("latent-encode-source")
+    app.click_plot("latent-encode-gallery", 0.03, 0.03)  # the first image
+    shown = app.wait_change("latent-encode-source", before)
+    app.page.get_by_text("q(z|x) of image 0").wait_for(timeout=10000)
+    assert app.page.evaluate(SLIDER, "latent-mu-0") != 0  # μ and σ are the posterior's
+    canvas = app.page.locator(".latent-encode-canvas canvas").first.bounding_box()
+    x, y = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] * 0.2
+    app.page.mouse.move(x, y)
+    app.page.mouse.down()
+    for k in range(1, 11):
+        app.page.mouse.move(x, y + k * canvas["height"] * 0.06, steps=2)
+    app.page.mouse.up()
+    app.page.get_by_text("q(z|x) of your drawing").wait_for(timeout=10000)
+    app.wait_change("latent-encode-source", shown)
+    assert app.errors == []
+
+
+def test_interpolation_t_slider(app):
+    app.open("Interpolation")
+    at_t = app.column("latent-interp-t-source")
+    app.press("latent-interp-t", times=20)
+    app.wait_change("latent-interp-t-source", at_t)
+    app.page.locator(".latent-interp-method button", has_text="spherical").first.click()
+    strip = app.column("latent-interp-source")
+    app.page.locator(".latent-interp-a-random button").first.click()
+    app.wait_change("latent-interp-source", strip)
+    assert app.errors == []
