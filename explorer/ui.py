@@ -22,7 +22,7 @@ import panel as pn
 import param
 from bokeh.models import Slider
 
-from explorer import export, state, urlstate, zoo
+from explorer import explore, export, state, urlstate, zoo
 from explorer.decoding import to_png_bytes
 from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
 from explorer.latent import (
@@ -87,13 +87,21 @@ class InPlacePlot:
 
 
 class DimensionSliders(pn.viewable.Viewer):
-    """μ/σ (sample mode) or z (deterministic mode) sliders, a page of dimensions at a time."""
+    """μ/σ (sample mode) or z (deterministic mode) sliders, a page of dimensions at a time.
+
+    ``usage()``, when given, returns (KL per dimension, active mask) over a data sample, or None;
+    with it, "order by KL" pages the dimensions most used first and marks the inactive ones.
+    """
 
     page = param.Integer(default=0, bounds=(0, None))
+    by_kl = param.Boolean(default=False, label="Order by KL (most used first), mark inactive")
 
-    def __init__(self, model: LatentModel, **params):
+    def __init__(self, model: LatentModel, usage=None, **params):
         super().__init__(**params)
         self.model = model
+        self._usage = usage
+        self._order: list[int] = []
+        self._inactive: set[int] = set()
         self._sliders: dict[tuple[str, int], Slider] = {}
         self._syncing = False
         self._pager = pn.widgets.Select(
@@ -105,9 +113,13 @@ class DimensionSliders(pn.viewable.Viewer):
             "z is drawn from the prior N(0, I): μ and σ do not apply. Press **Resample**.",
             visible=False,
         )
-        self._layout = pn.Column(
-            self._pager, self._prior_note, self._body, sizing_mode="stretch_width"
+        toggle = pn.widgets.Checkbox.from_param(
+            self.param.by_kl, css_classes=["latent-order-kl"], visible=usage is not None
         )
+        self._layout = pn.Column(
+            pn.Row(self._pager, toggle), self._prior_note, self._body, sizing_mode="stretch_width"
+        )
+        self.param.watch(self._rebuild, ["by_kl"])
         model.param.watch(self._rebuild, ["info"])
         model.param.watch(self._show_mode, ["mode"])
         model.param.watch(self._sync_values, ["mu", "sigma", "z_set"])
@@ -125,6 +137,7 @@ class DimensionSliders(pn.viewable.Viewer):
                 "sigma": (SIGMA_BOUNDS, f"σ{index}", "latent-sigma"),
                 "z_set": (Z_BOUNDS, f"z{index}", "latent-z"),
             }[name]
+            title += " (inactive)" if index in self._inactive else ""
             slider = Slider(
                 start=bounds[0],
                 end=bounds[1],
@@ -148,9 +161,13 @@ class DimensionSliders(pn.viewable.Viewer):
         """New model: forget the old sliders and lay out the first page."""
         self._sliders.clear()
         n = self.model.latent_dim
+        usage = self._usage() if self.by_kl and self._usage is not None else None
+        self._order = explore.by_kl(usage[0]) if usage is not None else list(range(n))
+        self._inactive = {d for d in range(n) if not usage[1][d]} if usage is not None else set()
         pages = max(1, -(-n // PAGE_SIZE))
+        label = "by KL {}–{}" if usage is not None else "{}–{}"
         self._pager.options = {
-            f"{p * PAGE_SIZE}–{min(n, (p + 1) * PAGE_SIZE) - 1}": p for p in range(pages)
+            label.format(p * PAGE_SIZE, min(n, (p + 1) * PAGE_SIZE) - 1): p for p in range(pages)
         }
         self._pager.visible = pages > 1
         if self.page != 0:
@@ -162,7 +179,7 @@ class DimensionSliders(pn.viewable.Viewer):
     def _show_page(self):
         self._pager.value = self.page
         n = self.model.latent_dim
-        dims = range(self.page * PAGE_SIZE, min(n, (self.page + 1) * PAGE_SIZE))
+        dims = self._order[self.page * PAGE_SIZE : min(n, (self.page + 1) * PAGE_SIZE)]
         sample = pn.GridBox(
             *[
                 pn.pane.Bokeh(self._slider(name, i), sizing_mode="stretch_width")
@@ -241,7 +258,7 @@ class LatentExplorer(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         self._info = pn.pane.Markdown(css_classes=["latent-info"], sizing_mode="stretch_width")
-        self.sliders = DimensionSliders(m)
+        self.sliders = DimensionSliders(m, usage=lambda: self.views.data.usage())
         self._controls = self._build_controls()
         self._checkpoint = self._build_checkpoint_picker()
         m.param.watch(self._redraw, ["image", "z"])

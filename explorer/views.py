@@ -118,6 +118,13 @@ class SessionData:
         post = self.posterior()
         return explore.kl_per_dimension(*post) if post is not None else None
 
+    def usage(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(KL per dimension, active mask) over the data sample, or None without one."""
+        post = self.posterior()
+        if post is None:
+            return None
+        return explore.kl_per_dimension(*post), explore.active_units(post[0])
+
     def no_sample_note(self) -> str:
         return (
             "No data sample for this model: the bundled models ship one; for another "

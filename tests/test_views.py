@@ -208,3 +208,28 @@ def test_a_new_model_rebuilds_the_shown_view(views, model, ckpt20):
     assert pixels(traversal._plot).shape == (4 * 29 + 1, 11 * 29 + 1)
     kl_view = shown(views, "latent-kl")  # its meta names mnist-5k: the sample comes from there
     assert len(kl_view._plot.source.data["kl"]) == 20
+
+
+def test_sliders_ordered_by_kl_with_inactive_dimensions_marked():
+    from explorer.ui import LatentExplorer
+
+    model = LatentModel(checkpoint="mnist-beta10", rng_seed=0)  # β = 10: some units unused
+    explorer = LatentExplorer(model)
+    sliders = explorer.sliders
+    kl, active = explorer.views.data.usage()
+    assert not active.all(), "expected inactive units in a beta=10 model"
+
+    def shown_mu_sliders():
+        sample = sliders._groups["sample"]
+        return [pane.object for pane in sample.objects if "μ" in pane.object.title]
+
+    assert [s.title for s in shown_mu_sliders()] == [f"μ{d}" for d in range(12)]
+    sliders.by_kl = True
+    order = explore.by_kl(kl)
+    titles = [s.title for s in shown_mu_sliders()]
+    assert titles == [f"μ{d}" + ("" if active[d] else " (inactive)") for d in order]
+    assert kl[order[0]] == kl.max()
+    shown_mu_sliders()[0].value = 1.25  # a slider still drives its own dimension
+    assert model.mu[order[0]] == 1.25
+    sliders.by_kl = False
+    assert shown_mu_sliders()[0].title == "μ0"
