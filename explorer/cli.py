@@ -513,6 +513,12 @@ def add_serve(commands) -> None:
         metavar="MS",
         help="how often to look for such sessions (default: %(default)s ms)",
     )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the model's data set (IDX files) for the Encode, map and KL views of a checkpoint "
+        "outside the zoo",
+    )
     add_access_arguments(parser)
     parser.set_defaults(run=run_serve)
 
@@ -534,6 +540,7 @@ def run_serve(args: argparse.Namespace) -> int:
     app_args = ["--checkpoint", source, "--max-upload-mb", str(args.max_upload_mb)]
     app_args += [f"--checkpoint-dir={folder}" for folder in args.checkpoint_dir]
     app_args += ["--zoo-only"] if args.zoo_only else []
+    app_args += [f"--data-dir={args.data_dir}"] if args.data_dir else []
     print(f"vae-explorer: serving {source} at http://{args.address}:{args.port}/", flush=True)
     pn.serve(
         {"/": lambda: create_app(app_args)},

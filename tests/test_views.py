@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_checkpoint
 
 from explorer import explore
+from explorer.app import parse_args
+from explorer.cli import build_parser
 from explorer.decoding import to_uint8
 from explorer.latent import LatentModel
+from explorer.ui import LatentExplorer
 from explorer.views import ExplorationViews
 
 
@@ -211,8 +215,6 @@ def test_a_new_model_rebuilds_the_shown_view(views, model, ckpt20):
 
 
 def test_sliders_ordered_by_kl_with_inactive_dimensions_marked():
-    from explorer.ui import LatentExplorer
-
     model = LatentModel(checkpoint="mnist-beta10", rng_seed=0)  # β = 10: some units unused
     explorer = LatentExplorer(model)
     sliders = explorer.sliders
@@ -233,3 +235,26 @@ def test_sliders_ordered_by_kl_with_inactive_dimensions_marked():
     assert model.mu[order[0]] == 1.25
     sliders.by_kl = False
     assert shown_mu_sliders()[0].title == "μ0"
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_data_dir_gives_a_sample_to_a_checkpoint_outside_the_zoo(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (30, 28, 28))
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", images)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.arange(30) % 10)
+    ckpt = make_checkpoint(tmp_path / "mine.pth", 12, seed=4, dataset="mnist")
+    assert parse_args(["--data-dir", str(tmp_path)]).data_dir == str(tmp_path)
+    serve = build_parser().parse_args(["serve", str(ckpt), "--data-dir", str(tmp_path)])
+    assert serve.data_dir == str(tmp_path)
+    model = LatentModel(checkpoint=str(ckpt))
+    assert ExplorationViews(model).data.sample() is None  # MNIST files are nowhere else
+    views = ExplorationViews(model, data_dir=str(tmp_path))
+    sample = views.data.sample()
+    assert len(sample) == 30 and "test split" in sample.source
+    np.testing.assert_array_equal(sample.images, images)
+    kl_view = shown(views, "latent-kl")
+    assert len(kl_view._plot.source.data["kl"]) == 12
