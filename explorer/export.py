@@ -1,13 +1,16 @@
 """A fixed z as one self-contained HTML page: the image, the z bars, the values and the model.
 
-The page is built from plain Bokeh models (the app's own HoloViews elements, rendered once, their
-data sources named as in the app) and written with Bokeh's JavaScript inline, so it opens with no
-server and no network. Panel's own save is not used: it still fetches CSS and icons from a CDN
-(panel #7073). Nor is Bokeh's plain inline page: it also links the external JS and CSS files of
-every model class imported in the process, used or not, and Panel's (imported by HoloViews) are
-relative URLs (an ES-module shim; Tabulator's CSS once its widget is imported) that a page opened
-from a file cannot load. So the page's template takes only the inline scripts and styles of the
-Bokeh bundle that its own models need.
+The two plots are plain Bokeh models (the app's own HoloViews elements, rendered once, their data
+sources named as in the app, drawn on a canvas rather than WebGL); the text around them (the z
+values, the settings, the model, the state as JSON) is plain HTML in the page's template, readable
+without JavaScript. Bokeh's JavaScript is inline, so the page opens with no server and no network.
+
+Panel's own save is not used: it still fetches CSS and icons from a CDN (panel #7073). Nor is
+Bokeh's plain inline page: it also links the external JS and CSS files of every model class
+imported in the process, used or not, and Panel's (imported by HoloViews) are relative URLs (an
+ES-module shim; Tabulator's CSS once its widget is imported) that a page opened from a file cannot
+load. So the page's template takes only the inline scripts and styles of the Bokeh bundle that its
+own models need.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import numpy as np
 from bokeh.embed import file_html
 from bokeh.embed.bundle import Bundle, bundle_for_objs_and_resources
 from bokeh.layouts import column, row
-from bokeh.models import Div
 from bokeh.resources import INLINE
 
 from explorer import __version__, state
@@ -31,11 +33,20 @@ from explorer.elements import bars_element, color, image_element
 from explorer.latent import MODE_LABELS, LatentModel
 
 BARS_LIMIT = 4.0  # the app's initial z axis: ±4, widened to fit a taller bar
-# Bokeh's page template (a string extends it) with its resources replaced by inline ones only.
-PAGE = (
-    "{% block css_resources %}{{ inline_css }}{% endblock %}"
-    "{% block js_resources %}{{ inline_js }}{% endblock %}"
-)
+# Bokeh's page template (a string extends it): resources inline only, and the text around the plots.
+PAGE = """
+{% block css_resources %}{{ inline_css }}
+<style>body { font-family: sans-serif; margin: 8px 16px 16px; color: #111; }</style>
+{% endblock %}
+{% block js_resources %}{{ inline_js }}{% endblock %}
+{% block contents %}
+{{ header }}
+{{ super() }}
+{{ values }}
+<div style="display:flex;flex-wrap:wrap;gap:32px">{{ settings }}{{ info }}</div>
+{{ json }}
+{% endblock %}
+"""
 CELL = "padding:2px 10px;border-bottom:1px solid #e5e7eb;text-align:right"
 
 
@@ -48,30 +59,21 @@ def page_html(source: LatentModel | Mapping) -> str:
     limit = max(BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
     image = _render(image_element(model.image), "latent-image-source")
     bars = _render(bars_element(z, limit), "latent-bars-source")
-    values = Div(text=_values_html(z), css_classes=["latent-values"], sizing_mode="stretch_width")
-    layout = column(
-        Div(text=_header_html(model), css_classes=["latent-header"]),
-        row(
-            image,
-            column(bars, values, sizing_mode="stretch_width"),
-            spacing=16,
-            sizing_mode="stretch_width",
-        ),
-        row(
-            Div(text=_settings_html(model), css_classes=["latent-settings"]),
-            Div(text=_info_html(model), css_classes=["latent-info"]),
-            spacing=24,
-        ),
-        Div(text=_state_html(model), css_classes=["latent-state"], sizing_mode="stretch_width"),
-        margin=(8, 16, 16, 16),
-        sizing_mode="stretch_width",
-    )
+    bars_box = column(bars, sizing_mode="stretch_width")  # (bare in the row, it squeezes the image)
+    layout = row(image, bars_box, spacing=16, sizing_mode="stretch_width")
+    text = {
+        "header": _header_html(model),
+        "values": _values_html(z),
+        "settings": _settings_html(model),
+        "info": _info_html(model),
+        "json": _state_html(model),
+    }
     return file_html(
         layout,
         resources=INLINE,
         title=f"VAE latent explorer: {model.info.name}",
         template=PAGE,
-        template_variables=_inline_resources(layout),
+        template_variables=_inline_resources(layout) | text,
     )
 
 
@@ -92,6 +94,7 @@ def _inline_resources(layout) -> dict[str, str]:
 def _render(element: hv.Element, source_name: str):
     figure = hv.render(element, backend="bokeh")
     figure.renderers[0].data_source.name = source_name  # found by name, as in the app
+    figure.output_backend = "canvas"  # the same pixels, without Bokeh's WebGL bundle (190 kB)
     return figure
 
 
@@ -101,8 +104,8 @@ def _header_html(model: LatentModel) -> str:
     seed = f", seed {model.seed}" if model.mode != "deterministic" else ""
     return (
         f"<h2 style='margin:4px 0'>VAE latent explorer: {name}</h2>"
-        f"<div style='color:#444'>{mode}{seed} &middot; a static page written by vae-explorer "
-        f"{html.escape(__version__)}</div>"
+        f"<div style='color:#444;margin-bottom:8px'>{mode}{seed} &middot; a static page written "
+        f"by vae-explorer {html.escape(__version__)}</div>"
     )
 
 
@@ -110,7 +113,8 @@ def _values_html(z: np.ndarray) -> str:
     cells = "".join(
         f"<span style='color:{color(v)}'>z{i}&nbsp;{v:+.4f}</span> " for i, v in enumerate(z)
     )
-    return f"<div style='font-family:monospace;font-size:12px;line-height:1.6'>{cells}</div>"
+    style = "font-family:monospace;font-size:13px;line-height:1.6;margin:8px 0"
+    return f"<div class='latent-values' style='{style}'>{cells}</div>"
 
 
 def _settings_html(model: LatentModel) -> str:
@@ -122,7 +126,7 @@ def _settings_html(model: LatentModel) -> str:
     for i, z in enumerate(model.z):
         cells = [f"z{i}", *(f"{values[name][i]:+.2f}" for name in columns), f"{z:+.4f}"]
         rows.append("<tr>" + "".join(f"<td style='{CELL}'>{c}</td>" for c in cells) + "</tr>")
-    return _table("Settings", head, rows)
+    return _table("Settings", head, rows, "latent-settings")
 
 
 def _info_html(model: LatentModel) -> str:
@@ -147,22 +151,23 @@ def _info_html(model: LatentModel) -> str:
         f"<td style='{CELL};text-align:left'>{html.escape(str(value))}</td></tr>"
         for key, value in facts.items()
     ]
-    return _table("Model", "", rows)
+    return _table("Model", "", rows, "latent-info")
 
 
-def _table(title: str, head: str, rows: list[str]) -> str:
+def _table(title: str, head: str, rows: list[str], css_class: str) -> str:
     head = f"<tr>{head}</tr>" if head else ""
     return (
-        f"<h3 style='margin:8px 0 4px'>{title}</h3>"
+        f"<div class='{css_class}'><h3 style='margin:8px 0 4px'>{title}</h3>"
         "<table style='border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums'>"
-        f"{head}{''.join(rows)}</table>"
+        f"{head}{''.join(rows)}</table></div>"
     )
 
 
 def _state_html(model: LatentModel) -> str:
     text = html.escape(json.dumps(state.to_json(model), indent=2))
     return (
-        "<details><summary>State (JSON: <code>vae-explorer decode --from-json</code> and "
-        "<code>export --from-json</code> read it)</summary>"
+        "<details class='latent-state' style='margin-top:12px'><summary>State (JSON: "
+        "<code>vae-explorer decode --from-json</code> and <code>export --from-json</code> "
+        "read it)</summary>"
         f"<pre style='font-size:12px'>{text}</pre></details>"
     )
