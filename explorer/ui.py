@@ -15,8 +15,6 @@ import html
 import io
 from pathlib import Path
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
 import numpy as np
 import panel as pn
 import param
@@ -32,6 +30,8 @@ from explorer.latent import (
     Z_BOUNDS,
     LatentModel,
 )
+from explorer.plots import InPlacePlot
+from explorer.views import ExplorationViews
 
 PAGE_SIZE = 16  # dimensions shown at once; larger models page through them
 TIPS = """
@@ -71,19 +71,6 @@ class Debounced:
     def _run(self) -> None:
         self._pending = None
         self._action()
-
-
-class InPlacePlot:
-    """A HoloViews element rendered once to Bokeh; ``update`` rewrites only its data source."""
-
-    def __init__(self, element: hv.Element, source_name: str, **pane_options):
-        self.figure = hv.render(element, backend="bokeh")
-        self.source = self.figure.renderers[0].data_source
-        self.source.name = source_name  # benchmarks and tests find the source by name
-        self.pane = pn.pane.Bokeh(self.figure, **pane_options)
-
-    def write(self, **columns) -> None:
-        self.source.data.update(columns)
 
 
 class DimensionSliders(pn.viewable.Viewer):
@@ -205,14 +192,19 @@ class DimensionSliders(pn.viewable.Viewer):
         self._prior_note.visible = mode == "prior"
 
     def _sync_values(self, *events):
-        """The model changed (reset, URL, ...): move the sliders that show it."""
+        """The model changed (reset, URL, ...): move the sliders that show it.
+
+        Under ``pn.io.hold``: a button's event runs outside the document lock, where a direct
+        write to a Bokeh model would fail.
+        """
         self._syncing = True
         try:
-            for event in events:
-                for i, value in enumerate(event.new):
-                    slider = self._sliders.get((event.name, i))
-                    if slider is not None and slider.value != value:
-                        slider.value = value
+            with pn.io.hold():
+                for event in events:
+                    for i, value in enumerate(event.new):
+                        slider = self._sliders.get((event.name, i))
+                        if slider is not None and slider.value != value:
+                            slider.value = value
         finally:
             self._syncing = False
 
@@ -264,8 +256,6 @@ class LatentExplorer(pn.viewable.Viewer):
         m.param.watch(self._redraw, ["image", "z"])
         m.param.watch(self._show_message, ["message"])
         m.param.watch(self._show_info, ["info"])
-        from explorer.views import ExplorationViews  # here: explorer.views uses InPlacePlot
-
         self.views = ExplorationViews(m, data_dir)  # its watchers after _redraw's: image first
         self._tabs = None
         self._redraw()

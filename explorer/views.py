@@ -1,7 +1,7 @@
 """The exploration views: one tab each, all on the same LatentModel, built per session.
 
 Each view is a ``pn.viewable.Viewer`` whose container carries its CSS class (``latent-traversal``,
-...). Its plots are HoloViews elements rendered ONCE (``ui.InPlacePlot``); a change of μ, σ or z
+...). Its plots are HoloViews elements rendered ONCE (``plots.InPlacePlot``); a change of μ, σ or z
 writes only their Bokeh data sources, with the grid decoded in one forward pass and tiled into
 one image (:func:`explorer.explore.mosaic`). A view computes only while its tab is shown: hidden,
 it notes that it is stale and catches up when shown. A new model (or a new choice in the view's
@@ -28,7 +28,7 @@ from explorer import checkpoint as ckpt
 from explorer import explore, zoo
 from explorer.decoding import to_uint8
 from explorer.latent import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, resolve_device
-from explorer.ui import InPlacePlot
+from explorer.plots import InPlacePlot
 
 TRAVERSAL_STEPS = 11
 PAGE_ROWS = 16  # traversal rows shown at once
