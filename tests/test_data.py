@@ -194,3 +194,22 @@ def test_train_val_split_edges(mnist5k):
     for bad in (0.0, -0.5, 1.5):
         with pytest.raises(DataError, match="train-split"):
             data.train_val_split(small, bad, seed=0)
+
+
+def test_mismatched_idx_pair_is_refused(tmp_path):
+    """Images and labels of different counts, or images that are not 28×28, never load."""
+
+    def idx(path, array):
+        header = bytes([0, 0, 8, array.ndim]) + b"".join(
+            int(n).to_bytes(4, "big") for n in array.shape
+        )
+        with gzip.open(path, "wb") as handle:
+            handle.write(header + array.astype("uint8").tobytes())
+
+    idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((5, 28, 28)))
+    idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(4))
+    with pytest.raises(DataError, match="5 images but 4 labels"):
+        data.load("mnist", tmp_path)
+    idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((4, 20, 20)))
+    with pytest.raises(DataError, match="not 28×28"):
+        data.load("mnist", tmp_path)
