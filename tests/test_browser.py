@@ -10,29 +10,13 @@ import json
 import urllib.parse
 
 import pytest
+from pagejs import FIND, IMAGE, SLIDER
 
 from explorer import zoo
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
-FIND = """(name) => {
-  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
-    const model = doc.get_model_by_name(name);
-    if (model) return model;
-  }
-  return null;
-}"""
-IMAGE = f"""() => {{
-  const source = ({FIND})('latent-image-source');
-  return source ? Array.from(source.data.image[0]) : null;
-}}"""
 BARS = f"""() => Array.from(({FIND})('latent-bars-source').data.z)"""
-SLIDER = """(css) => {
-  for (const doc of Bokeh.documents)
-    for (const model of doc.all_models)
-      if (model.css_classes && model.css_classes.includes(css)) return model.value;
-  return null;
-}"""
 
 
 @pytest.fixture(scope="module")

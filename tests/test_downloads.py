@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pagejs import IMAGE
 from PIL import Image
 
 from explorer.decoding import to_uint8
@@ -21,17 +22,6 @@ from explorer.decoding import to_uint8
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
-FIND = """(name) => {
-  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
-    const model = doc.get_model_by_name(name);
-    if (model) return model;
-  }
-  return null;
-}"""
-IMAGE = f"""() => {{
-  const source = ({FIND})('latent-image-source');
-  return source ? Array.from(source.data.image[0]) : null;
-}}"""
 
 SETTLED = """() => {
   const query = new URLSearchParams(window.location.search);

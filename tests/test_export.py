@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pagejs import FIND
 from PIL import Image
 
 from explorer import checkpoint, export, state, zoo
@@ -192,13 +193,6 @@ def api_pages(files) -> dict[str, Path]:
     return pages
 
 
-FIND = """(name) => {
-  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
-    const model = doc.get_model_by_name(name);
-    if (model) return model;
-  }
-  return null;
-}"""
 PAGE_DATA = f"""() => {{
   const image = ({FIND})('latent-image-source');
   const bars = ({FIND})('latent-bars-source');

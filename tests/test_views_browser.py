@@ -8,16 +8,10 @@ never on sleeps; sources are found by name in the page.
 from __future__ import annotations
 
 import pytest
+from pagejs import FIND, SLIDER
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-FIND = """(name) => {
-  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
-    const model = doc.get_model_by_name(name);
-    if (model) return model;
-  }
-  return null;
-}"""
 # A short fingerprint of a source's column: enough to see any repaint, cheap to compare.
 COLUMN = f"""([name, column]) => {{
   const source = ({FIND})(name);
@@ -27,12 +21,6 @@ COLUMN = f"""([name, column]) => {{
   for (let i = 0; i < values.length; i++) sum += values[i] * ((i % 97) + 1);
   return values.length + ':' + sum;
 }}"""
-SLIDER = """(css) => {
-  for (const doc of Bokeh.documents)
-    for (const model of doc.all_models)
-      if (model.css_classes && model.css_classes.includes(css)) return model.value;
-  return null;
-}"""
 
 # tab title → (container class, source name, column that a μ slider changes)
 VIEWS = {

@@ -1,0 +1,24 @@
+"""JavaScript snippets that browser tests evaluate in a page to read its Bokeh documents."""
+
+# The model named ``name`` in any Bokeh document of the page, or null.
+FIND = """(name) => {
+  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
+    const model = doc.get_model_by_name(name);
+    if (model) return model;
+  }
+  return null;
+}"""
+
+# The decoded image's 784 values as the page holds them, or null before it has one.
+IMAGE = f"""() => {{
+  const source = ({FIND})('latent-image-source');
+  return source ? Array.from(source.data.image[0]) : null;
+}}"""
+
+# The value of the slider whose css_classes include ``css``.
+SLIDER = """(css) => {
+  for (const doc of Bokeh.documents)
+    for (const model of doc.all_models)
+      if (model.css_classes && model.css_classes.includes(css)) return model.value;
+  return null;
+}"""
