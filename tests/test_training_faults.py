@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import sys
@@ -46,12 +47,14 @@ def test_kill_9_during_save_keeps_last_checkpoint(tmp_path):
     killed_mid_save = 0
     epochs = []
     for attempt in range(4):
-        proc = start_training(path, resume=path.exists())
-        if not path.exists():  # first run: let one save complete before killing during the next
-            deadline = time.time() + 60
-            while not path.exists() and time.time() < deadline:
-                time.sleep(0.01)
-            assert path.exists(), "train.py wrote no checkpoint"
+        before = path.stat().st_ino if path.exists() else None
+        proc = start_training(path, resume=before is not None)
+        # Let this run complete one save of its own (a save replaces the file: a new inode),
+        # so that every run moves the checkpoint on; then kill it as its next save begins.
+        deadline = time.time() + 60
+        while not (path.exists() and path.stat().st_ino != before) and time.time() < deadline:
+            time.sleep(0.005)
+        assert path.exists() and path.stat().st_ino != before, "train.py saved nothing"
         killed_mid_save += kill_during_save(proc, tmp_path, path.name)
         loaded = checkpoint.load(path)  # never a half-written file
         epochs.append(loaded.info.epochs)
@@ -59,4 +62,4 @@ def test_kill_9_during_save_keeps_last_checkpoint(tmp_path):
         for leftover in tmp_path.glob(f".{path.name}.*"):
             leftover.unlink()  # the interrupted save's temporary file; the checkpoint is intact
     assert killed_mid_save >= 3
-    assert epochs == sorted(epochs) and epochs[-1] > epochs[0]  # --resume went on each time
+    assert all(a < b for a, b in itertools.pairwise(epochs)), epochs  # --resume went on each time
