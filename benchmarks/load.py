@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -283,26 +284,40 @@ class Server:
     pids: tuple[int, ...] = ()  # of a --target server, for its CPU and memory
 
     def tree(self) -> list[psutil.Process]:
-        roots = [psutil.Process(pid) for pid in self.pids]
-        if self.proc is not None:
-            roots.append(psutil.Process(self.proc.pid))
-        return [p for root in roots for p in (root, *root.children(recursive=True))]
+        pids = [*self.pids, *([self.proc.pid] if self.proc is not None else [])]
+        found = []
+        for pid in pids:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                root = psutil.Process(pid)
+                found += [root, *root.children(recursive=True)]
+        return found
+
+    def _sum(self, read) -> float | None:
+        """``read(process)`` summed over the server's processes; None without any."""
+        values = []
+        for process in self.tree():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                values.append(read(process))
+        return sum(values) if values else None
 
     def rss_mb(self) -> float | None:
-        tree = self.tree()
-        return round(sum(p.memory_info().rss for p in tree) / 2**20, 1) if tree else None
+        rss = self._sum(lambda p: p.memory_info().rss)
+        return None if rss is None else round(rss / 2**20, 1)
 
     def cpu_seconds(self) -> float | None:
-        tree = self.tree()
-        return sum(sum(p.cpu_times()[:2]) for p in tree) if tree else None
+        return self._sum(lambda p: sum(p.cpu_times()[:2]))
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        """Terminate the server and its --num-procs children (they outlive a killed parent)."""
+        if self.proc is None:
+            return
+        tree = self.tree()
+        for process in tree:
+            process.terminate()
+        _, alive = psutil.wait_procs(tree, timeout=15)
+        for process in alive:
+            process.kill()
+        self.proc.wait(5)
 
 
 def start_app(name: str, num_procs: int, log_dir: Path) -> Server:
@@ -341,14 +356,31 @@ async def wait_expired(server: Server) -> dict | None:
         await asyncio.sleep(0.5)
 
 
+def cpu_by_process(server: Server) -> dict[int, float]:
+    cpu = {}
+    for process in server.tree():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            cpu[process.pid] = sum(process.cpu_times()[:2])
+    return cpu
+
+
 async def warm_up(server: Server, timeout: float) -> None:
-    """First sessions import and cache things once per process: keep them out of the figures."""
-    opened = [await open_session(server.url, timeout) for _ in range(2 * server.procs)]
-    for session, _, _ in opened:
+    """First sessions import and cache things once per process: keep them out of the figures.
+
+    With --num-procs the kernel picks the process of each connection, so sessions are opened
+    until every process has served one (its CPU time grew by a session's worth), or 10 tries.
+    """
+    start = cpu_by_process(server)
+    for attempt in range(10 * server.procs):
+        session, _, _ = await open_session(server.url, timeout)
         for value in (0.3, 0.6):
             await session.move(value)
         await settle([session], timeout)
         session.close()
+        now = cpu_by_process(server)
+        grown = [pid for pid, cpu in now.items() if cpu - start.get(pid, 0) > 0.3]
+        if attempt >= 1 and len(grown) >= server.procs:
+            break
     await wait_expired(server)
 
 

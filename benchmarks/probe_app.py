@@ -51,7 +51,8 @@ def census(own: Document) -> dict:
 def main() -> None:
     doc = curdoc()
     collected = gc.collect()
-    result = {"collected": collected, "objects": len(gc.get_objects()), "rss_mb": rss_mb()}
+    result = {"pid": os.getpid(), "collected": collected, "objects": len(gc.get_objects())}
+    result["rss_mb"] = rss_mb()
     result |= census(doc)
     if doc.session_context.request.arguments.get("trim") == [b"1"]:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
