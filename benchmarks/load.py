@@ -1,15 +1,17 @@
 """Many concurrent Bokeh client sessions moving the μ0 slider: ours against bare Bokeh.
 
-Starts our app (panel serve apps/vae_explorer.py) and then the bare-Bokeh reference (bokeh serve
+Starts our app (panel serve apps/vae_explorer.py) and the bare-Bokeh reference (bokeh serve
 benchmarks/reference_app.py), each with short session lifetimes and benchmarks/probe_app.py
 beside it, and opens N sessions on each as a browser does: GET the page for its token, open the
 websocket (TCP_NODELAY, as browsers set), pull the document, announce ``document_ready``. All
 sessions run on one event loop. Each moves μ0 (the Bokeh Slider with css class latent-mu-0) HZ
 times a second by a document patch; an update's latency runs from sending the value to receiving
 the server's patch of the image source's ``image`` column, and no reply within --timeout is an
-error. Server memory is read before the sessions, with them, and after they close and expire.
-With --disconnect-fraction F that share of the sessions is dropped halfway through without a
-websocket close handshake while the rest go on. Prints a table and, last, one JSON line.
+error. The two apps take turns of --turn seconds, so that both meet the same load from the rest
+of a shared machine. Server memory is read before the sessions, with them, and after they close
+and expire. With --disconnect-fraction F that share of the sessions is dropped halfway through
+without a websocket close handshake while the rest go on. Prints a table and, last, one JSON
+line.
 
     python benchmarks/load.py --sessions 32 --seconds 20 --rate 2
         [--disconnect-fraction 0.5] [--only ours|bare_bokeh] [--num-procs K] [--target URL]
@@ -24,6 +26,7 @@ import json
 import os
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -215,12 +218,12 @@ def slider_values(index: int):
         yield value
 
 
-async def drive(session: ClientSession, index: int, rate: float, end: float) -> None:
+async def drive(session: ClientSession, index: int, rate: float, end: float, turn: int) -> None:
     """Move μ0 ``rate`` times a second until ``end`` (loop time), from a random phase."""
     loop = asyncio.get_running_loop()
     period = 1.0 / rate
-    next_at = loop.time() + random.Random(index).random() * period
-    for value in slider_values(index):
+    next_at = loop.time() + random.Random(index * 1000 + turn).random() * period
+    for value in slider_values(index * 1000 + turn):
         await asyncio.sleep(max(0.0, next_at - loop.time()))
         if session.dropped or session.closed or loop.time() >= end:
             return
@@ -236,9 +239,8 @@ async def watchdog(sessions: list[ClientSession], stop: asyncio.Event) -> None:
         await asyncio.sleep(0.2)
 
 
-async def drop_later(sessions: list[ClientSession], fraction: float, delay: float) -> float:
-    """Drop ``fraction`` of the sessions, spread evenly, after ``delay`` seconds."""
-    await asyncio.sleep(delay)
+def drop(sessions: list[ClientSession], fraction: float) -> float:
+    """Drop ``fraction`` of the sessions, spread evenly; when."""
     count = round(len(sessions) * fraction)
     for i in range(count):
         sessions[int(i * len(sessions) / count)].drop()
@@ -416,28 +418,42 @@ class Meter:
         }
 
 
-async def drive_all(server: Server, sessions: list[ClientSession], args) -> dict:
-    """Move every session's slider for --seconds, dropping some halfway; the run's records."""
+def add(total: dict, part: dict) -> None:
+    for key, value in part.items():
+        total[key] = (
+            None if value is None or total.get(key, 0) is None else total.get(key, 0) + value
+        )
+
+
+async def drive_in_turns(servers: dict[str, Server], opened: dict[str, list], args) -> dict:
+    """Drive each app's sessions in turn, --turn seconds at a time, --seconds in all for each.
+
+    The machine is shared: taking turns, the apps meet the same load from everything else.
+    With --disconnect-fraction, sessions are dropped at the start of each app's second half.
+    """
     loop = asyncio.get_running_loop()
+    turns = max(2 if args.disconnect_fraction > 0 else 1, round(args.seconds / args.turn))
+    length = args.seconds / turns
+    records = {name: {"run": {}, "loadavg": [], "dropped_at": None} for name in servers}
     stop = asyncio.Event()
-    guard = asyncio.create_task(watchdog(sessions, stop))
-    load, meter, end = os.getloadavg()[0], Meter(server), loop.time() + args.seconds
-    dropper = None
-    if args.disconnect_fraction > 0:
-        delay = args.seconds / 2
-        dropper = asyncio.create_task(drop_later(sessions, args.disconnect_fraction, delay))
-    await asyncio.gather(*(drive(s, i, args.rate, end) for i, s in enumerate(sessions)))
-    await settle(sessions, args.timeout)
-    run = meter.stop()
+    guard = asyncio.create_task(watchdog([s for ss in opened.values() for s in ss], stop))
+    for turn in range(turns):
+        for name, server in servers.items():
+            sessions, record = opened[name], records[name]
+            if turn == turns // 2 and args.disconnect_fraction > 0:
+                record["dropped_at"] = drop(sessions, args.disconnect_fraction)
+            record["loadavg"].append(os.getloadavg()[0])
+            meter, end = Meter(server), loop.time() + length
+            moves = (drive(s, i, args.rate, end, turn) for i, s in enumerate(sessions))
+            await asyncio.gather(*moves)
+            await settle(sessions, args.timeout)
+            add(record["run"], meter.stop())
     stop.set()
     await guard
-    return {
-        "run": run,
-        "loadavg": load,
-        "lost": sum(s.closed for s in sessions if not s.dropped),  # the server closed them
-        "with_sessions_mb": server.rss_mb(),
-        "dropped_at": None if dropper is None else await dropper,
-    }
+    for name, server in servers.items():
+        records[name]["lost"] = sum(s.closed for s in opened[name] if not s.dropped)
+        records[name]["with_sessions_mb"] = server.rss_mb()
+    return records
 
 
 async def after_expiry(server: Server) -> dict:
@@ -454,32 +470,55 @@ def progress(message: str) -> None:
     print(f"load.py {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
-async def one_round(server: Server, args: argparse.Namespace, number: int) -> dict:
-    """Open, drive (and drop), close and expire one set of sessions; the round's records."""
-    progress(f"round {number}: opening {args.sessions} sessions")
+async def open_round(server: Server, args: argparse.Namespace) -> dict:
     meter = Meter(server)
     sessions, open_seconds, listeners = await open_all(server.url, args.sessions, args.timeout)
-    record = {"sessions": sessions, "open_seconds": open_seconds, "opening": meter.stop()}
-    progress(f"round {number}: driving them for {args.seconds:g} s")
-    record |= await drive_all(server, sessions, args)
+    return {
+        "sessions": sessions,
+        "open_seconds": open_seconds,
+        "opening": meter.stop(),
+        "listeners": listeners,
+    }
+
+
+async def close_round(server: Server, record: dict) -> None:
+    """Read the probe with the sessions open, close them, wait for the server to free them."""
     if server.probe_url is not None:
         record["with_probe"] = await read_probe(server.probe_url)
-    progress(f"round {number}: closing them; waiting for the server to discard them")
-    for session in sessions:
+    for session in record["sessions"]:
         session.close()
-    await asyncio.wait(listeners, timeout=10)
+    await asyncio.wait(record.pop("listeners"), timeout=10)
     record["after"] = await after_expiry(server)
-    return record
 
 
-async def run_load(server: Server, args: argparse.Namespace) -> dict:
-    """Warm up, measure memory, run --rounds rounds, try a fresh session; the figures."""
-    progress(f"{server.url}: warming up")
-    await warm_up(server, args.timeout)
-    before = {"rss_mb": server.rss_mb(), "probe": await wait_expired(server)}
-    rounds = [await one_round(server, args, number) for number in range(1, args.rounds + 1)]
-    fresh = await fresh_session_ok(server.url, args.timeout)
-    return summarize(rounds, before) | {"fresh_session_ok": fresh}
+async def one_round(servers: dict[str, Server], args: argparse.Namespace, number: int) -> dict:
+    """Open each app's sessions, drive them in turns, close and expire them; the records."""
+    records = {}
+    for name, server in servers.items():
+        progress(f"round {number}: opening {args.sessions} sessions of {name}")
+        records[name] = await open_round(server, args)
+    progress(f"round {number}: driving {' and '.join(servers)} in turns, {args.seconds:g} s each")
+    opened = {name: record["sessions"] for name, record in records.items()}
+    runs = await drive_in_turns(servers, opened, args)
+    progress(f"round {number}: closing the sessions; waiting for the servers to discard them")
+    await asyncio.gather(*(close_round(servers[name], records[name]) for name in servers))
+    return {name: records[name] | runs[name] for name in servers}
+
+
+async def run_all(servers: dict[str, Server], args: argparse.Namespace) -> dict[str, dict]:
+    """Warm up, read memory, run --rounds rounds, try a fresh session; each app's figures."""
+    before = {}
+    for name, server in servers.items():
+        progress(f"{name} at {server.url}: warming up")
+        await warm_up(server, args.timeout)
+        before[name] = {"rss_mb": server.rss_mb(), "probe": await wait_expired(server)}
+    rounds = [await one_round(servers, args, number) for number in range(1, args.rounds + 1)]
+    results = {}
+    for name, server in servers.items():
+        fresh = await fresh_session_ok(server.url, args.timeout)
+        results[name] = summarize([r[name] for r in rounds], before[name])
+        results[name] |= {"fresh_session_ok": fresh, "log": server.log and str(server.log)}
+    return results
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -584,7 +623,7 @@ def summarize(rounds: list[dict], before: dict) -> dict:
         "server_cpu_ms_per_open": per(total(rounds, "opening", "server_cpu"), len(sessions), 0),
         "server_cpu_ms_per_update": per(total(rounds, "run", "server_cpu"), len(answered)),
         "client_cpu_fraction": round(total(rounds, "run", "client_cpu") / run_seconds, 2),
-        "loadavg_1min": round(max(r["loadavg"] for r in rounds), 2),
+        "loadavg_1min": round(statistics.mean(x for r in rounds for x in r["loadavg"]), 2),
         **memory_summary(rounds, before),
     }
 
@@ -669,6 +708,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--num-procs", type=int, default=1, help="server processes of each app")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds before an error")
     parser.add_argument(
+        "--turn", type=float, default=2.0, help="seconds an app is driven before the other's turn"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=1, help="open-drive-close rounds (memory is read after each)"
     )
     parser.add_argument("--target", help="load an app already served at this page URL instead")
@@ -679,25 +721,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def measure(name: str, args: argparse.Namespace, log_dir: Path) -> dict:
-    target = name == "target"
-    if target:
-        server = Server(args.target, pids=tuple(args.target_pid), procs=len(args.target_pid) or 1)
-    else:
-        server = start_app(name, args.num_procs, log_dir)
-    try:
-        result = asyncio.run(run_load(server, args))
-    finally:
-        server.stop()
-    return result | {"log": None if server.log is None else str(server.log)}
+def start_servers(names: list[str], args: argparse.Namespace, log_dir: Path, stack) -> dict:
+    if args.target:
+        pids = tuple(args.target_pid)
+        return {"target": Server(args.target, pids=pids, procs=len(pids) or 1)}
+    servers = {}
+    for name in names:
+        servers[name] = start_app(name, args.num_procs, log_dir)
+        stack.callback(servers[name].stop)
+    return servers
 
 
 def main() -> None:
     args = parse_args()
     log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="vae-load-"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    names = ["target"] if args.target else [args.only] if args.only else ["ours", "bare_bokeh"]
-    results = {name: measure(name, args, log_dir) for name in names}
+    names = [args.only] if args.only else ["ours", "bare_bokeh"]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on the way out
+    with contextlib.ExitStack() as stack:
+        servers = start_servers(names, args, log_dir, stack)
+        results = asyncio.run(run_all(servers, args))
     print_table(results)
     line = {
         "benchmark": "load",

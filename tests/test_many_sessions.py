@@ -8,6 +8,8 @@ Two rounds, so that memory is read after sessions have come and gone twice.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +36,19 @@ def report(tmp_path_factory) -> dict:
         "--sessions", str(SESSIONS), "--seconds", "8", "--rate", "2",
         "--disconnect-fraction", "0.5", "--rounds", "2", "--log-dir", str(log_dir),
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=220)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])["apps"]["ours"]
+    # Its own process group: if it hangs, the servers it started go down with it.
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=220)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"load.py did not finish in 220 s:\n{out}\n{err}")
+    assert proc.returncode == 0, out + err
+    return json.loads(out.strip().splitlines()[-1])["apps"]["ours"]
 
 
 def test_surviving_sessions_are_served_without_errors(report):
