@@ -434,7 +434,10 @@ async def drive_in_turns(servers: dict[str, Server], opened: dict[str, list], ar
     loop = asyncio.get_running_loop()
     turns = max(2 if args.disconnect_fraction > 0 else 1, round(args.seconds / args.turn))
     length = args.seconds / turns
-    records = {name: {"run": {}, "loadavg": [], "dropped_at": None} for name in servers}
+    records = {
+        name: {"run": {}, "loadavg": [], "dropped_at": None, "driven_s": args.seconds}
+        for name in servers
+    }
     stop = asyncio.Event()
     guard = asyncio.create_task(watchdog([s for ss in opened.values() for s in ss], stop))
     for turn in range(turns):
@@ -581,6 +584,7 @@ def memory_summary(rounds: list[dict], before: dict) -> dict:
     before_mb, before_objects = before["rss_mb"], objects(before["probe"])
     memory = [round_memory(r) for r in rounds]
     with_objects = memory[0]["objects_with"]
+    live = (first.get("with_probe") or {}).get("sessions")  # dropped ones may be gone already
     return {
         "rss_before_mb": before_mb,
         "rss_with_sessions_mb": first["with_sessions_mb"],
@@ -590,7 +594,7 @@ def memory_summary(rounds: list[dict], before: dict) -> dict:
         ),
         "objects_before": before_objects,
         "objects_per_session": (
-            None if with_objects is None else round((with_objects - before_objects) / n)
+            round((with_objects - before_objects) / live) if with_objects and live else None
         ),
         "memory_rounds": memory,
         "probe_before": before["probe"],
@@ -614,7 +618,7 @@ def summarize(rounds: list[dict], before: dict) -> dict:
         "answered": len(answered),
         "errors": sum(s.errors for s in sessions),
         "survivor_errors": sum(s.errors for s in survivors),
-        "updates_per_s": round(len(answered) / run_seconds, 1),
+        "updates_per_s": round(len(answered) / sum(r["driven_s"] for r in rounds), 1),
         **latency_stats(answered),
         "after_drop": latency_stats(dropped) | {"answered": len(dropped)},
         "open_p50_ms": ms(statistics.median(open_seconds)),
