@@ -15,7 +15,7 @@ import param
 import torch
 
 from explorer import checkpoint as ckpt
-from explorer import zoo
+from explorer import noise, zoo
 from explorer.access import UPLOAD_PREFIX, CheckpointAccess
 from explorer.decoding import decode_image
 from explorer.model import VAE
@@ -224,8 +224,7 @@ class LatentModel(param.Parameterized):
         """ε ~ N(0, I) for the current seed (cached until the seed or the latent size changes)."""
         n = self.latent_dim
         if self._eps is None or self._eps.shape != (n,) or self._eps_seed != self.seed:
-            generator = torch.Generator().manual_seed(self.seed)
-            self._eps = torch.randn(n, generator=generator).numpy()
+            self._eps = noise.standard_normal(self.seed, n)  # as the living page draws it
             self._eps_seed = self.seed
         return self._eps
 
