@@ -372,25 +372,32 @@ def _export_model(args: argparse.Namespace):
 
 
 FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")  # figures.FIGURES
+ANIMATED = ("traversal", "interpolation")  # animation.ANIMATED
+FRAME_MS = (20, 60000)  # --frame-ms bounds (browsers draw shorter GIF frames at 100 ms)
 
 
 def add_figure(commands) -> None:
     parser = commands.add_parser(
         "figure",
-        help="write a publication figure (traversal, samples, ...) as a PNG",
-        description="Write one of the explorer's views as a labelled PNG figure:\n"
+        help="write a publication figure (traversal, samples, ...) as a PNG or animated GIF",
+        description="Write one of the explorer's views as a labelled figure:\n"
         "  traversal      one row per dimension, swept across [-3, 3] from z\n"
         "  samples        K draws of z ~ N(mu, sigma^2) (default: the prior)\n"
         "  interpolation  linear and spherical paths from A to B\n"
         "  manifold       the decoded grid over two dimensions (--dims I,J)\n"
-        "  compare        the same z (or K prior draws) decoded by several checkpoints",
+        "  compare        the same z (or K prior draws) decoded by several checkpoints\n"
+        "--out picks the format: .png, or .gif to animate traversal (frame k: every dimension\n"
+        "at the k-th value of the sweep, -3 -> 3 -> -3) or interpolation (t: 0 -> 1 -> 0).",
         epilog=f"examples:\n  {PROG} figure traversal mnist-beta1 --out traversal.png\n"
+        f"  {PROG} figure traversal mnist-beta1 --out traversal.gif --frame-ms 80\n"
         f"  {PROG} figure compare mnist-beta1 --out betas.png --count 8",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("kind", choices=FIGURES, metavar="{" + ",".join(FIGURES) + "}")
     parser.add_argument("checkpoint", metavar="CKPT", help=CHECKPOINT_HELP)
-    parser.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="the PNG")
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="FILE", help="the figure: .png, or .gif"
+    )
     vector = {"metavar": "V1,V2,...", "default": None}
     parser.add_argument("--z", help="z for traversal, manifold and compare (default: 0)", **vector)
     parser.add_argument("--mu", help="samples: the mean (default: 0)", **vector)
@@ -408,7 +415,8 @@ def add_figure(commands) -> None:
         "--steps",
         type=positive_int,
         metavar="N",
-        help="columns of traversal and interpolation (11), manifold grid size (15)",
+        help="columns of traversal and interpolation (11; GIF frames 2N-2, N=21), manifold grid "
+        "size (15)",
     )
     parser.add_argument(
         "--count",
@@ -426,18 +434,28 @@ def add_figure(commands) -> None:
         "--data-dir", help="the data set's IDX files, for interpolation's default ends"
     )
     parser.add_argument(
-        "--scale", type=positive_int, default=3, help="output pixels per image pixel (default: 3)"
+        "--scale", type=positive_int, help="output pixels per image pixel (default: 3; GIF: 2)"
+    )
+    parser.add_argument(
+        "--frame-ms", type=positive_int, metavar="MS", help="GIF: each frame's time (default: 120)"
     )
     parser.set_defaults(run=run_figure)
 
 
 def run_figure(args: argparse.Namespace) -> int:
     out: Path = args.out
-    if out.suffix.lower() != ".png":
-        raise CommandError(f"cannot write {out.name!r}: --out must end in .png", 2)
-    if args.scale > 16:
+    gif = out.suffix.lower() == ".gif"
+    if out.suffix.lower() not in (".png", ".gif"):
+        raise CommandError(f"cannot write {out.name!r}: --out must end in .png or .gif", 2)
+    if gif and args.kind not in ANIMATED:
+        raise CommandError(f"only {' and '.join(ANIMATED)} animate: write {args.kind} as a .png", 2)
+    if args.frame_ms is not None and not gif:
+        raise CommandError("--frame-ms applies to .gif output only", 2)
+    if args.frame_ms is not None and not FRAME_MS[0] <= args.frame_ms <= FRAME_MS[1]:
+        raise CommandError(f"--frame-ms must be from {FRAME_MS[0]} to {FRAME_MS[1]}", 2)
+    if args.scale is not None and args.scale > 16:
         raise CommandError(f"--scale must be at most 16, got {args.scale}", 2)
-    from explorer import figures
+    from explorer import animation, figures
     from explorer.decoding import parse_vector
 
     loaded = load_checkpoint(args.checkpoint)
@@ -458,18 +476,31 @@ def run_figure(args: argparse.Namespace) -> int:
     if args.models:
         others = {s.strip(): load_checkpoint(s.strip()).model for s in args.models.split(",")}
     options = {name: vector(f"--{name}") for name in ("z", "mu", "sigma", "a", "b")}
+    common = {"dims": dims, "steps": args.steps, "seed": args.seed, "data_dir": args.data_dir}
     try:
-        figure = figures.build(
-            args.kind, loaded, dims=dims, steps=args.steps, count=args.count, seed=args.seed,
-            others=others, data_dir=args.data_dir, scale=args.scale, **options,
-        )  # fmt: skip
+        if gif:
+            frames = animation.build(
+                args.kind, loaded, z=options["z"], a=options["a"], b=options["b"],
+                scale=args.scale or animation.SCALE, **common,
+            )  # fmt: skip
+            data = animation.gif_bytes(frames, args.frame_ms or animation.FRAME_MS)
+            image = frames[0].image
+            what = f"gif, {len(frames)} frames, {len(data):,} bytes"
+        else:
+            image = figures.build(
+                args.kind, loaded, count=args.count, others=others, scale=args.scale or 3,
+                **common, **options,
+            ).image  # fmt: skip
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            data, what = buffer.getvalue(), "png"
     except figures.FigureError as exc:
         raise CommandError(str(exc), 2) from None
     try:
-        figure.save(out)
+        out.write_bytes(data)
     except OSError as exc:
         raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
-    print(f"wrote {out} ({figure.image.width}x{figure.image.height} png)")
+    print(f"wrote {out} ({image.width}x{image.height} {what})")
     return 0
 
 

@@ -56,26 +56,29 @@ def grid(
     title: str = "",
     row_labels: list[str] | None = None,
     col_labels: list[str] | None = None,
+    cell_labels: list[list[str]] | None = None,
     scale: int = SCALE,
     gap: int = GAP,
 ) -> Figure:
     """rows×cols×H×W images in [0, 1] → one labelled grey figure (columns widen to fit their
-    labels)."""
+    labels); ``cell_labels[r][c]``, if given, is written above each image."""
     images = np.asarray(images)
     rows, cols, h, w = images.shape
     font, title_font = _font(), _font(FONT_SIZE + 2)
     line = FONT_SIZE + 6
     cell_w, cell_h = w * scale, h * scale
-    col_w = max([cell_w] + [_text_size(t, font)[0] + 6 for t in col_labels or []])
-    step_x, step_y = col_w + gap * scale, cell_h + gap * scale
+    above = [t for row in cell_labels or [] for t in row]
+    col_w = max([cell_w] + [_text_size(t, font)[0] + 6 for t in [*(col_labels or []), *above]])
+    label_h = line if cell_labels else 0
+    step_x, step_y = col_w + gap * scale, cell_h + gap * scale + label_h
     label_w = max((_text_size(t, font)[0] for t in row_labels or []), default=0)
     left = MARGIN + (label_w + 8 if row_labels else 0)
-    top = MARGIN + (line + 4 if title else 0) + (line if col_labels else 0)
+    top = MARGIN + (line + 4 if title else 0) + (line if col_labels else 0) + label_h
     width = max(
         left + cols * step_x - gap * scale + MARGIN,
         MARGIN * 2 + _text_size(title, title_font)[0],
     )
-    height = top + rows * step_y - gap * scale + MARGIN
+    height = top + (rows - 1) * step_y + cell_h + MARGIN
     canvas = Image.new("L", (width, height), 255)
     pixels = to_uint8(images).repeat(scale, axis=2).repeat(scale, axis=3)
     cells = tuple(
@@ -90,7 +93,14 @@ def grid(
     if title:
         draw.text((MARGIN, MARGIN), title, fill=0, font=title_font)
     for c, text in enumerate(col_labels or []):
-        draw.text((left + c * step_x + col_w / 2, top - 4), text, fill=0, font=font, anchor="md")
+        draw.text(
+            (left + c * step_x + col_w / 2, top - label_h - 4), text, fill=0, font=font,
+            anchor="md",
+        )  # fmt: skip
+    for r, row in enumerate(cell_labels or []):
+        for c, text in enumerate(row):
+            centre = left + c * step_x + col_w / 2
+            draw.text((centre, top + r * step_y - 4), text, fill=0, font=font, anchor="md")
     for r, text in enumerate(row_labels or []):
         centre = top + r * step_y + cell_h / 2
         draw.text((left - 8, centre), text, fill=0, font=font, anchor="rm")
@@ -217,12 +227,9 @@ def build(
     given_z = z is not None
     z = np.asarray(z, np.float32) if given_z else np.zeros(n, np.float32)
     name = info.name
-    if dims is not None and any(not 0 <= d < n for d in dims):
-        raise FigureError(f"--dims: dimensions run from 0 to {n - 1} in this model")
-    if steps is not None and steps < 2:
-        raise FigureError(f"--steps must be at least 2, got {steps}")
+    check(n, dims, steps)
     if kind == "traversal":
-        rows = dims if dims is not None else list(range(min(n, 16)))
+        rows = traversal_dims(n, dims)
         return traversal(vae, z, steps=steps or 11, dims=rows, name=name, scale=scale)
     if kind == "samples":
         mu = np.zeros(n) if mu is None else mu
@@ -231,10 +238,7 @@ def build(
             raise FigureError("--sigma: standard deviations cannot be negative")
         return samples(vae, mu, sigma, count=count or 64, seed=seed, name=name, scale=scale)
     if kind == "interpolation":
-        if a is None or b is None:
-            ends = _two_points(loaded, seed, data_dir)
-            a = ends[0] if a is None else a
-            b = ends[1] if b is None else b
+        a, b = ends(loaded, a, b, seed, data_dir)
         return interpolation(vae, a, b, steps=steps or 11, name=name, scale=scale)
     if kind == "manifold":
         if n < 2:
@@ -254,6 +258,29 @@ def build(
             rows = explore.sample_latents(np.zeros(n), np.ones(n), count or 6, seed)
         return compare(nets, rows, scale=scale)
     raise FigureError(f"unknown figure {kind!r}: choose one of {', '.join(FIGURES)}")
+
+
+def check(n: int, dims: list[int] | None, steps: int | None) -> None:
+    """FigureError unless ``dims`` are dimensions of a model of latent size ``n`` and ``steps``
+    (when given) is at least 2."""
+    if dims is not None and any(not 0 <= d < n for d in dims):
+        raise FigureError(f"--dims: dimensions run from 0 to {n - 1} in this model")
+    if steps is not None and steps < 2:
+        raise FigureError(f"--steps must be at least 2, got {steps}")
+
+
+def traversal_dims(n: int, dims: list[int] | None) -> list[int]:
+    """The dimensions a traversal shows: ``dims``, else the first 16."""
+    return list(dims) if dims is not None else list(range(min(n, 16)))
+
+
+def ends(loaded, a, b, seed: int, data_dir) -> tuple:
+    """A and B of an interpolation: as given, else from :func:`_two_points`."""
+    if a is None or b is None:
+        points = _two_points(loaded, seed, data_dir)
+        a = points[0] if a is None else a
+        b = points[1] if b is None else b
+    return a, b
 
 
 def siblings(info) -> dict[str, VAE]:

@@ -15,7 +15,9 @@ outside it, and a bare write there is refused (“_pending_writes should be non-
 from __future__ import annotations
 
 import html
+import io
 import math
+from pathlib import Path
 
 import holoviews as hv
 import numpy as np
@@ -24,8 +26,8 @@ from bokeh.events import Tap
 from bokeh.models import FreehandDrawTool, Slider
 from bokeh.plotting import figure
 
+from explorer import animation, explore, zoo
 from explorer import checkpoint as ckpt
-from explorer import explore, zoo
 from explorer.decoding import to_uint8
 from explorer.latent import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, resolve_device
 from explorer.plots import InPlacePlot
@@ -82,6 +84,23 @@ def write_image(plot: InPlacePlot, image: np.ndarray) -> None:
 
 def markdown(text: str, **kw) -> pn.pane.Markdown:
     return pn.pane.Markdown(text, sizing_mode="stretch_width", margin=(0, 10), **kw)
+
+
+def gif_download(model: LatentModel, kind: str, frames) -> pn.widgets.FileDownload:
+    """A button that downloads ``<model>-<kind>.gif``: the GIF of ``frames()`` (a list of
+    figures, see :mod:`explorer.animation`), made on click from the view's state then."""
+
+    def current():
+        info = model.info
+        stem = info.source if info.source in zoo.NAMES else Path(info.path).stem
+        widget.filename = f"{stem}-{kind}.gif"
+        return io.BytesIO(animation.gif_bytes(frames()))
+
+    widget = pn.widgets.FileDownload(
+        callback=current, filename=f"{kind}.gif", label="Download GIF", variant="outline",
+        css_classes=[f"latent-download-{kind}-gif"],
+    )  # fmt: skip
+    return widget
 
 
 # -- per-session data ---------------------------------------------------------------------------
@@ -224,6 +243,13 @@ class TraversalView(View):
         )
         self._rows.param.watch(self.rebuild, "value")
         self._row_map: dict[str, list[int]] = {}
+        self._gif = gif_download(model, "traversal", self.frames)
+
+    def frames(self):
+        """The animated traversal of the current z over the rows shown (every dimension swept
+        at once, there and back; see :func:`explorer.animation.traversal`)."""
+        m = self.model
+        return animation.traversal(m.vae, self.z(), dims=self.dims, name=m.info.name)
 
     def _row_options(self) -> dict[str, list[int]]:
         """Pages of PAGE_ROWS dimensions; for larger models first the largest KL."""
@@ -266,7 +292,7 @@ class TraversalView(View):
             title="Each row sweeps one dimension of the current z across [-3, 3]",
         )
         self._plot = InPlacePlot(element, "latent-traversal-source")
-        self._body.objects = [self._rows, self._plot.pane]
+        self._body.objects = [pn.Row(self._rows, self._gif), self._plot.pane]
 
     def _image(self, dims) -> np.ndarray:
         grid = explore.traversal(self.model.vae, self.z(), TRAVERSAL_STEPS, dims)
@@ -474,8 +500,11 @@ class InterpolationView(View):
                 )
                 button.on_click(lambda _e, end=end, source=source: self.set_point(end, source))
                 buttons.append(button)
+        self._gif = gif_download(model, "interpolation", self.frames)
         self._controls = pn.Column(
-            pn.Row(*buttons[:3]), pn.Row(*buttons[3:]), pn.Row(self.method, self.follow)
+            pn.Row(*buttons[:3]),
+            pn.Row(*buttons[3:]),
+            pn.Row(self.method, self.follow, self._gif),
         )
 
     def set_point(self, end: str, source: str) -> None:
@@ -497,12 +526,24 @@ class InterpolationView(View):
             self.follow.value = False  # B is now fixed (this also repaints)
         self.repaint()
 
-    def _images(self) -> tuple[np.ndarray, np.ndarray]:
+    def _ends(self) -> None:
+        """A: a draw of N(0, I) until set; B: the current z while it follows it."""
         n = self.model.latent_dim
         if self.a is None or self.a.size != n:
             self.a = self._rng.standard_normal(n).astype(np.float32)
         if self.follow.value or self.b is None or self.b.size != n:
             self.b = self.z()
+
+    def frames(self):
+        """The animated path from A to B by the chosen method, there and back."""
+        self._ends()
+        m = self.model
+        return animation.interpolation(
+            m.vae, self.a, self.b, methods=(self.method.value,), name=m.info.name
+        )
+
+    def _images(self) -> tuple[np.ndarray, np.ndarray]:
+        self._ends()
         ts = np.append(np.linspace(0.0, 1.0, self.steps), self.t.value)
         path = explore.interpolate(self.a, self.b, ts, self.method.value)
         images = explore.decode(self.model.vae, path)

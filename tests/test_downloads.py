@@ -1,6 +1,7 @@
 """The app's downloads, clicked in headless Chromium against a real `panel serve`: the image as
 PNG, the state as JSON (which `vae-explorer decode --from-json` turns back into the same image),
-and the static page of the current z (opened from its file with every request refused).
+the static page of the current z (opened from its file with every request refused), and the
+Traversal view's animated GIF of the current z.
 
 Tests wait on conditions (a download, the image changing), never on sleeps.
 """
@@ -17,6 +18,7 @@ import pytest
 from pagejs import IMAGE
 from PIL import Image
 
+from explorer import animation, state
 from explorer.decoding import to_uint8
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -143,4 +145,25 @@ def test_html_download_is_the_current_page_offline(app, browser, tmp_path, ckpt1
         assert (refused, page_errors) == ([], [])
     finally:
         offline.context.close()
+    assert errors == []
+
+
+def test_traversal_gif_download_animates_the_current_z(app, tmp_path, ckpt12):
+    page, errors = app
+    saved = json.loads(download(page, "latent-download-json", tmp_path).read_text())
+    page.locator(".bk-tab", has_text="Traversal").first.click()
+    try:
+        page.locator(".latent-download-traversal-gif a").first.wait_for(timeout=30000)
+        path = download(page, "latent-download-traversal-gif", tmp_path)
+    finally:
+        page.locator(".bk-tab", has_text="Explore").first.click()
+    assert path.name == f"{ckpt12.stem}-traversal.gif"
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 2 * animation.STEPS - 2 > 1
+        assert gif.info["loop"] == 0
+        gif.seek(5)
+        frame = np.asarray(gif.convert("L"), dtype=np.int16)
+    model = state.model_from_json(saved)
+    expected = animation.traversal(model.vae, model.current_z(), name=ckpt12.name)[5]
+    assert np.abs(frame - np.asarray(expected.image, dtype=np.int16)).max() <= 1
     assert errors == []

@@ -50,6 +50,20 @@ def test_grid_layout_labels_and_margins():
     assert wide.cells[0][1][0] - wide.cells[0][0][0] > 100
 
 
+def test_grid_cell_labels_sit_above_each_image():
+    images = np.random.default_rng(0).random((2, 2, 28, 28)).astype(np.float32)
+    fig = figures.grid(images, title="T", cell_labels=[["a", "b"], ["c", ""]], scale=2)
+    for r in range(2):
+        for c in range(2):
+            np.testing.assert_array_equal(fig.cell(r, c), drawn(images[r, c]))
+    pixels = np.asarray(fig.image)
+    for r, c in [(0, 0), (1, 0), (1, 1)]:
+        x, y, w, _ = fig.cells[r][c]
+        above = pixels[y - 4 - figures.FONT_SIZE : y - 2, x : x + w]
+        assert (above < 128).any() == (c == 0 or r == 0)  # a label, but none for ""
+    assert fig.cells[1][0][1] - fig.cells[0][0][1] >= 56 + figures.FONT_SIZE  # room for it
+
+
 def test_traversal_figure(loaded):
     z = np.linspace(-1, 1, 12).astype(np.float32)
     fig = figures.traversal(loaded.model, z, steps=5, dims=[3, 7], scale=SCALE)

@@ -1,0 +1,139 @@
+"""Animated GIFs of a traversal and of an interpolation, shared by ``vae-explorer figure`` and the
+app's GIF downloads.
+
+Each frame is a :class:`explorer.figures.Figure` drawn by :func:`explorer.figures.grid`, so a
+frame looks like the PNG figures (and its ``cells`` say where each image lies). An animation runs
+there and back (first → last → first, the two ends once each), so that its loop is seamless.
+:func:`gif_bytes` writes the frames as one looping 8-bit grey GIF with PIL.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+from PIL import Image
+
+from explorer import explore, figures
+from explorer.figures import Figure, FigureError
+from explorer.model import VAE
+
+STEPS = 21  # values of the sweep (or of t): 2 × 21 − 2 = 40 frames
+FRAME_MS = 120  # how long each frame shows
+SCALE = 2  # output pixels per image pixel: the PNG figures' 3 makes GIFs half as large again
+ANIMATED = ("traversal", "interpolation")
+
+
+def there_and_back(steps: int) -> list[int]:
+    """Frame k's index into ``steps`` values: 0, 1, …, steps − 1, steps − 2, …, 1 (then loops)."""
+    return [*range(steps), *range(steps - 2, 0, -1)]
+
+
+def _signed(value: float, digits: int = 2) -> str:
+    text = f"{value:+.{digits}f}"
+    return "+" + text[1:] if float(text) == 0 else text  # never "-0.00"
+
+
+def _same_size(frames: list[Figure]) -> list[Figure]:
+    """Frames widened to the widest (a title's width varies with its digits), white on the right
+    and bottom; cells keep their places."""
+    width = max(f.image.width for f in frames)
+    height = max(f.image.height for f in frames)
+    out = []
+    for frame in frames:
+        if frame.image.size != (width, height):
+            canvas = Image.new("L", (width, height), 255)
+            canvas.paste(frame.image, (0, 0))
+            frame = Figure(canvas, frame.cells)
+        out.append(frame)
+    return out
+
+
+def traversal(
+    vae: VAE, z, *, dims=None, steps: int = STEPS, name: str = "", scale: int = SCALE
+) -> list[Figure]:
+    """The traversal as frames: frame k shows, for every dimension d of ``dims`` (default: all),
+    z with z[d] set to the sweep's value v_k across [-3, 3], there and back.
+
+    The cells lie in a near-square grid of dimensions (``ceil(sqrt(len(dims)))`` per row, in the
+    order of ``dims``), each labelled ``z<d>`` above it; the title gives v_k. Frame k's image of
+    ``dims[i]`` is ``frame.cell(i // cols, i % cols)``.
+    """
+    dims = list(range(vae.latent_dim)) if dims is None else list(dims)
+    values = explore.sweep(steps)
+    images = explore.traversal(vae, z, steps, dims)  # len(dims) × steps × 28 × 28, one pass
+    cols = math.ceil(math.sqrt(len(dims)))
+    rows = -(-len(dims) // cols)
+    cells = np.ones((rows * cols, steps, *images.shape[2:]), np.float32)  # blank cells: white
+    cells[: len(dims)] = images
+    labels = [f"z{d}" for d in dims] + [""] * (rows * cols - len(dims))
+    labels = [labels[r * cols : (r + 1) * cols] for r in range(rows)]
+    of = f" of {name}" if name else ""
+    frames = [
+        figures.grid(
+            cells[:, k].reshape(rows, cols, *images.shape[2:]),
+            title=f"Traversal{of}: z_d = {_signed(float(values[k]))}",
+            cell_labels=labels,
+            scale=scale,
+        )
+        for k in there_and_back(steps)
+    ]
+    return _same_size(frames)
+
+
+def interpolation(
+    vae: VAE, a, b, *, steps: int = STEPS, methods=("linear", "spherical"), name: str = "",
+    scale: int = SCALE,
+) -> list[Figure]:  # fmt: skip
+    """The path from A to B as frames, there and back: frame k shows, in one row, A, the point
+    at t_k on each path of ``methods`` and B; the title gives t_k. The path of ``methods[i]`` is
+    ``frame.cell(0, i + 1)``."""
+    t = np.linspace(0.0, 1.0, steps)
+    points = [explore.interpolate(a, b, t, m) for m in methods]
+    images = explore.decode(vae, np.concatenate([np.stack([a, b]), *points]))
+    ends, paths = images[:2], images[2:].reshape(len(methods), steps, *images.shape[1:])
+    of = f", {name}" if name else ""
+    frames = [
+        figures.grid(
+            np.stack([ends[0], *paths[:, k], ends[1]])[None],
+            title=f"A -> B{of}: t = {t[k]:.2f}",
+            col_labels=["A", *methods, "B"],
+            scale=scale,
+        )
+        for k in there_and_back(steps)
+    ]
+    return _same_size(frames)
+
+
+def gif_bytes(frames: list[Figure], frame_ms: int = FRAME_MS) -> bytes:
+    """Frames → one looping GIF (8-bit grey, ``frame_ms`` per frame)."""
+    images = [frame.image for frame in frames]
+    buffer = io.BytesIO()
+    # optimize=False: one global grey palette, every frame's levels exact (PIL would otherwise
+    # give frames with fewer levels a local palette of their own)
+    images[0].save(
+        buffer, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0,
+        optimize=False,
+    )  # fmt: skip
+    return buffer.getvalue()
+
+
+def build(
+    kind: str, loaded, *, z=None, dims=None, steps=None, a=None, b=None, seed: int = 0,
+    data_dir=None, scale: int = SCALE,
+) -> list[Figure]:  # fmt: skip
+    """The frames of animation ``kind`` of a loaded checkpoint, with the defaults of
+    :func:`explorer.figures.build` (z = 0; the first 16 dimensions; A and B from the data
+    sample) and ``steps`` = :data:`STEPS`. Raises FigureError for options that do not fit."""
+    if kind not in ANIMATED:
+        raise FigureError(f"only {' and '.join(ANIMATED)} animate: write {kind} as a .png")
+    vae, info = loaded.model, loaded.info
+    n = info.latent_dim
+    figures.check(n, dims, steps)
+    if kind == "traversal":
+        z = np.zeros(n, np.float32) if z is None else np.asarray(z, np.float32)
+        dims = figures.traversal_dims(n, dims)
+        return traversal(vae, z, dims=dims, steps=steps or STEPS, name=info.name, scale=scale)
+    a, b = figures.ends(loaded, a, b, seed, data_dir)
+    return interpolation(vae, a, b, steps=steps or STEPS, name=info.name, scale=scale)

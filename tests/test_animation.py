@@ -1,0 +1,216 @@
+"""Animated GIFs: each frame's cells are the right decodes, the animation runs there and back and
+loops, the GIF holds the frames exactly; the app's views make the GIF of their current state; and
+``vae-explorer figure ... --out FILE.gif`` writes them (run as a user runs it, in a subprocess).
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+from explorer import animation, checkpoint, cli, explore
+from explorer.decoding import to_uint8
+from explorer.figures import FigureError
+from explorer.latent import LatentModel
+from explorer.views import ExplorationViews
+
+SCRIPT = Path(sys.executable).with_name("vae-explorer")
+SCALE = 2
+ONES, MINUS = ",".join(["1"] * 12), ",".join(["-1"] * 12)
+
+
+@pytest.fixture(scope="module")
+def loaded(ckpt12):
+    return checkpoint.load(ckpt12)
+
+
+def drawn(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
+    """An image in [0, 1] as a figure draws it."""
+    return to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def gif_frames(data: bytes) -> tuple[list[np.ndarray], dict]:
+    """A GIF's frames as 8-bit grey arrays, and its first frame's info (loop, duration)."""
+    with Image.open(io.BytesIO(data)) as gif:
+        assert gif.format == "GIF"
+        info = dict(gif.info)
+        return [np.asarray(f.convert("L")) for f in ImageSequence.Iterator(gif)], info
+
+
+def test_there_and_back_visits_each_end_once():
+    assert animation.there_and_back(4) == [0, 1, 2, 3, 2, 1]
+    assert animation.there_and_back(2) == [0, 1]
+
+
+def test_traversal_frames_are_the_swept_decodes(loaded):
+    z = np.linspace(-1, 1, 12).astype(np.float32)
+    dims = [3, 7, 0, 11, 5]  # 5 dimensions: a 2 × 3 grid, one blank cell
+    frames = animation.traversal(loaded.model, z, dims=dims, steps=5, scale=SCALE)
+    assert len(frames) == 8  # 5 values there, 3 back
+    assert len({f.image.size for f in frames}) == 1
+    values = explore.sweep(5)
+    for k, frame in enumerate(frames):
+        v = values[animation.there_and_back(5)[k]]
+        assert len(frame.cells) == 2 and len(frame.cells[0]) == 3
+        for i, d in enumerate(dims):
+            moved = z.copy()
+            moved[d] = v
+            expected = drawn(explore.decode(loaded.model, moved[None])[0])
+            np.testing.assert_array_equal(frame.cell(i // 3, i % 3), expected)
+        assert (frame.cell(1, 2) == 255).all()  # no sixth dimension: a blank cell
+    for k in range(1, 4):  # there and back: frame k is frame 8 - k
+        np.testing.assert_array_equal(np.asarray(frames[k].image), np.asarray(frames[8 - k].image))
+    assert not np.array_equal(np.asarray(frames[0].image), np.asarray(frames[4].image))
+
+
+def test_interpolation_frames_run_from_a_to_b_and_back(loaded):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 12)).astype(np.float32)
+    frames = animation.interpolation(loaded.model, a, b, steps=5, scale=SCALE)
+    assert len(frames) == 8
+    ends = explore.decode(loaded.model, np.stack([a, b]))
+    for frame in frames:  # A and B stand at the ends of every frame
+        np.testing.assert_array_equal(frame.cell(0, 0), drawn(ends[0]))
+        np.testing.assert_array_equal(frame.cell(0, 3), drawn(ends[1]))
+    for col in (1, 2):  # linear, spherical
+        np.testing.assert_array_equal(frames[0].cell(0, col), drawn(ends[0]))  # t = 0: A
+        np.testing.assert_array_equal(frames[4].cell(0, col), drawn(ends[1]))  # middle, t = 1: B
+    halfway = explore.decode(loaded.model, explore.lerp(a, b, [0.5]))[0]
+    np.testing.assert_array_equal(frames[2].cell(0, 1), drawn(halfway))
+    np.testing.assert_array_equal(frames[6].cell(0, 1), drawn(halfway))  # on the way back
+    assert not np.array_equal(frames[2].cell(0, 1), frames[2].cell(0, 2))  # the paths differ
+    one = animation.interpolation(loaded.model, a, b, steps=3, methods=("spherical",), scale=1)
+    assert len(one[0].cells[0]) == 3  # A, the chosen path, B
+
+
+def test_gif_holds_the_frames_exactly_and_loops(loaded):
+    frames = animation.traversal(loaded.model, np.zeros(12), dims=[0, 1, 2], steps=4, scale=1)
+    images, info = gif_frames(animation.gif_bytes(frames, frame_ms=90))
+    assert len(images) == 6
+    assert info["loop"] == 0 and info["duration"] == 90
+    for image, frame in zip(images, frames, strict=True):
+        np.testing.assert_array_equal(image, np.asarray(frame.image))
+
+
+def test_build_defaults_and_refusals(loaded, ckpt20):
+    frames = animation.build("traversal", checkpoint.load(ckpt20), scale=1)
+    assert len(frames) == 2 * animation.STEPS - 2
+    assert sum(len(row) for row in frames[0].cells) == 16  # the first 16 dimensions, 4 × 4
+    zoo_model = checkpoint.load("mnist-beta1")
+    frames = animation.build("interpolation", zoo_model, steps=3, scale=1)
+    sample = explore.load_sample("mnist-beta1", "mnist-5k", n=2)
+    a, b = explore.encode(zoo_model.model, sample.images)[0]
+    ends = to_uint8(explore.decode(zoo_model.model, np.stack([a, b])))
+    np.testing.assert_array_equal(frames[0].cell(0, 1), ends[0])  # the first two sample images
+    np.testing.assert_array_equal(frames[2].cell(0, 2), ends[1])
+    with pytest.raises(FigureError, match="only traversal and interpolation animate"):
+        animation.build("samples", loaded)
+    with pytest.raises(FigureError, match="from 0 to 11"):
+        animation.build("traversal", loaded, dims=[12])
+    with pytest.raises(FigureError, match="at least 2"):
+        animation.build("interpolation", loaded, steps=1)
+
+
+# -- the app's downloads -----------------------------------------------------------------------
+def test_views_download_the_gif_of_their_current_state():
+    model = LatentModel(checkpoint="mnist-beta1", rng_seed=3)
+    views = ExplorationViews(model)
+    traversal, interp = (
+        next(v for v in views.views if v.css == css)
+        for css in ("latent-traversal", "latent-interp")
+    )
+    views.show(views.views.index(traversal))
+    model.set_value("mu", 2, 1.5)
+    data = traversal._gif.callback().getvalue()
+    assert traversal._gif.filename == "mnist-beta1-traversal.gif"
+    z, name = model.current_z(), "mnist-beta1"
+    expected = animation.traversal(model.vae, z, dims=traversal.dims, name=name)
+    images, _ = gif_frames(data)
+    assert len(images) == len(expected) == 40
+    np.testing.assert_array_equal(images[7], np.asarray(expected[7].image))
+
+    views.show(views.views.index(interp))
+    interp.set_point("A", "random")
+    interp.set_point("B", "random")
+    interp.method.value = "spherical"
+    images, _ = gif_frames(interp._gif.callback().getvalue())
+    assert interp._gif.filename == "mnist-beta1-interpolation.gif"
+    expected = animation.interpolation(
+        model.vae, interp.a, interp.b, methods=("spherical",), name=name
+    )
+    np.testing.assert_array_equal(images[12], np.asarray(expected[12].image))
+    ends = to_uint8(explore.decode(model.vae, np.stack([interp.a, interp.b])))
+    np.testing.assert_array_equal(expected[0].cell(0, 1)[::2, ::2], ends[0])
+    np.testing.assert_array_equal(expected[animation.STEPS - 1].cell(0, 1)[::2, ::2], ends[1])
+
+
+# -- the command -------------------------------------------------------------------------------
+def test_the_command_animates_what_animation_animates():
+    assert cli.ANIMATED == animation.ANIMATED  # cli keeps its own copy: no torch import to parse
+
+
+GOOD = {
+    "traversal": ["traversal", "{ckpt}", "--out", "{tmp}/t.gif", "--dims", "0,5,7", "--steps",
+                  "4", "--frame-ms", "80"],
+    "interpolation": ["interpolation", "{ckpt}", "--out", "{tmp}/i.GIF", "--a", MINUS,
+                      "--b", ONES],
+}  # fmt: skip
+BAD = {
+    "suffix": (["traversal", "{ckpt}", "--out", "{tmp}/t.jpg"], ".png or .gif"),
+    "kind": (["samples", "{ckpt}", "--out", "{tmp}/s.gif"], "only traversal and interpolation"),
+    "frame-ms png": (["traversal", "{ckpt}", "--out", "{tmp}/t.png", "--frame-ms", "80"], ".gif"),
+    "frame-ms short": (["traversal", "{ckpt}", "--out", "{tmp}/t.gif", "--frame-ms", "5"], "20"),
+    "dims": (["traversal", "{ckpt}", "--out", "{tmp}/t.gif", "--dims", "12"], "from 0 to 11"),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, ckpt12):
+    """Every command line of GOOD and BAD, run side by side."""
+    tmp = tmp_path_factory.mktemp("gifs")
+    lines = {**GOOD, **{name: args for name, (args, _) in BAD.items()}}
+
+    def run(args):
+        argv = [str(SCRIPT), "figure", *(a.format(ckpt=ckpt12, tmp=tmp) for a in args)]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(lines, pool.map(run, lines.values()), strict=True))
+    return results, tmp
+
+
+def test_figure_command_writes_gifs(runs, loaded):
+    results, tmp = runs
+    for name in GOOD:
+        assert results[name].returncode == 0, results[name].stderr
+    assert "gif, 6 frames" in results["traversal"].stdout
+    images, info = gif_frames((tmp / "t.gif").read_bytes())
+    assert info["duration"] == 80 and info["loop"] == 0
+    expected = animation.traversal(
+        loaded.model, np.zeros(12), dims=[0, 5, 7], steps=4, name="random12.pth"
+    )
+    assert len(images) == len(expected) == 6
+    for image, frame in zip(images, expected, strict=True):
+        np.testing.assert_array_equal(image, np.asarray(frame.image))
+    images, info = gif_frames((tmp / "i.GIF").read_bytes())
+    assert len(images) == 40 and info["duration"] == animation.FRAME_MS
+    ends = explore.decode(loaded.model, np.array([[-1.0] * 12, [1.0] * 12], np.float32))
+    frames = animation.interpolation(loaded.model, [-1.0] * 12, [1.0] * 12, name="random12.pth")
+    np.testing.assert_array_equal(frames[0].cell(0, 1), drawn(ends[0]))
+    np.testing.assert_array_equal(images[20], np.asarray(frames[20].image))
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_figure_command_gif_errors_are_one_line(runs, name):
+    results, _ = runs
+    result = results[name]
+    assert result.returncode == 2, result.stderr
+    assert BAD[name][1] in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
