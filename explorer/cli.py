@@ -255,7 +255,7 @@ EXPORT_CONFLICTS = {
 def add_export(commands) -> None:
     parser = commands.add_parser(
         "export",
-        help="write one z as a static HTML page (image, z bars, values, model)",
+        help="write one z as a static HTML page (image, z bars, values, model), or a living page",
         description="Write one self-contained HTML page for a fixed z: the decoded image, the z\n"
         "bar chart, the z values and the model's description, with Bokeh's JavaScript inline,\n"
         "so that it opens in a browser with no server and no network.\n\n"
@@ -267,7 +267,8 @@ def add_export(commands) -> None:
         epilog="examples:\n"
         f"  {PROG} export mnist-beta1 --z 0.5,-1,0,0,0,0,0,0,0,0,0,2 --out z.html\n"
         f"  {PROG} export mnist-beta1 --mu 1,0,0,0,0,0,0,0,0,0,0,0 --seed 42 --out sample.html\n"
-        f"  {PROG} export --from-json mnist-beta1-z.json --out page.html",
+        f"  {PROG} export --from-json mnist-beta1-z.json --out page.html\n"
+        f"  {PROG} export mnist-beta1 --live --out living.html",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -292,6 +293,12 @@ def add_export(commands) -> None:
         type=Path,
         metavar="STATE",
         help="a state file from the explorer's JSON download (model, mode, μ, σ, z, seed)",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="a living page: the decoder runs in the page, so its z, μ, σ and seed sliders, "
+        "modes and Resample work with no server and no network (starts from the settings given)",
     )
     parser.add_argument(
         "--out", required=True, type=Path, metavar="PAGE.html", help="the page to write"
@@ -319,10 +326,13 @@ def run_export(args: argparse.Namespace) -> int:
             raise CommandError("CKPT is required unless --from-json names the model", 2)
         model = _export_model(args)
 
-    from explorer.export import export_html  # HoloViews and Bokeh: only once the input is good
+    # HoloViews and Bokeh: only once the input is good
+    from explorer import export, layers, live
 
     try:
-        export_html(model, out)
+        (live if args.live else export).export_html(model, out)
+    except layers.LayerError as exc:
+        raise CommandError(f"cannot write a living page: {exc}", 2) from None
     except OSError as exc:
         raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {out} ({out.stat().st_size:,} bytes)")

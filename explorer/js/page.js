@@ -1,0 +1,49 @@
+// The living page's update: z from the sliders (or μ + σ·ε from the seed), the decoder's
+// forward pass, then the image, the bars and the values written in place. `a` holds the
+// CustomJS args of explorer/live.py.
+function vaeUpdate(a) {
+  const started = performance.now();
+  const net = (window.__vaeNet ??= vaeBuild(JSON.parse(a.spec)));
+  const mode = a.modes[a.mode_group.active];
+  const n = a.z_sliders.length;
+  const show = (model, visible) => { if (model.visible !== visible) model.visible = visible; };
+  for (let i = 0; i < n; i++) {
+    show(a.z_sliders[i], mode === "deterministic");
+    show(a.mu_sliders[i], mode === "sample");
+    show(a.sigma_sliders[i], mode === "sample");
+  }
+  show(a.seed, mode !== "deterministic");
+  show(a.resample, mode !== "deterministic");
+
+  let z;
+  if (mode === "deterministic") {
+    z = Float32Array.from(a.z_sliders, (s) => s.value);
+  } else {
+    const eps = vaeStandardNormal(a.seed.value, n);
+    const mu = a.mu_sliders, sigma = a.sigma_sliders;
+    z = mode === "prior" ? eps : Float32Array.from(eps, (e, i) => mu[i].value + sigma[i].value * e);
+  }
+
+  const out = vaeForward(net, z);
+  const [height, width] = out.shape.slice(-2);
+  const old = a.image.data.image[0];
+  const flipped = new old.constructor(old.length, [height, width]); // Bokeh: row 0 at the bottom
+  for (let r = 0; r < height; r++)
+    flipped.set(out.data.subarray((height - 1 - r) * width, (height - r) * width), r * width);
+  a.image.data = Object.assign({}, a.image.data, {image: [flipped]});
+
+  const zs = Array.from(z);
+  const color = (v) => (v >= 0 ? a.positive : a.negative);
+  a.bars.data = Object.assign({}, a.bars.data, {z: zs, color: zs.map(color)});
+  const tallest = Math.ceil(Math.max(...zs.map(Math.abs)));
+  if (tallest > a.bars_range.end) {
+    a.bars_range.start = -tallest;
+    a.bars_range.end = tallest;
+  }
+  const sign = (v) => (v >= 0 ? "+" : "");
+  // The values: a plain element of the page's template (a Bokeh Div would re-lay out the page).
+  document.getElementById("latent-values").innerHTML = zs
+    .map((v, i) => `<span style="color:${color(v)}">z${i}&nbsp;${sign(v)}${v.toFixed(4)}</span>`)
+    .join(" ");
+  window.vaeUpdateMs = performance.now() - started; // read by benchmarks/living_page.py
+}

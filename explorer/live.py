@@ -1,0 +1,204 @@
+"""The living page: one self-contained HTML file whose decoder runs in the browser.
+
+The page holds z sliders (deterministic mode), μ and σ sliders with a seed and Resample (the
+N(μ, σ²) mode; the prior mode too), the image and the z bars, and the decoder: its layers from
+:func:`explorer.layers.decoder_layers` (BatchNorm folded, weights as base64 float32) and a forward
+pass in plain JavaScript (``explorer/js/decoder.js``) run by a Bokeh ``CustomJS`` on every change.
+ε comes from ``explorer/js/noise.js``, the twin of :mod:`explorer.noise`, so a seed gives the app's
+image. Nothing is fetched: Bokeh's JavaScript is inline as in :mod:`explorer.export`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Mapping
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+from bokeh.document import Document
+from bokeh.embed import file_html
+from bokeh.layouts import column, grid, row
+from bokeh.models import Button, CustomJS, RadioButtonGroup, Slider, Spinner
+from bokeh.resources import INLINE
+
+from explorer import export, layers, state
+from explorer.elements import bars_element, image_element
+from explorer.latent import (
+    MODE_LABELS,
+    MODES,
+    MU_BOUNDS,
+    SEED_BOUNDS,
+    SIGMA_BOUNDS,
+    Z_BOUNDS,
+    LatentModel,
+)
+
+SLIDERS_PER_ROW = 4
+PAGE = """
+{% block css_resources %}{{ inline_css }}
+<style>body { font-family: sans-serif; margin: 8px 16px 16px; color: #111; }</style>
+{% endblock %}
+{% block js_resources %}{{ inline_js }}{% endblock %}
+{% block contents %}
+{{ header }}
+<div id="latent-values" class="latent-values"
+     style="font-family:monospace;font-size:13px;line-height:1.6;min-height:42px"></div>
+{{ super() }}
+<div style="display:flex;flex-wrap:wrap;gap:32px">{{ info }}{{ about }}</div>
+{% endblock %}
+"""
+# CustomJS bodies: the library (explorer/js/*.js) is prepended.
+UPDATE = (
+    "vaeUpdate({spec, modes, mode_group, seed, resample, z_sliders, mu_sliders, "
+    "sigma_sliders, image, bars, bars_range, positive, negative});"
+)
+RESAMPLE = "seed.value = vaeNextSeed(seed.value);"
+
+
+def page_html(source: LatentModel | Mapping) -> str:
+    """The living page for a LatentModel's current state, or for a state dict (explorer.state).
+
+    Raises ``layers.LayerError`` for a decoder the page cannot run, ValueError with no model."""
+    model = source if isinstance(source, LatentModel) else state.model_from_json(source)
+    if model.image is None or model.info is None:
+        raise ValueError(model.message or "no model loaded: nothing to export")
+    net = layers.decoder_layers(model.vae)
+    document = _document(model, json.dumps(layers.to_json(net), separators=(",", ":")))
+    text = {
+        "header": _header_html(model),
+        "info": export._info_html(model),
+        "about": _about_html(model, net),
+    }
+    return file_html(
+        document,
+        resources=INLINE,
+        title=f"VAE latent explorer (living page): {model.info.name}",
+        template=PAGE,
+        template_variables=export._inline_resources(document.roots[0]) | text,
+    )
+
+
+def export_html(source: LatentModel | Mapping, path: str | os.PathLike) -> Path:
+    """Write :func:`page_html` to ``path`` (UTF-8); returns the path."""
+    path = Path(path)
+    path.write_text(page_html(source), encoding="utf-8")
+    return path
+
+
+def script() -> str:
+    """The page's JavaScript library: the noise generator and the forward pass."""
+    folder = files("explorer") / "js"
+    return "\n".join((folder / name).read_text(encoding="utf-8") for name in NAMES)
+
+
+NAMES = ("noise.js", "decoder.js", "page.js")
+
+
+def _document(model: LatentModel, spec: str) -> Document:
+    n = model.latent_dim
+    z = model.z
+    limit = max(export.BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
+    image = export._render(image_element(model.image), "latent-image-source")
+    bars = export._render(bars_element(z, limit), "latent-bars-source")
+    mode_group = RadioButtonGroup(
+        labels=[MODE_LABELS[m] for m in MODES],
+        active=MODES.index(model.mode),
+        css_classes=["latent-mode"],
+        align="end",
+    )
+    seed = Spinner(
+        title="Seed",
+        low=SEED_BOUNDS[0],
+        high=SEED_BOUNDS[1],
+        step=1,
+        value=model.seed,
+        width=140,
+        css_classes=["latent-seed"],
+    )
+    resample = Button(
+        label="Resample", button_type="primary", css_classes=["latent-resample"], align="end"
+    )
+    sliders = {
+        name: [
+            Slider(
+                start=bounds[0],
+                end=bounds[1],
+                step=0.01,
+                value=float(getattr(model, name)[i]),
+                title=f"{symbol}{i}",
+                format="0[.]00",
+                css_classes=[f"{css}-{i}"],
+                width=200,
+            )
+            for i in range(n)
+        ]
+        for name, bounds, symbol, css in (
+            ("z_set", Z_BOUNDS, "z", "latent-z"),
+            ("mu", MU_BOUNDS, "μ", "latent-mu"),
+            ("sigma", SIGMA_BOUNDS, "σ", "latent-sigma"),
+        )
+    }
+    update = CustomJS(
+        args={
+            "spec": spec,
+            "modes": list(MODES),
+            "mode_group": mode_group,
+            "seed": seed,
+            "resample": resample,
+            "z_sliders": sliders["z_set"],
+            "mu_sliders": sliders["mu"],
+            "sigma_sliders": sliders["sigma"],
+            "image": image.renderers[0].data_source,
+            "bars": bars.renderers[0].data_source,
+            "bars_range": bars.y_range,
+            "positive": "#2563eb",
+            "negative": "#dc2626",
+        },
+        code=script() + UPDATE,
+    )
+    for group in sliders.values():
+        for slider in group:
+            slider.js_on_change("value", update)
+    mode_group.js_on_change("active", update)
+    seed.js_on_change("value", update)
+    resample.js_on_event("button_click", CustomJS(args={"seed": seed}, code=script() + RESAMPLE))
+    per_dimension = [
+        column(sliders["z_set"][i], sliders["mu"][i], sliders["sigma"][i]) for i in range(n)
+    ]
+    layout = column(
+        row(mode_group, seed, resample),
+        row(image, column(bars, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+        grid(per_dimension, ncols=SLIDERS_PER_ROW),
+        sizing_mode="stretch_width",
+    )
+    document = Document()
+    document.add_root(layout)
+    document.js_on_event("document_ready", update)  # the page draws its own first image
+    return document
+
+
+def _header_html(model: LatentModel) -> str:
+    name = html.escape(model.info.name)
+    return (
+        f"<h2 style='margin:4px 0'>VAE latent explorer: {name}</h2>"
+        "<div style='color:#444;margin-bottom:8px'>A living page: the decoder runs in this "
+        "page, with no server and no network. Move a slider, pick a mode, change the seed.</div>"
+    )
+
+
+def _about_html(model: LatentModel, net: list[dict]) -> str:
+    kinds = " → ".join(layer["type"] for layer in net)
+    facts = {
+        "decoder": kinds,
+        "parameters": f"{layers.parameter_count(net):,} (float32, BatchNorm folded)",
+        "ε": "mulberry32 + Box–Muller from the seed, as the app draws it",
+    }
+    rows = [
+        f"<tr><th style='{export.CELL};text-align:left'>{html.escape(key)}</th>"
+        f"<td style='{export.CELL};text-align:left'>{html.escape(value)}</td></tr>"
+        for key, value in facts.items()
+    ]
+    return export._table("In this page", "", rows, "latent-about")
