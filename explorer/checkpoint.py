@@ -57,6 +57,11 @@ class ModelInfo:
         return self.source if self.source in zoo.NAMES else Path(self.path).name
 
     @property
+    def stem(self) -> str:
+        """The start of the names of files made from this model (``mnist-beta0.1``, ``model``)."""
+        return self.source if self.source in zoo.NAMES else Path(self.path).stem
+
+    @property
     def final_val_loss(self) -> float | None:
         return self.val_losses[-1] if self.val_losses else None
 

@@ -10,17 +10,16 @@ sessions share nothing but the read-only model weights.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import io
-from pathlib import Path
+import time
 
 import numpy as np
 import panel as pn
 import param
-from bokeh.models import Slider
+from bokeh.models import Div, Slider
 
-from explorer import explore, export, state, urlstate, zoo
+from explorer import explore, export, live, state, urlstate, zoo
 from explorer.decoding import to_png_bytes
 from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
 from explorer.latent import (
@@ -34,6 +33,7 @@ from explorer.plots import InPlacePlot
 from explorer.views import ExplorationViews
 
 PAGE_SIZE = 16  # dimensions shown at once; larger models page through them
+URL_DELAY_MS = 1000  # the URL follows the sliders this long after the last change
 TIPS = """
 **Tips**
 
@@ -49,27 +49,34 @@ TIPS = """
 class Debounced:
     """Calls ``action`` once, ``delay_ms`` after the last call, on this session's document.
 
-    Keeps work that need not follow every slider step (the URL) off the repaint's path. Runs at
-    once where there is no server session (a notebook, a test).
+    Keeps work that need not follow every slider step (the URL) off the repaint's path. A call
+    only moves the deadline; one timer at a time checks it (re-arming a Bokeh timeout on every
+    step cost more than the write it delays). Runs at once where there is no server session (a
+    notebook, a test).
     """
 
     def __init__(self, action, delay_ms: int):
         self._action = action
-        self._delay_ms = delay_ms
-        self._pending = None
+        self._delay_s = delay_ms / 1000
+        self._due = 0.0
+        self._doc = None
 
     def __call__(self, *_events) -> None:
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
             self._action()
             return
-        if self._pending is not None:
-            with contextlib.suppress(ValueError):  # it may have run already
-                doc.remove_timeout_callback(self._pending)
-        self._pending = doc.add_timeout_callback(self._run, self._delay_ms)
+        self._due = time.monotonic() + self._delay_s
+        if self._doc is None:
+            self._doc = doc
+            doc.add_timeout_callback(self._run, round(self._delay_s * 1000))
 
     def _run(self) -> None:
-        self._pending = None
+        left = self._due - time.monotonic()
+        if left > 0.001:
+            self._doc.add_timeout_callback(self._run, round(left * 1000))
+            return
+        self._doc = None
         self._action()
 
 
@@ -230,13 +237,10 @@ class LatentExplorer(pn.viewable.Viewer):
         self._bars_box = pn.Column(
             self._bars.pane, css_classes=["latent-bars"], sizing_mode="stretch_width"
         )
-        # Fixed heights: a text change then repaints the pane without re-laying out the page.
-        self._values = pn.pane.HTML(
-            css_classes=["latent-values"], sizing_mode="stretch_width", height=44
-        )
-        self._stats = pn.pane.HTML(
-            css_classes=["latent-stats"], sizing_mode="stretch_width", height=24
-        )
+        # z's values and statistics: one Bokeh Div written directly (a Panel HTML pane costs
+        # several ms of server time per change), with a fixed height: a text change then
+        # repaints without re-laying out the page.
+        self._numbers = Div(css_classes=["latent-values"], sizing_mode="stretch_width", height=70)
         self._error = pn.pane.Alert(
             alert_type="danger",
             css_classes=["latent-error"],
@@ -285,6 +289,9 @@ class LatentExplorer(pn.viewable.Viewer):
             self._download("png", "Image (PNG)", lambda m: to_png_bytes(m.image)),
             self._download("json", "z (JSON)", lambda m: state.dumps(m).encode()),
             self._download("html", "Page (HTML)", lambda m: export.page_html(m).encode()),
+            self._download(
+                "live", "Living page (HTML)", lambda m: live.page_html(m).encode(), "live.html"
+            ),
         ]
         return pn.Column(
             pn.Row(mode, resample, reset, randomize, seed, sizing_mode="stretch_width"),
@@ -292,11 +299,15 @@ class LatentExplorer(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
 
-    def _download(self, suffix: str, label: str, make) -> pn.widgets.FileDownload:
-        """A button that downloads ``make(model)`` (bytes) for the current z, made on click."""
+    def _download(
+        self, kind: str, label: str, make, suffix: str | None = None
+    ) -> pn.widgets.FileDownload:
+        """A button that downloads ``make(model)`` (bytes) for the current z, made on click, as
+        ``<model>-z.<suffix>`` (the suffix defaults to ``kind``)."""
+        suffix = suffix or kind
 
         def current():
-            widget.filename = f"{Path(self.model.info.name).stem}-z.{suffix}"
+            widget.filename = f"{self.model.info.stem}-z.{suffix}"
             return io.BytesIO(make(self.model))
 
         widget = pn.widgets.FileDownload(
@@ -304,13 +315,11 @@ class LatentExplorer(pn.viewable.Viewer):
             filename=f"z.{suffix}",
             label=label,
             button_style="outline",
-            disabled=self.model.image is None,
-            css_classes=[f"latent-download-{suffix}"],
+            disabled=self.model.info is None,
+            css_classes=[f"latent-download-{kind}"],
         )
         # Nothing to download until a model has loaded (a failed load keeps the one before).
-        self.model.param.watch(
-            lambda event: setattr(widget, "disabled", event.new is None), "image"
-        )
+        self.model.param.watch(lambda event: setattr(widget, "disabled", event.new is None), "info")
         return widget
 
     def _build_checkpoint_picker(self) -> pn.Column:
@@ -378,8 +387,7 @@ class LatentExplorer(pn.viewable.Viewer):
             self._image.write(image=[self._image_or_blank()[::-1]])
             z = self._z_or_blank()
             self._write_bars(z)
-            self._values.object = _values_html(z)
-            self._stats.object = _stats_html(self.model.statistics())
+            self._numbers.text = _values_html(z) + _stats_html(self.model.statistics())
 
     def _write_bars(self, z: np.ndarray) -> None:
         """New heights in place; a new latent size or a taller bar also updates the axes."""
@@ -390,7 +398,7 @@ class LatentExplorer(pn.viewable.Viewer):
             figure.xaxis.major_label_orientation = np.pi / 2 if len(z) > 16 else "horizontal"
             self._bars.source.data = data
         else:
-            self._bars.write(**data)
+            self._bars.write(z=data["z"], color=data["color"])  # the same dimension names
         tallest = float(np.abs(z).max(initial=0))
         if tallest > self._bars_limit:
             self._bars_limit = float(np.ceil(tallest))
@@ -444,7 +452,11 @@ class LatentExplorer(pn.viewable.Viewer):
         if self._tabs is None:
             explore = pn.Row(
                 self._image_box,
-                pn.Column(self._bars_box, self._values, self._stats, sizing_mode="stretch_width"),
+                pn.Column(
+                    self._bars_box,
+                    pn.pane.Bokeh(self._numbers, sizing_mode="stretch_width"),
+                    sizing_mode="stretch_width",
+                ),
                 sizing_mode="stretch_width",
             )
             self._tabs = self.views.tabs(explore)
@@ -461,7 +473,9 @@ class LatentExplorer(pn.viewable.Viewer):
         """Apply a page URL's state (with notices for what was fixed), then keep it current."""
         self.show_notices(urlstate.apply_query(self.model, location.query_params))
         names = ["mode", "mu", "sigma", "z_set", "seed", "info"]
-        write = Debounced(lambda: location.update_query(**urlstate.to_query(self.model)), 300)
+        write = Debounced(
+            lambda: location.update_query(**urlstate.to_query(self.model)), URL_DELAY_MS
+        )
         self.model.param.watch(write, names)
         location.update_query(**urlstate.to_query(self.model))
 
@@ -494,4 +508,5 @@ def _stats_html(s: dict[str, float]) -> str:
             f"z: mean {s['z_mean']:+.2f}, std {s['z_std']:.2f}, "
             f"min {s['z_min']:+.2f}, max {s['z_max']:+.2f}"
         )
-    return "<div style='font-size:13px;color:#444'>" + " &nbsp;|&nbsp; ".join(parts) + "</div>"
+    style = "font-size:13px;color:#444;margin-top:4px"
+    return f"<div class='latent-stats' style='{style}'>" + " &nbsp;|&nbsp; ".join(parts) + "</div>"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import io
 import math
-from pathlib import Path
 
 import holoviews as hv
 import numpy as np
@@ -91,9 +90,7 @@ def gif_download(model: LatentModel, kind: str, frames) -> pn.widgets.FileDownlo
     figures, see :mod:`explorer.animation`), made on click from the view's state then."""
 
     def current():
-        info = model.info
-        stem = info.source if info.source in zoo.NAMES else Path(info.path).stem
-        widget.filename = f"{stem}-{kind}.gif"
+        widget.filename = f"{model.info.stem}-{kind}.gif"
         return io.BytesIO(animation.gif_bytes(frames()))
 
     widget = pn.widgets.FileDownload(

@@ -196,7 +196,7 @@ def test_url_reproduces_image(browser, app, server):
         "() => new URLSearchParams(window.location.search).get('sigma')?.includes('0.6')",
         timeout=10000,
     )
-    app.page.wait_for_timeout(500)  # let the last debounced URL write land
+    app.page.wait_for_timeout(1200)  # let the last debounced URL write land (1 s after)
     url, image = app.page.url, app.image()
     other = browser.new_context().new_page()
     copy = App(other, url)

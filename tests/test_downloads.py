@@ -1,7 +1,7 @@
 """The app's downloads, clicked in headless Chromium against a real `panel serve`: the image as
 PNG, the state as JSON (which `vae-explorer decode --from-json` turns back into the same image),
-the static page of the current z (opened from its file with every request refused), and the
-Traversal view's animated GIF of the current z.
+the static page and the living page of the current z (opened from their files with every
+request refused), and the Traversal view's animated GIF of the current z.
 
 Tests wait on conditions (a download, the image changing), never on sleeps.
 """
@@ -61,7 +61,7 @@ def app(browser, server):
     before = page.evaluate(IMAGE)
     page.locator(".latent-resample button").first.click()
     wait_image_change(page, before)
-    # The server has applied every change once it writes them all into the URL (300 ms after
+    # The server has applied every change once it writes them all into the URL (1 s after
     # the last); the image it sent before then is the last one.
     page.wait_for_function(SETTLED, timeout=10000)
     yield page, errors
@@ -123,29 +123,56 @@ def test_html_download_is_the_current_page_offline(app, browser, tmp_path, ckpt1
     image = as_shown(page.evaluate(IMAGE))
     path = download(page, "latent-download-html", tmp_path)
     assert path.name == f"{ckpt12.stem}-z.html"
+    offline, log = open_offline(browser, path)
+    try:
+        np.testing.assert_allclose(as_shown(offline.evaluate(IMAGE)), image, rtol=0, atol=1e-6)
+        offline.get_by_text("latent size").first.wait_for(timeout=10000)
+        assert log == {"refused": [], "errors": []}
+    finally:
+        offline.context.close()
+    assert errors == []
+
+
+def test_living_page_download_draws_the_apps_image_itself(app, browser, tmp_path, ckpt12):
+    """The living page starts where the app is (same μ, σ and seed, so the same ε) and draws
+    that image with its own JavaScript decoder; its sliders then work with no server."""
+    page, errors = app
+    image = as_shown(page.evaluate(IMAGE))
+    path = download(page, "latent-download-live", tmp_path)
+    assert path.name == f"{ckpt12.stem}-z.live.html"
+    offline, log = open_offline(browser, path)
+    try:
+        offline.wait_for_function("() => window.vaeUpdateMs !== undefined", timeout=30000)
+        np.testing.assert_allclose(as_shown(offline.evaluate(IMAGE)), image, rtol=0, atol=1e-4)
+        before = offline.evaluate(IMAGE)
+        handle = offline.locator(".latent-mu-0 .noUi-handle").first
+        handle.focus()
+        handle.press("ArrowRight")
+        wait_image_change(offline, before)
+        assert log == {"refused": [], "errors": []}
+    finally:
+        offline.context.close()
+    assert errors == []
+
+
+def open_offline(browser, path: Path):
+    """A downloaded page opened from its file, every other request refused: (page, log)."""
     offline = browser.new_context().new_page()
     url = path.resolve().as_uri()
-    refused: list[str] = []
-    page_errors: list[str] = []
-    offline.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    log: dict[str, list[str]] = {"refused": [], "errors": []}
+    offline.on("pageerror", lambda exc: log["errors"].append(str(exc)))
 
     def route(request_route):
         if request_route.request.url == url:
             request_route.continue_()
         else:
-            refused.append(request_route.request.url)
+            log["refused"].append(request_route.request.url)
             request_route.abort()
 
     offline.route("**/*", route)
-    try:
-        offline.goto(url)
-        offline.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
-        np.testing.assert_allclose(as_shown(offline.evaluate(IMAGE)), image, rtol=0, atol=1e-6)
-        offline.get_by_text("latent size").first.wait_for(timeout=10000)
-        assert (refused, page_errors) == ([], [])
-    finally:
-        offline.context.close()
-    assert errors == []
+    offline.goto(url)
+    offline.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
+    return offline, log
 
 
 def test_traversal_gif_download_animates_the_current_z(app, tmp_path, ckpt12):
