@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -22,56 +20,19 @@ from pathlib import Path
 
 import bokeh
 import panel
+from browser import ARM, FIND, WAIT, free_port, launch, summary
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-FIND_SOURCE = """() => {
-  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
-    const source = doc.get_model_by_name('latent-image-source');
-    if (source) return source;
-  }
-  return null;
-}"""
-ARM = f"""() => {{
-  window.__source = ({FIND_SOURCE})();
-  window.__old = window.__source.data.image[0];
-  window.__t0 = null;
-  if (!window.__hooked) {{
-    window.addEventListener('keydown', () => {{
-      if (window.__t0 === null) window.__t0 = performance.now();
-    }}, true);
-    window.__hooked = true;
-  }}
-}}"""
-WAIT = """() => new Promise((resolve) => {
-  const start = performance.now();
-  const tick = () => {
-    if (window.__source.data.image[0] !== window.__old) resolve(performance.now() - window.__t0);
-    else if (performance.now() - start > 5000) resolve(null);
-    else requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-})"""
+IMAGE = ["latent-image-source", "image"]  # ARM's arguments: the source and column a press changes
 FIRST_IMAGE = f"""() => new Promise((resolve) => {{
   const tick = () => {{
-    const source = ({FIND_SOURCE})();
+    const source = ({FIND})('latent-image-source');
     if (source && source.data.image && source.data.image.length) resolve(performance.now());
     else requestAnimationFrame(tick);
   }};
   tick();
 }})"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
@@ -112,16 +73,6 @@ def servers(checkpoint: str, stack: ExitStack, log_dir: Path) -> dict[str, str]:
     return urls
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "median_ms": round(statistics.median(ordered), 1),
-        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
-        "min_ms": round(ordered[0], 1),
-        "max_ms": round(ordered[-1], 1),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presses", type=int, default=30)
@@ -132,7 +83,7 @@ def main() -> None:
     missed = {"ours": 0, "bare_bokeh": 0}
     with sync_playwright() as pw, ExitStack() as stack:
         urls = servers(args.checkpoint, stack, Path(args.log_dir))
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         stack.callback(browser.close)
         pages = {}
         first_image = []
@@ -151,7 +102,7 @@ def main() -> None:
             for name, page in pages.items():
                 page.bring_to_front()
                 page.locator(".latent-mu-0 .noUi-handle").first.focus()
-                page.evaluate(ARM)
+                page.evaluate(ARM, IMAGE)
                 page.keyboard.press(key)
                 elapsed = page.evaluate(WAIT)
                 if elapsed is None:

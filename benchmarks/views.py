@@ -16,22 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
+from browser import ARM, FIND, WAIT, free_port, launch, summary
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 # tab → (view CSS class, its data source, the column a μ move changes)
 TABS = {
     "Explore": (None, "latent-image-source", "image"),
@@ -43,45 +37,6 @@ TABS = {
     "Compare models": ("latent-compare", "latent-compare-source", "image"),
     "KL / active units": ("latent-kl", "latent-kl-current-source", "now"),
 }
-FIND = """(name) => {
-  for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
-    const model = doc.get_model_by_name(name);
-    if (model) return model;
-  }
-  return null;
-}"""
-ARM = f"""([name, column]) => {{
-  window.__source = ({FIND})(name);
-  window.__column = column;
-  window.__old = column === 'image' ? window.__source.data.image[0] : window.__source.data[column];
-  window.__t0 = null;
-  if (!window.__hooked) {{
-    window.addEventListener('keydown', () => {{
-      if (window.__t0 === null) window.__t0 = performance.now();
-    }}, true);
-    window.__hooked = true;
-  }}
-}}"""
-WAIT = """() => new Promise((resolve) => {
-  const start = performance.now();
-  const current = () => window.__column === 'image'
-    ? window.__source.data.image[0] : window.__source.data[window.__column];
-  const tick = () => {
-    if (current() !== window.__old) resolve(performance.now() - window.__t0);
-    else if (performance.now() - start > 5000) resolve(null);
-    else requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-})"""
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "median_ms": round(statistics.median(ordered), 1),
-        "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))], 1),
-        "max_ms": round(ordered[-1], 1),
-    }
 
 
 def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
@@ -103,12 +58,6 @@ def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
                 times.append((time.perf_counter() - start) * 1000)
         results[name] = summary(times)
     return results
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(checkpoint: str, log: Path) -> tuple[subprocess.Popen, str]:
@@ -139,7 +88,7 @@ def in_browser(checkpoint: str, presses: int, log: Path) -> dict[str, dict]:
     results = {}
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(pw)
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.goto(url)
             page.locator(".latent-mu-0 .noUi-handle").first.wait_for(timeout=60000)
