@@ -14,13 +14,13 @@ from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, Slider
 from bokeh.plotting import figure
 
-from explorer import checkpoint
+from explorer import checkpoint, noise
 from explorer.decoding import decode_image
 
 torch.set_num_threads(1)
 source_name = sys.argv[sys.argv.index("--checkpoint") + 1] if "--checkpoint" in sys.argv else None
 model = checkpoint.load_shared(source_name or "mnist-beta1").model
-eps = torch.randn(model.latent_dim, generator=torch.Generator().manual_seed(0)).numpy()
+eps = noise.standard_normal(0, model.latent_dim)  # the app's seed-0 ε
 
 
 def image_for(mu0: float) -> np.ndarray:
