@@ -25,7 +25,9 @@ SESSIONS = 16
 # CPython and glibc keep freed memory for reuse, so the second round must reuse it (RSS after
 # round 2 within a few MB of RSS after round 1) rather than grow it by another ~4 MB a session.
 OBJECTS_LEFT = 0.01  # of the objects the sessions held
-REUSE_MB = 10.0  # RSS growth allowed from round 1 to round 2 (one round adds ~60 MB when leaking)
+# RSS growth allowed from round 1 to round 2: measured +3 to +5 MB on a quiet machine and +14 MB
+# once under a full test run's load; a round that leaked its sessions would add ~60 MB.
+REUSE_MB = 20.0
 
 
 @pytest.fixture(scope="module")
