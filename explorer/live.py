@@ -52,8 +52,8 @@ PAGE = """
 """
 # CustomJS bodies: the library (explorer/js/*.js) is prepended.
 UPDATE = (
-    "vaeUpdate({spec, modes, mode_group, seed, resample, z_sliders, mu_sliders, "
-    "sigma_sliders, image, bars, bars_range, positive, negative});"
+    "vaeUpdate({spec, z_grid, sample_grid, modes, mode_group, seed, resample, z_sliders, "
+    "mu_sliders, sigma_sliders, image, bars, bars_range, positive, negative});"
 )
 RESAMPLE = "seed.value = vaeNextSeed(seed.value);"
 
@@ -141,9 +141,21 @@ def _document(model: LatentModel, spec: str) -> Document:
             ("sigma", SIGMA_BOUNDS, "σ", "latent-sigma"),
         )
     }
+    # One grid per mode, shown or hidden whole: toggling each slider re-laid out the page once
+    # per slider (16 s for a latent size of 128).
+    z_grid = grid(sliders["z_set"], ncols=SLIDERS_PER_ROW)
+    sample_grid = grid(
+        [column(mu, sigma) for mu, sigma in zip(sliders["mu"], sliders["sigma"], strict=True)],
+        ncols=SLIDERS_PER_ROW,
+    )
+    z_grid.visible = model.mode == "deterministic"
+    sample_grid.visible = model.mode == "sample"
+    seed.visible = resample.visible = model.mode != "deterministic"
     update = CustomJS(
         args={
             "spec": spec,
+            "z_grid": z_grid,
+            "sample_grid": sample_grid,
             "modes": list(MODES),
             "mode_group": mode_group,
             "seed": seed,
@@ -165,13 +177,11 @@ def _document(model: LatentModel, spec: str) -> Document:
     mode_group.js_on_change("active", update)
     seed.js_on_change("value", update)
     resample.js_on_event("button_click", CustomJS(args={"seed": seed}, code=script() + RESAMPLE))
-    per_dimension = [
-        column(sliders["z_set"][i], sliders["mu"][i], sliders["sigma"][i]) for i in range(n)
-    ]
     layout = column(
         row(mode_group, seed, resample),
         row(image, column(bars, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
-        grid(per_dimension, ncols=SLIDERS_PER_ROW),
+        z_grid,
+        sample_grid,
         sizing_mode="stretch_width",
     )
     document = Document()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_checkpoint
 from pagejs import FIND, IMAGE, SLIDER
 from torch import nn
 
@@ -248,18 +249,19 @@ def pages(tmp_path_factory, ckpt20):
         "zoo": "mnist-beta1",
         "original": str(original_checkpoint(folder / "vae_high_kl.pth")),
         "latent20": str(ckpt20),
+        "latent128": str(make_checkpoint(folder / "random128.pth", 128, seed=3)),
     }
     mu = ",".join(["0.5"] * 12)
-    options = {"zoo": ["--mu", mu, "--seed", "42"], "original": ["--seed", "7"], "latent20": []}
+    options = {"zoo": ["--mu", mu, "--seed", "42"], "original": ["--seed", "7"]}
     return {
-        name: (source, export_live(source, folder / f"{name}.html", *options[name]))
+        name: (source, export_live(source, folder / f"{name}.html", *options.get(name, [])))
         for name, source in sources.items()
     }
 
 
 @pytest.mark.browser
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("name", ["zoo", "original", "latent20"])
+@pytest.mark.parametrize("name", ["zoo", "original", "latent20", "latent128"])
 def test_page_decodes_like_the_cli_offline(browser, pages, name, tmp_path):
     source, path = pages[name]
     assert path.stat().st_size < 5 * 2**20

@@ -7,11 +7,8 @@ function vaeUpdate(a) {
   const mode = a.modes[a.mode_group.active];
   const n = a.z_sliders.length;
   const show = (model, visible) => { if (model.visible !== visible) model.visible = visible; };
-  for (let i = 0; i < n; i++) {
-    show(a.z_sliders[i], mode === "deterministic");
-    show(a.mu_sliders[i], mode === "sample");
-    show(a.sigma_sliders[i], mode === "sample");
-  }
+  show(a.z_grid, mode === "deterministic");
+  show(a.sample_grid, mode === "sample");
   show(a.seed, mode !== "deterministic");
   show(a.resample, mode !== "deterministic");
 
