@@ -33,13 +33,17 @@ from explorer.elements import bars_element, color, image_element
 from explorer.latent import MODE_LABELS, LatentModel
 
 BARS_LIMIT = 4.0  # the app's initial z axis: ±4, widened to fit a taller bar
-# Bokeh's page template (a string extends it): resources inline only, and the text around the plots.
-PAGE = """
+# Bokeh's page template (a string extends it): resources inline only, and the text around the
+# plots. HEAD is shared with the living page (explorer.live).
+HEAD = """
 {% block css_resources %}{{ inline_css }}
 <style>body { font-family: sans-serif; margin: 8px 16px 16px; color: #111; }</style>
 {% endblock %}
 {% block js_resources %}{{ inline_js }}{% endblock %}
-{% block contents %}
+"""
+PAGE = (
+    HEAD
+    + """{% block contents %}
 {{ header }}
 {{ super() }}
 {{ values }}
@@ -47,6 +51,7 @@ PAGE = """
 {{ json }}
 {% endblock %}
 """
+)
 CELL = "padding:2px 10px;border-bottom:1px solid #e5e7eb;text-align:right"
 
 
@@ -57,15 +62,15 @@ def page_html(source: LatentModel | Mapping) -> str:
         raise ValueError(model.message or "no model loaded: nothing to export")
     z = model.z
     limit = max(BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
-    image = _render(image_element(model.image), "latent-image-source")
-    bars = _render(bars_element(z, limit), "latent-bars-source")
+    image = render(image_element(model.image), "latent-image-source")
+    bars = render(bars_element(z, limit), "latent-bars-source")
     bars_box = column(bars, sizing_mode="stretch_width")  # (bare in the row, it squeezes the image)
     layout = row(image, bars_box, spacing=16, sizing_mode="stretch_width")
     text = {
         "header": _header_html(model),
         "values": _values_html(z),
         "settings": _settings_html(model),
-        "info": _info_html(model),
+        "info": info_html(model),
         "json": _state_html(model),
     }
     return file_html(
@@ -73,7 +78,7 @@ def page_html(source: LatentModel | Mapping) -> str:
         resources=INLINE,
         title=f"VAE latent explorer: {model.info.name}",
         template=PAGE,
-        template_variables=_inline_resources(layout) | text,
+        template_variables=inline_resources(layout) | text,
     )
 
 
@@ -84,14 +89,15 @@ def export_html(source: LatentModel | Mapping, path: str | os.PathLike) -> Path:
     return path
 
 
-def _inline_resources(layout) -> dict[str, str]:
+def inline_resources(layout) -> dict[str, str]:
     """The <script> and <style> tags of the Bokeh bundle for ``layout``, less any linked file."""
     bundle = bundle_for_objs_and_resources([layout], INLINE)
     js, css = Bundle(js_raw=bundle.js_raw, css_raw=bundle.css_raw, hashes=bundle.hashes)
     return {"inline_js": js, "inline_css": css}
 
 
-def _render(element: hv.Element, source_name: str):
+def render(element: hv.Element, source_name: str):
+    """A HoloViews element as a Bokeh figure drawn on a canvas, its data source named."""
     figure = hv.render(element, backend="bokeh")
     figure.renderers[0].data_source.name = source_name  # found by name, as in the app
     figure.output_backend = "canvas"  # the same pixels, without Bokeh's WebGL bundle (190 kB)
@@ -129,7 +135,8 @@ def _settings_html(model: LatentModel) -> str:
     return _table("Settings", head, rows, "latent-settings")
 
 
-def _info_html(model: LatentModel) -> str:
+def info_html(model: LatentModel) -> str:
+    """The model's facts (name, checkpoint, latent size, β, ...) as a table."""
     info = model.info
 
     def show(value, fmt="{}"):
@@ -146,12 +153,17 @@ def _info_html(model: LatentModel) -> str:
         "output": info.output,
         "format": info.format,
     }
+    return facts_table("Model", facts, "latent-info")
+
+
+def facts_table(title: str, facts: dict, css_class: str) -> str:
+    """A titled two-column table: one row per fact, its name then its value (escaped)."""
     rows = [
         f"<tr><th style='{CELL};text-align:left'>{html.escape(key)}</th>"
         f"<td style='{CELL};text-align:left'>{html.escape(str(value))}</td></tr>"
         for key, value in facts.items()
     ]
-    return _table("Model", "", rows, "latent-info")
+    return _table(title, "", rows, css_class)
 
 
 def _table(title: str, head: str, rows: list[str], css_class: str) -> str:

@@ -25,7 +25,7 @@ from bokeh.models import Button, CustomJS, RadioButtonGroup, Slider, Spinner
 from bokeh.resources import INLINE
 
 from explorer import export, layers, state
-from explorer.elements import bars_element, image_element
+from explorer.elements import NEGATIVE, POSITIVE, bars_element, image_element
 from explorer.latent import (
     MODE_LABELS,
     MODES,
@@ -37,12 +37,9 @@ from explorer.latent import (
 )
 
 SLIDERS_PER_ROW = 4
-PAGE = """
-{% block css_resources %}{{ inline_css }}
-<style>body { font-family: sans-serif; margin: 8px 16px 16px; color: #111; }</style>
-{% endblock %}
-{% block js_resources %}{{ inline_js }}{% endblock %}
-{% block contents %}
+PAGE = (
+    export.HEAD
+    + """{% block contents %}
 {{ header }}
 <div id="latent-values" class="latent-values"
      style="font-family:monospace;font-size:13px;line-height:1.6;min-height:42px"></div>
@@ -50,6 +47,7 @@ PAGE = """
 <div style="display:flex;flex-wrap:wrap;gap:32px">{{ info }}{{ about }}</div>
 {% endblock %}
 """
+)
 # CustomJS bodies: the library (explorer/js/*.js) is prepended.
 UPDATE = (
     "vaeUpdate({spec, z_grid, sample_grid, modes, mode_group, seed, resample, z_sliders, "
@@ -69,7 +67,7 @@ def page_html(source: LatentModel | Mapping) -> str:
     document = _document(model, json.dumps(layers.to_json(net), separators=(",", ":")))
     text = {
         "header": _header_html(model),
-        "info": export._info_html(model),
+        "info": export.info_html(model),
         "about": _about_html(model, net),
     }
     return file_html(
@@ -77,7 +75,7 @@ def page_html(source: LatentModel | Mapping) -> str:
         resources=INLINE,
         title=f"VAE latent explorer (living page): {model.info.name}",
         template=PAGE,
-        template_variables=export._inline_resources(document.roots[0]) | text,
+        template_variables=export.inline_resources(document.roots[0]) | text,
     )
 
 
@@ -88,21 +86,22 @@ def export_html(source: LatentModel | Mapping, path: str | os.PathLike) -> Path:
     return path
 
 
-def script() -> str:
-    """The page's JavaScript library: the noise generator and the forward pass."""
+def script(*names: str) -> str:
+    """The page's JavaScript library (``explorer/js``): by default all of it, the noise
+    generator, the forward pass and the page's update."""
     folder = files("explorer") / "js"
-    return "\n".join((folder / name).read_text(encoding="utf-8") for name in NAMES)
+    return "\n".join((folder / name).read_text(encoding="utf-8") for name in names or SCRIPTS)
 
 
-NAMES = ("noise.js", "decoder.js", "page.js")
+SCRIPTS = ("noise.js", "decoder.js", "page.js")
 
 
 def _document(model: LatentModel, spec: str) -> Document:
     n = model.latent_dim
     z = model.z
     limit = max(export.BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
-    image = export._render(image_element(model.image), "latent-image-source")
-    bars = export._render(bars_element(z, limit), "latent-bars-source")
+    image = export.render(image_element(model.image), "latent-image-source")
+    bars = export.render(bars_element(z, limit), "latent-bars-source")
     mode_group = RadioButtonGroup(
         labels=[MODE_LABELS[m] for m in MODES],
         active=MODES.index(model.mode),
@@ -166,8 +165,8 @@ def _document(model: LatentModel, spec: str) -> Document:
             "image": image.renderers[0].data_source,
             "bars": bars.renderers[0].data_source,
             "bars_range": bars.y_range,
-            "positive": "#2563eb",
-            "negative": "#dc2626",
+            "positive": POSITIVE,
+            "negative": NEGATIVE,
         },
         code=script() + UPDATE,
     )
@@ -176,7 +175,8 @@ def _document(model: LatentModel, spec: str) -> Document:
             slider.js_on_change("value", update)
     mode_group.js_on_change("active", update)
     seed.js_on_change("value", update)
-    resample.js_on_event("button_click", CustomJS(args={"seed": seed}, code=script() + RESAMPLE))
+    next_seed = CustomJS(args={"seed": seed}, code=script("noise.js") + RESAMPLE)
+    resample.js_on_event("button_click", next_seed)
     layout = column(
         row(mode_group, seed, resample),
         row(image, column(bars, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
@@ -206,9 +206,4 @@ def _about_html(model: LatentModel, net: list[dict]) -> str:
         "parameters": f"{layers.parameter_count(net):,} (float32, BatchNorm folded)",
         "ε": "mulberry32 + Box–Muller from the seed, as the app draws it",
     }
-    rows = [
-        f"<tr><th style='{export.CELL};text-align:left'>{html.escape(key)}</th>"
-        f"<td style='{export.CELL};text-align:left'>{html.escape(value)}</td></tr>"
-        for key, value in facts.items()
-    ]
-    return export._table("In this page", "", rows, "latent-about")
+    return export.facts_table("In this page", facts, "latent-about")
