@@ -153,3 +153,28 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60000)
         yield browser
         browser.close()
+
+
+def open_offline(browser, path: Path, *, console_errors: bool = False, **context_options):
+    """A page opened from its file in a new browser context, every other request refused.
+
+    Returns (page, log): ``log["refused"]`` the URLs it asked for, ``log["errors"]`` its uncaught
+    errors (and, with ``console_errors``, what it logged as an error).
+    """
+    page = browser.new_context(**context_options).new_page()
+    log: dict[str, list[str]] = {"errors": [], "refused": []}
+    page.on("pageerror", lambda exc: log["errors"].append(str(exc)))
+    if console_errors:
+        page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
+    url = path.resolve().as_uri()
+
+    def route(request_route):
+        if request_route.request.url == url:
+            request_route.continue_()
+        else:
+            log["refused"].append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.goto(url)
+    return page, log

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import open_offline
 from pagejs import IMAGE
 from PIL import Image
 
@@ -123,7 +124,7 @@ def test_html_download_is_the_current_page_offline(app, browser, tmp_path, ckpt1
     image = as_shown(page.evaluate(IMAGE))
     path = download(page, "latent-download-html", tmp_path)
     assert path.name == f"{ckpt12.stem}-z.html"
-    offline, log = open_offline(browser, path)
+    offline, log = open_download(browser, path)
     try:
         np.testing.assert_allclose(as_shown(offline.evaluate(IMAGE)), image, rtol=0, atol=1e-6)
         offline.get_by_text("latent size").first.wait_for(timeout=10000)
@@ -140,7 +141,7 @@ def test_living_page_download_draws_the_apps_image_itself(app, browser, tmp_path
     image = as_shown(page.evaluate(IMAGE))
     path = download(page, "latent-download-live", tmp_path)
     assert path.name == f"{ckpt12.stem}-z.live.html"
-    offline, log = open_offline(browser, path)
+    offline, log = open_download(browser, path)
     try:
         offline.wait_for_function("() => window.vaeUpdateMs !== undefined", timeout=30000)
         np.testing.assert_allclose(as_shown(offline.evaluate(IMAGE)), image, rtol=0, atol=1e-4)
@@ -155,24 +156,11 @@ def test_living_page_download_draws_the_apps_image_itself(app, browser, tmp_path
     assert errors == []
 
 
-def open_offline(browser, path: Path):
+def open_download(browser, path: Path):
     """A downloaded page opened from its file, every other request refused: (page, log)."""
-    offline = browser.new_context().new_page()
-    url = path.resolve().as_uri()
-    log: dict[str, list[str]] = {"refused": [], "errors": []}
-    offline.on("pageerror", lambda exc: log["errors"].append(str(exc)))
-
-    def route(request_route):
-        if request_route.request.url == url:
-            request_route.continue_()
-        else:
-            log["refused"].append(request_route.request.url)
-            request_route.abort()
-
-    offline.route("**/*", route)
-    offline.goto(url)
-    offline.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
-    return offline, log
+    page, log = open_offline(browser, path)
+    page.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
+    return page, log
 
 
 def test_traversal_gif_download_animates_the_current_z(app, tmp_path, ckpt12):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import open_offline
 from pagejs import FIND
 from PIL import Image
 
@@ -209,23 +210,9 @@ IMAGE_BOX = f"""() => {{
 }}"""
 
 
-def open_offline(browser, path: Path):
+def open_page(browser, path: Path):
     """Open a page from its file with every other request refused; returns (page, data, log)."""
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    log = {"errors": [], "refused": []}
-    page.on("pageerror", lambda exc: log["errors"].append(str(exc)))
-    url = path.resolve().as_uri()
-
-    def route(request_route):
-        if request_route.request.url == url:
-            request_route.continue_()
-        else:
-            log["refused"].append(request_route.request.url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    page.goto(url)
+    page, log = open_offline(browser, path, viewport={"width": 1300, "height": 900})
     page.wait_for_function(f"() => ({PAGE_DATA})() !== null", timeout=30000)
     page.wait_for_function(DRAWN, timeout=30000)
     return page, page.evaluate(PAGE_DATA), log
@@ -254,7 +241,7 @@ def test_page_renders_offline_with_the_apps_image(browser, results, api_pages, f
         path = page_path(name, files)
     else:
         path = api_pages[name]
-    page, data, log = open_offline(browser, path)
+    page, data, log = open_page(browser, path)
     try:
         model = expected_model(name, files)  # what the app shows for these settings
         z = model.z

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import make_checkpoint
+from conftest import make_checkpoint, open_offline
 from pagejs import FIND, IMAGE, SLIDER
 from torch import nn
 
@@ -194,23 +194,11 @@ def decode_cli(checkpoint_source: str, z: np.ndarray, tmp_path: Path) -> np.ndar
     return np.load(out)
 
 
-def open_offline(browser, path: Path):
-    """The page from its file, every other request refused; returns (page, log)."""
-    page = browser.new_context(viewport={"width": 1300, "height": 1000}).new_page()
-    log = {"errors": [], "refused": []}
-    page.on("pageerror", lambda exc: log["errors"].append(str(exc)))
-    page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
-    url = path.resolve().as_uri()
-
-    def route(request_route):
-        if request_route.request.url == url:
-            request_route.continue_()
-        else:
-            log["refused"].append(request_route.request.url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    page.goto(url)
+def open_live(browser, path: Path):
+    """The page from its file, every other request refused, once it has drawn its own image."""
+    page, log = open_offline(
+        browser, path, console_errors=True, viewport={"width": 1300, "height": 1000}
+    )
     page.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
     page.wait_for_function("() => window.vaeUpdateMs !== undefined", timeout=30000)
     return page, log
@@ -267,7 +255,7 @@ def test_page_decodes_like_the_cli_offline(browser, pages, name, tmp_path):
     assert path.stat().st_size < 5 * 2**20
     vae = checkpoint.load(source).model
     n = vae.latent_dim
-    page, log = open_offline(browser, path)
+    page, log = open_live(browser, path)
     try:
         # Sample mode as exported: z = μ + σ·ε, ε from the seed as the app draws it.
         seed = page.evaluate(SEED)
@@ -305,7 +293,7 @@ def test_page_decodes_like_the_cli_offline(browser, pages, name, tmp_path):
 @pytest.mark.timeout(180)
 def test_a_seed_gives_the_same_image_every_time(browser, pages):
     path = pages["zoo"][1]
-    first, log = open_offline(browser, path)
+    first, log = open_live(browser, path)
     try:
         seed = first.evaluate(SEED)
         before = shown(first)
@@ -322,7 +310,7 @@ def test_a_seed_gives_the_same_image_every_time(browser, pages):
         first.wait_for_function(f"(z) => ({Z_SHOWN})()[0] !== z", arg=float(resampled[0][0]))
         z, image = shown(first)
         np.testing.assert_allclose(z, 0.5 + noise.standard_normal(12345, 12), atol=1e-6)
-        again, _ = open_offline(browser, path)
+        again, _ = open_live(browser, path)
         again.locator(".latent-seed input").first.fill("12345")
         again.locator(".latent-seed input").first.press("Enter")
         again.wait_for_function(f"() => ({SEED})() === 12345")
