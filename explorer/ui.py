@@ -98,7 +98,8 @@ class DimensionSliders(pn.viewable.Viewer):
         self._order: list[int] = []
         self._inactive: set[int] = set()
         self._sliders: dict[tuple[str, int], Slider] = {}
-        self._syncing = False
+        self._syncing = False  # moving sliders to the model's values: not a user's move
+        self._moving = False  # a slider's own move is being written to the model
         self._pager = pn.widgets.Select(
             name="Dimensions", width=160, visible=False, css_classes=["latent-pager"]
         )
@@ -149,8 +150,13 @@ class DimensionSliders(pn.viewable.Viewer):
         return self._sliders[key]
 
     def _written(self, name: str, index: int, value: float) -> None:
-        if not self._syncing:
+        if self._syncing:
+            return
+        self._moving = True
+        try:
             self.model.set_value(name, index, value)
+        finally:
+            self._moving = False
 
     def _rebuild(self, *_):
         """New model: forget the old sliders and lay out the first page."""
@@ -203,8 +209,10 @@ class DimensionSliders(pn.viewable.Viewer):
         """The model changed (reset, URL, ...): move the sliders that show it.
 
         Under ``pn.io.hold``: a button's event runs outside the document lock, where a direct
-        write to a Bokeh model would fail. A slider's own move changes no slider, and skips it.
+        write to a Bokeh model would fail. A slider's own move changes no other slider: skipped.
         """
+        if self._moving:
+            return
         moves = [
             (slider, value)
             for event in events

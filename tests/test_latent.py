@@ -150,10 +150,17 @@ def test_failed_load_keeps_previous_model(model, tmp_path):
 def test_statistics(model):
     model.param.update(mu=[float(i % 3) for i in range(12)], sigma=[0.5] * 12)
     stats = model.statistics()
-    assert stats["mu_mean"] == pytest.approx(np.mean([i % 3 for i in range(12)]))
+    mu = [i % 3 for i in range(12)]
+    assert stats["mu_mean"] == pytest.approx(np.mean(mu))
+    assert stats["mu_std"] == pytest.approx(np.std(mu))
+    assert stats["sigma_mean"] == pytest.approx(0.5)
     assert stats["sigma_std"] == pytest.approx(0.0)
+    z = model.z.astype(np.float64)
+    assert stats["z_mean"] == pytest.approx(z.mean())
+    assert stats["z_std"] == pytest.approx(z.std())
     assert stats["z_min"] == pytest.approx(float(model.z.min()))
     assert stats["z_max"] == pytest.approx(float(model.z.max()))
+    assert all(isinstance(value, float) for value in stats.values())
 
 
 def test_unbuilt_or_bad_initial_checkpoint_gives_message(tmp_path):
