@@ -27,6 +27,13 @@ MU_BOUNDS = (-3.0, 3.0)
 SIGMA_BOUNDS = (0.0, 2.0)
 Z_BOUNDS = (-4.0, 4.0)
 SEED_BOUNDS = (0, 2**31 - 1)
+# Each per-dimension slider: the LatentModel list it sets → (bounds, symbol, CSS class prefix).
+# The CSS classes (``latent-mu-3``) are how tests, benchmarks and users' scripts find a slider.
+SLIDERS = {
+    "mu": (MU_BOUNDS, "μ", "latent-mu"),
+    "sigma": (SIGMA_BOUNDS, "σ", "latent-sigma"),
+    "z_set": (Z_BOUNDS, "z", "latent-z"),
+}
 MODES = ("sample", "prior", "deterministic")
 MODE_LABELS = {
     "sample": "Sample z ~ N(μ, σ²)",

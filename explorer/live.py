@@ -26,15 +26,7 @@ from bokeh.resources import INLINE
 
 from explorer import export, layers, state
 from explorer.elements import NEGATIVE, POSITIVE, bars_element, image_element
-from explorer.latent import (
-    MODE_LABELS,
-    MODES,
-    MU_BOUNDS,
-    SEED_BOUNDS,
-    SIGMA_BOUNDS,
-    Z_BOUNDS,
-    LatentModel,
-)
+from explorer.latent import MODE_LABELS, MODES, SEED_BOUNDS, SLIDERS, LatentModel
 
 SLIDERS_PER_ROW = 4
 PAGE = (
@@ -134,11 +126,7 @@ def _document(model: LatentModel, spec: str) -> Document:
             )
             for i in range(n)
         ]
-        for name, bounds, symbol, css in (
-            ("z_set", Z_BOUNDS, "z", "latent-z"),
-            ("mu", MU_BOUNDS, "μ", "latent-mu"),
-            ("sigma", SIGMA_BOUNDS, "σ", "latent-sigma"),
-        )
+        for name, (bounds, symbol, css) in SLIDERS.items()
     }
     # One grid per mode, shown or hidden whole: toggling each slider re-laid out the page once
     # per slider (16 s for a latent size of 128).

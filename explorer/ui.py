@@ -23,13 +23,7 @@ from panel.models import HTML
 from explorer import explore, export, live, state, urlstate, zoo
 from explorer.decoding import to_png_bytes
 from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
-from explorer.latent import (
-    MODE_LABELS,
-    MU_BOUNDS,
-    SIGMA_BOUNDS,
-    Z_BOUNDS,
-    LatentModel,
-)
+from explorer.latent import MODE_LABELS, SLIDERS, LatentModel
 from explorer.plots import InPlacePlot
 from explorer.views import ExplorationViews
 
@@ -128,12 +122,8 @@ class DimensionSliders(pn.viewable.Viewer):
     def _slider(self, name: str, index: int) -> Slider:
         key = (name, index)
         if key not in self._sliders:
-            bounds, title, css = {
-                "mu": (MU_BOUNDS, f"μ{index}", "latent-mu"),
-                "sigma": (SIGMA_BOUNDS, f"σ{index}", "latent-sigma"),
-                "z_set": (Z_BOUNDS, f"z{index}", "latent-z"),
-            }[name]
-            title += " (inactive)" if index in self._inactive else ""
+            bounds, symbol, css = SLIDERS[name]
+            title = f"{symbol}{index}" + (" (inactive)" if index in self._inactive else "")
             slider = Slider(
                 start=bounds[0],
                 end=bounds[1],

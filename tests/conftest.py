@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from explorer import checkpoint
+from explorer.decoding import to_uint8
 from explorer.model import VAE, VAEConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +47,17 @@ def checkpoint_factory(tmp_path):
 @pytest.fixture(scope="session")
 def ckpt12(tmp_path_factory) -> Path:
     return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "random12.pth", 12, seed=1)
+
+
+@pytest.fixture(scope="session")
+def loaded(ckpt12):
+    """ckpt12 loaded (the figure and animation tests decode with it)."""
+    return checkpoint.load(ckpt12)
+
+
+def drawn(image: np.ndarray, scale: int = 2) -> np.ndarray:
+    """An image in [0, 1] as a figure draws it: 8-bit grey, each pixel a scale×scale block."""
+    return to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 @pytest.fixture(scope="session")

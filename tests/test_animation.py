@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import drawn
 from PIL import Image, ImageSequence
 
 from explorer import animation, checkpoint, cli, explore
@@ -24,16 +25,6 @@ from explorer.views import ExplorationViews
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 SCALE = 2
 ONES, MINUS = ",".join(["1"] * 12), ",".join(["-1"] * 12)
-
-
-@pytest.fixture(scope="module")
-def loaded(ckpt12):
-    return checkpoint.load(ckpt12)
-
-
-def drawn(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
-    """An image in [0, 1] as a figure draws it."""
-    return to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def gif_frames(data: bytes) -> tuple[list[np.ndarray], dict]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import drawn
 from PIL import Image
 
 from explorer import checkpoint, cli, explore, figures
@@ -19,16 +20,6 @@ from explorer.decoding import to_uint8
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 SCALE = 2
 ONES, MINUS = ",".join(["1"] * 12), ",".join(["-1"] * 12)
-
-
-@pytest.fixture(scope="module")
-def loaded(ckpt12):
-    return checkpoint.load(ckpt12)
-
-
-def drawn(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
-    """An image in [0, 1] as a figure draws it."""
-    return to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
 
 
 def test_grid_layout_labels_and_margins():
