@@ -409,7 +409,9 @@ class LatentExplorer(pn.viewable.Viewer):
             figure.xaxis.major_label_orientation = np.pi / 2 if len(z) > 16 else "horizontal"
             self._bars.source.data = data
         else:
-            self._bars.write(z=data["z"], color=data["color"])  # the same dimension names
+            # the same dimension names; z as a list: an array would travel as a websocket frame of
+            # its own, and for a few numbers the frame costs more than the JSON
+            self._bars.write(z=data["z"].tolist(), color=data["color"])
         tallest = float(np.abs(z).max(initial=0))
         if tallest > self._bars_limit:
             self._bars_limit = float(np.ceil(tallest))
