@@ -258,3 +258,16 @@ def test_data_dir_gives_a_sample_to_a_checkpoint_outside_the_zoo(tmp_path):
     np.testing.assert_array_equal(sample.images, images)
     kl_view = shown(views, "latent-kl")
     assert len(kl_view._plot.source.data["kl"]) == 12
+
+
+def test_every_plot_draws_on_a_plain_canvas(views, model):
+    """No WebGL: for these small plots it gains nothing, and emulated in software (no GPU) its
+    canvas copy cost ≈ 10 ms of each repaint (benchmarks/README.md, latency)."""
+    explorer = LatentExplorer(model)
+    for view in views.views:
+        view.show(True)
+    plots = [explorer._image, explorer._bars] + [
+        plot for view in views.views for plot in vars(view).values() if hasattr(plot, "figure")
+    ]
+    assert len(plots) >= 7
+    assert {plot.figure.output_backend for plot in plots} == {"canvas"}
