@@ -21,7 +21,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import holoviews as hv
 import numpy as np
 from bokeh.embed import file_html
 from bokeh.embed.bundle import Bundle, bundle_for_objs_and_resources
@@ -29,7 +28,7 @@ from bokeh.layouts import column, row
 from bokeh.resources import INLINE
 
 from explorer import __version__, state
-from explorer.elements import bars_element, color, image_element
+from explorer.elements import bars_element, color, image_element, render
 from explorer.latent import MODE_LABELS, LatentModel
 
 BARS_LIMIT = 4.0  # the app's initial z axis: ±4, widened to fit a taller bar
@@ -94,14 +93,6 @@ def inline_resources(layout) -> dict[str, str]:
     bundle = bundle_for_objs_and_resources([layout], INLINE)
     js, css = Bundle(js_raw=bundle.js_raw, css_raw=bundle.css_raw, hashes=bundle.hashes)
     return {"inline_js": js, "inline_css": css}
-
-
-def render(element: hv.Element, source_name: str):
-    """A HoloViews element as a Bokeh figure drawn on a canvas, its data source named."""
-    figure = hv.render(element, backend="bokeh")
-    figure.renderers[0].data_source.name = source_name  # found by name, as in the app
-    figure.output_backend = "canvas"  # the same pixels, without Bokeh's WebGL bundle (190 kB)
-    return figure
 
 
 def _header_html(model: LatentModel) -> str:

@@ -25,7 +25,7 @@ from bokeh.models import Button, CustomJS, RadioButtonGroup, Slider, Spinner
 from bokeh.resources import INLINE
 
 from explorer import export, layers, state
-from explorer.elements import NEGATIVE, POSITIVE, bars_element, image_element
+from explorer.elements import NEGATIVE, POSITIVE, bars_element, image_element, render
 from explorer.latent import MODE_LABELS, MODES, SEED_BOUNDS, SLIDERS, LatentModel
 
 SLIDERS_PER_ROW = 4
@@ -92,8 +92,8 @@ def _document(model: LatentModel, spec: str) -> Document:
     n = model.latent_dim
     z = model.z
     limit = max(export.BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
-    image = export.render(image_element(model.image), "latent-image-source")
-    bars = export.render(bars_element(z, limit), "latent-bars-source")
+    image = render(image_element(model.image), "latent-image-source")
+    bars = render(bars_element(z, limit), "latent-bars-source")
     mode_group = RadioButtonGroup(
         labels=[MODE_LABELS[m] for m in MODES],
         active=MODES.index(model.mode),
