@@ -54,9 +54,9 @@ def servers(checkpoint: str, stack: ExitStack, log_dir: Path) -> dict[str, str]:
     bin_dir = Path(sys.executable).parent
     apps = {
         "ours": (
-            [str(bin_dir / "panel"), "serve", "apps/vae_explorer.py", "--port", str(ours_port),
+            [str(bin_dir / "panel"), "serve", "apps/explorer.py", "--port", str(ours_port),
              "--args", "--checkpoint", checkpoint],
-            ours_port, f"http://localhost:{ours_port}/vae_explorer",
+            ours_port, f"http://localhost:{ours_port}/explorer",
         ),
         "bare_bokeh": (
             [str(bin_dir / "bokeh"), "serve", "benchmarks/reference_app.py", "--port",

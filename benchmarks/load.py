@@ -1,6 +1,6 @@
 """Many concurrent Bokeh client sessions moving the μ0 slider: ours against bare Bokeh.
 
-Starts our app (panel serve apps/vae_explorer.py) and the bare-Bokeh reference (bokeh serve
+Starts our app (panel serve apps/explorer.py) and the bare-Bokeh reference (bokeh serve
 benchmarks/reference_app.py), each with short session lifetimes and benchmarks/probe_app.py
 beside it, and opens N sessions on each as a browser does: GET the page for its token, open the
 websocket (TCP_NODELAY, as browsers set), pull the document, announce ``document_ready``. All
@@ -327,7 +327,7 @@ def start_app(name: str, num_procs: int, log_dir: Path) -> Server:
     port = free_port()
     bin_dir = Path(sys.executable).parent
     script, tool = {
-        "ours": ("apps/vae_explorer.py", "panel"),
+        "ours": ("apps/explorer.py", "panel"),
         "bare_bokeh": ("benchmarks/reference_app.py", "bokeh"),
     }[name]
     command = [

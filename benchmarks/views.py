@@ -3,7 +3,7 @@
 1. In process: a LatentModel and its views; for each view, shown alone, a μ slider move
    (``LatentModel.set_value``) is timed until every watcher has run (decode, tile, write the
    Bokeh source). "explore" is the main image alone, the cost every move pays anyway.
-2. In headless Chromium against `panel serve apps/vae_explorer.py`: for each tab, a key press on
+2. In headless Chromium against `panel serve apps/explorer.py`: for each tab, a key press on
    a μ slider is timed from keydown to the animation frame in which the view's data source holds
    the new values (as benchmarks/latency.py does for the main image).
 
@@ -63,7 +63,7 @@ def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
 def start_server(checkpoint: str, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [
-        str(Path(sys.executable).parent / "panel"), "serve", "apps/vae_explorer.py",
+        str(Path(sys.executable).parent / "panel"), "serve", "apps/explorer.py",
         "--port", str(port), "--address", "127.0.0.1",
         "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", "--checkpoint", checkpoint,
     ]  # fmt: skip
@@ -72,7 +72,7 @@ def start_server(checkpoint: str, log: Path) -> tuple[subprocess.Popen, str]:
     while time.time() < deadline:
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}/vae_explorer"
+                return proc, f"http://127.0.0.1:{port}/explorer"
         if proc.poll() is not None:
             break
         time.sleep(0.2)

@@ -1,4 +1,4 @@
-"""Build the served explorer for one browser session (apps/vae_explorer.py calls this)."""
+"""Build the served explorer for one browser session (apps/explorer.py calls this)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def default_checkpoint() -> str:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="apps/vae_explorer.py", description="VAE latent explorer")
+    parser = argparse.ArgumentParser(prog="apps/explorer.py", description="VAE latent explorer")
     parser.add_argument(
         "--checkpoint", default=None, help="a .pth path or a zoo name (default: %(default)s)"
     )

@@ -522,7 +522,7 @@ def add_serve(commands) -> None:
         "serve",
         help="serve the explorer in the browser",
         description="Serve the interactive explorer (the app of `panel serve "
-        "apps/vae_explorer.py`) on a Bokeh server. Without CKPT: ./vae_high_kl.pth when present "
+        "apps/explorer.py`) on a Bokeh server. Without CKPT: ./vae_high_kl.pth when present "
         f"(as the original app), otherwise the bundled model {zoo.DEFAULT}.",
     )
     parser.add_argument("checkpoint", metavar="CKPT", nargs="?", help=CHECKPOINT_HELP)

@@ -72,13 +72,13 @@ def free_port() -> int:
 
 
 class Server:
-    """A real `panel serve apps/vae_explorer.py` process on a free port."""
+    """A real `panel serve apps/explorer.py` process on a free port."""
 
     def __init__(self, log: Path, *args: str):
         self.port = free_port()
         self.log = log
         command = [
-            sys.executable, "-m", "panel", "serve", "apps/vae_explorer.py",
+            sys.executable, "-m", "panel", "serve", "apps/explorer.py",
             "--port", str(self.port), "--address", "127.0.0.1",
             "--allow-websocket-origin", f"127.0.0.1:{self.port}",
         ]  # fmt: skip
@@ -92,7 +92,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/vae_explorer"
+        return f"http://127.0.0.1:{self.port}/explorer"
 
     def _wait_ready(self, timeout: float = 90) -> None:
         deadline = time.time() + timeout

@@ -1,6 +1,6 @@
 """Many sessions at once, half of them vanishing: benchmarks/load.py at a reduced but real scale.
 
-16 Bokeh client sessions on `panel serve apps/vae_explorer.py` move μ0 twice a second for 8 s;
+16 Bokeh client sessions on `panel serve apps/explorer.py` move μ0 twice a second for 8 s;
 halfway through, half of them drop without a websocket close handshake (a crashed browser).
 Two rounds, so that memory is read after sessions have come and gone twice.
 """

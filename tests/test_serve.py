@@ -1,4 +1,5 @@
-"""`vae-explorer serve`: a real server process answering HTTP, and one-line start-up errors."""
+"""`vae-explorer serve` and `panel serve apps/explorer.py`: real server processes answering HTTP,
+and one-line start-up errors."""
 
 from __future__ import annotations
 
@@ -9,36 +10,53 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import ROOT, free_port
 
 VAE_EXPLORER = str(Path(sys.executable).with_name("vae-explorer"))
+PANEL = str(Path(sys.executable).with_name("panel"))
 
 
-def test_serve_answers_http(ckpt12):
-    port = free_port()
+def serve_page(command: list[str], url: str) -> tuple[str, str]:
+    """Start a server, fetch ``url`` once it answers, stop it: (page, the server's output)."""
     proc = subprocess.Popen(
-        [VAE_EXPLORER, "serve", str(ckpt12), "--port", str(port), "--address", "127.0.0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         deadline = time.time() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as reply:
+                with urllib.request.urlopen(url, timeout=30) as reply:
                     page = reply.read().decode()
                 break
             except OSError:
                 if time.time() > deadline or proc.poll() is not None:
                     pytest.fail(f"server did not answer: {proc.stdout.read()}")
                 time.sleep(0.3)
-        assert "VAE latent explorer" in page
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=10)
+    return page, output
+
+
+def test_serve_answers_http(ckpt12):
+    port = free_port()
+    command = [VAE_EXPLORER, "serve", str(ckpt12), "--port", str(port), "--address", "127.0.0.1"]
+    page, output = serve_page(command, f"http://127.0.0.1:{port}/")
+    assert "VAE latent explorer" in page
     assert f"serving {ckpt12}" in output
     assert "Traceback" not in output
+
+
+def test_the_design_cards_command_serves_the_app(ckpt12):
+    """`panel serve apps/explorer.py`, as the card names it: the script's own folder, first on
+    sys.path, must not shadow the explorer package (the page is built when it is fetched)."""
+    assert not (ROOT / "apps" / "vae_explorer.py").exists()  # one app script
+    port = free_port()
+    command = [PANEL, "serve", "apps/explorer.py", "--port", str(port), "--address", "127.0.0.1",
+               "--args", "--checkpoint", str(ckpt12)]  # fmt: skip
+    page, output = serve_page(command, f"http://127.0.0.1:{port}/explorer")
+    assert "<title>VAE latent explorer</title>" in page
+    assert "Traceback" not in output and "ERROR" not in output, output
 
 
 def test_serve_bad_checkpoint_is_one_line(tmp_path):
