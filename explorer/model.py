@@ -136,6 +136,30 @@ class VAE(nn.Module):
         z = self.reparameterize(mu, logvar) if self.training else mu
         return self.decode_raw(z), mu, logvar
 
+    @torch.no_grad()
+    def sample(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``num_samples`` images decoded from z ~ N(0, I) (the original app's method)."""
+        device = next(self.parameters()).device
+        z = torch.randn(num_samples, self.latent_dim, generator=generator)
+        return self.decode(z.to(device))
+
+    def init_weights(self) -> VAE:
+        """The original app's initialisation, so that a training run starts where its runs did:
+        Kaiming normal (fan_out, ReLU) for the convolutions, N(0, 0.01) for the linear layers,
+        BatchNorm as identity, every bias 0. A new VAE otherwise has PyTorch's per-layer default.
+        """
+        for module in self.modules():
+            if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, 0.0, 0.01)
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+            else:
+                continue
+            nn.init.zeros_(module.bias)
+        return self
+
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(q(z|x) ‖ N(0, I)) per image and dimension (N×latent).
