@@ -165,9 +165,11 @@ def _download(name: str, data_dir: str | Path | None, split: str) -> Dataset:
     try:
         data = cls[name](str(root), train=split == "train", download=True)
     except Exception as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        reason = lines[-1].strip() if lines else type(exc).__name__  # torchvision's: several
         raise DataError(
-            f"downloading {name} into {root} failed ({type(exc).__name__}); "
-            "copy its IDX files there instead"
+            f"{name} is not in {root} and downloading it failed ({reason}): put its IDX files "
+            "in --data-dir, or train offline with --dataset mnist-5k"
         ) from None
     return Dataset(name, data.data.to(torch.uint8), data.targets.long())
 

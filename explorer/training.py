@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from explorer import checkpoint, data, zoo
+from explorer import checkpoint, curves, data, zoo
 from explorer.checkpoint import CheckpointError
 from explorer.data import DataError
 from explorer.model import VAE, VAEConfig, vae_loss
@@ -32,20 +32,26 @@ from explorer.model import VAE, VAEConfig, vae_loss
 EXIT_ERROR = 2  # bad arguments, missing data, unusable checkpoint
 EXIT_DIVERGED = 3  # the loss became NaN or infinite
 EVAL_BATCH = 1000
+# --save-plots: the original app's file names.
+CURVE_PNG_NAMES = ("vae_training_curves.png", "vae_reconstructions.png", "vae_samples.png")
 
-# Settings a resumed run takes from its checkpoint unless given on the command line.
+# Settings a resumed run takes from its checkpoint unless given on the command line. The
+# original app's defaults: MNIST, a linear output trained with MSE, vae_checkpoint.pth.
 DEFAULTS = {
     "latent_dim": 12,
-    "output": "sigmoid",
+    "output": "linear",
     "beta": 1.0,
     "batch_size": 128,
     "lr": 1e-3,
-    "dataset": "fashion-mnist",
+    "dataset": "mnist",
     "train_split": 0.9,
     "limit": None,
     "seed": 42,
 }
-DEFAULT_CHECKPOINT = "vae_model.pth"
+DEFAULT_CHECKPOINT = "vae_checkpoint.pth"
+# How a new run's weights start: "kaiming", the original app's (VAE.init_weights), or
+# "pytorch", each layer's default (what the bundled zoo was trained from).
+INITS = ("kaiming", "pytorch")
 
 
 class TrainingError(Exception):
@@ -255,13 +261,15 @@ def split_images(
 
 @torch.no_grad()
 def save_plots(model: VAE, history: History, images: torch.Tensor, plot_dir: Path) -> list[Path]:
-    """Training curves (HTML) and PNG grids of the model's images; returns the paths written.
+    """The original app's three plots, under its file names, and the curves as a web page;
+    returns the paths written.
 
-    ``training_curves.html``: loss, reconstruction and KL per epoch, drawn with HoloViews and
-    rendered to a standalone Bokeh page with its JavaScript inline (it opens offline; ``hv.save``
-    goes through Panel, whose page fetches CSS from a CDN). ``reconstructions.png``: 16 images
-    (top row) over their reconstructions from z = μ. ``prior_samples.png``: 64 decodings of
-    z ~ N(0, I), seeded.
+    ``vae_training_curves.png``: loss, reconstruction and KL per epoch (explorer.curves).
+    ``vae_reconstructions.png``: 16 images (top row) over their reconstructions from z = μ.
+    ``vae_samples.png``: 64 decodings of z ~ N(0, I) (``VAE.sample``), seeded.
+    ``training_curves.html``: the same curves drawn with HoloViews, rendered to a standalone Bokeh
+    page with its JavaScript inline (it opens offline; ``hv.save`` goes through Panel, whose page
+    fetches CSS from a CDN).
     """
     import holoviews as hv  # imported here: plotting is optional and slow to import
     from bokeh.embed import file_html
@@ -270,31 +278,35 @@ def save_plots(model: VAE, history: History, images: torch.Tensor, plot_dir: Pat
 
     plot_dir.mkdir(parents=True, exist_ok=True)
     model.eval()
-    device = next(model.parameters()).device
     x = images[:16]
     raw, _, _ = model(x)
-    paths = [plot_dir / "reconstructions.png", plot_dir / "prior_samples.png"]
-    save_image(torch.cat([x, model.to_image(raw)]).cpu(), paths[0], nrow=len(x), pad_value=1.0)
-    z = torch.randn(64, model.latent_dim, generator=torch.Generator().manual_seed(0))
-    save_image(model.decode(z.to(device)).cpu(), paths[1], nrow=8, pad_value=1.0)
-
-    hv.renderer("bokeh")  # loads the backend, so that .opts() below applies to it
-    panels = []
-    for title, train, val in [
-        ("Loss (recon + β·KL)", history.train_loss, history.val_loss),
+    paths = [plot_dir / name for name in CURVE_PNG_NAMES]
+    panels = [
+        ("Loss (recon + beta*KL)", history.train_loss, history.val_loss),
         ("Reconstruction", history.train_recon, history.val_recon),
         ("KL", history.train_kl, history.val_kl),
-    ]:
-        curves = []
+    ]
+    curves.draw(panels, history.epochs).save(paths[0], format="PNG")
+    save_image(torch.cat([x, model.to_image(raw)]).cpu(), paths[1], nrow=len(x), pad_value=1.0)
+    samples = model.sample(64, generator=torch.Generator().manual_seed(0))
+    save_image(samples.cpu(), paths[2], nrow=8, pad_value=1.0)
+
+    hv.renderer("bokeh")  # loads the backend, so that .opts() below applies to it
+    layout = []
+    for title, train, val in panels:
+        drawn = []
         for label, values in (("train", train), ("validation", val)):
-            points = (range(1, len(values) + 1), values)
-            curves += [
+            points = (curves.epochs_of(values, history.epochs), values)
+            drawn += [
                 hv.Curve(points, "epoch", "per image", label=label),
                 hv.Scatter(points, "epoch", "per image", label=label).opts(size=5),
             ]
-        panels.append(hv.Overlay(curves).opts(title=title, width=420, height=320))
-    layout = hv.Layout(panels).cols(3).opts(shared_axes=False)
-    html = file_html(hv.render(layout, backend="bokeh"), INLINE, "VAE training curves")
+        layout.append(hv.Overlay(drawn).opts(title=title, width=420, height=320))
+    html = file_html(
+        hv.render(hv.Layout(layout).cols(3).opts(shared_axes=False), backend="bokeh"),
+        INLINE,
+        "VAE training curves",
+    )
     paths.append(plot_dir / "training_curves.html")
     paths[-1].write_text(html, encoding="utf-8")
     return paths
@@ -358,16 +370,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=_positive(float), help=f"Adam learning rate (default {d['lr']})")
     p.add_argument(
         "--output",
-        choices=("sigmoid", "linear"),
-        help="decoder output: sigmoid + binary cross-entropy (default) or linear + MSE "
-        "(the original app)",
+        choices=("linear", "sigmoid"),
+        help="decoder output: linear + MSE (the original app; default) or sigmoid + binary "
+        "cross-entropy",
+    )
+    p.add_argument(
+        "--init",
+        choices=INITS,
+        default="kaiming",
+        help="initial weights of a new run: kaiming, the original app's (default; Kaiming-normal "
+        "convolutions, N(0, 0.01) linear layers), or pytorch, each layer's default",
     )
     p.add_argument(
         "--data-dir",
         default="./data",
         help="folder with IDX files, or a torchvision root (default ./data)",
     )
-    p.add_argument("--download", action="store_true", help="let torchvision download the data")
+    p.add_argument(
+        "--download",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="let torchvision download MNIST or Fashion-MNIST into --data-dir when it is not "
+        "there, as the original app did (default: on)",
+    )
     p.add_argument(
         "--train-split",
         type=_fraction,
@@ -386,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume",
         metavar="CKPT",
-        help="continue from a checkpoint of ours: weights, optimizer, losses, epochs",
+        help="continue from a checkpoint of train.py or of the original app's train.py: weights, "
+        "optimizer, losses, epochs",
     )
     p.add_argument(
         "--no-optimizer-state",
@@ -396,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--save-plots",
         action="store_true",
-        help="write training curves (HTML) and image grids (PNG) at the end",
+        help="write the original app's plots at the end (vae_training_curves.png, "
+        "vae_reconstructions.png, vae_samples.png) and training_curves.html",
     )
     p.add_argument("--plot-dir", default="plots", help="default plots")
     p.add_argument(
@@ -432,21 +459,31 @@ def _prepare(args: argparse.Namespace) -> _Run:
         settings = {k: DEFAULTS[k] if v is None else v for k, v in given.items()}
         torch.manual_seed(settings["seed"])  # the initial weights
         config = VAEConfig(latent_dim=settings["latent_dim"], output=settings["output"])
-        return _Run(settings, VAE(config))
+        model = VAE(config)
+        if args.init == "kaiming":
+            model.init_weights()
+        return _Run(settings, model)
     path = checkpoint.resolve(args.resume)
     payload = checkpoint.read(path)
-    if not isinstance(payload, dict) or payload.get("format") != checkpoint.FORMAT:
+    loaded = checkpoint.load(path)
+    if loaded.info.format == checkpoint.FORMAT:
+        meta = payload.get("meta") or {}
+        stored = {**{k: meta.get(k) for k in DEFAULTS}, "lr": meta.get("learning_rate")}
+        optimizer_state = payload.get("optimizer_state_dict")
+    elif loaded.info.format == "original":
+        # The original app's train.py: its config and loss lists (no recon/KL lists), on MNIST.
+        info = loaded.info
+        meta = {"train_losses": list(info.train_losses), "val_losses": list(info.val_losses)}
+        stored = dict.fromkeys(DEFAULTS) | {"dataset": "mnist", "beta": info.beta}
+        stored |= {"batch_size": info.batch_size, "lr": info.learning_rate, "seed": info.seed}
+        optimizer_state = _renumbered(payload.get("optimizer_state_dict"), payload, loaded.model)
+    else:
         raise CheckpointError(
-            f"--resume needs a checkpoint written by train.py; {path.name} is not"
+            f"--resume needs a checkpoint written by train.py or the original app's; {path.name} "
+            "holds weights only"
         )
-    loaded = checkpoint.load(path).model.requires_grad_(True)
-    meta = payload.get("meta") or {}
-    stored = {
-        **{k: meta.get(k) for k in DEFAULTS},
-        "lr": meta.get("learning_rate"),
-        "latent_dim": loaded.config.latent_dim,
-        "output": loaded.config.output,
-    }
+    model = loaded.model.requires_grad_(True)
+    stored |= {"latent_dim": model.config.latent_dim, "output": model.config.output}
     for key in ("latent_dim", "output"):
         if given[key] is not None and given[key] != stored[key]:
             raise TrainingError(
@@ -457,8 +494,40 @@ def _prepare(args: argparse.Namespace) -> _Run:
         k: given[k] if given[k] is not None else stored[k] if stored[k] is not None else DEFAULTS[k]
         for k in DEFAULTS
     }
-    optimizer_state = payload.get("optimizer_state_dict")
-    return _Run(settings, loaded, optimizer_state, History.from_meta(meta), meta)
+    return _Run(settings, model, optimizer_state, History.from_meta(meta), meta)
+
+
+_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def _renumbered(state: object, payload: dict, model: VAE) -> dict | None:
+    """The original app's Adam state, its parameters renumbered in our model's order.
+
+    Adam keeps its state by parameter position; the original's positions are the order of the
+    parameters in its state dict. None (a fresh Adam) when anything does not fit.
+    """
+    if not isinstance(state, dict) or len(state.get("param_groups") or []) != 1:
+        return None
+    names = [
+        str(k).removeprefix("module.")
+        for k in payload["model_state_dict"]
+        if not str(k).endswith(_BUFFERS)
+    ]
+    ours = dict(model.named_parameters())
+    group, saved = state["param_groups"][0], state.get("state") or {}
+    if sorted(names) != sorted(ours) or list(group.get("params") or []) != list(range(len(names))):
+        return None
+    position = {name: i for i, name in enumerate(ours)}
+    renumbered = {}
+    for old, name in enumerate(names):
+        entry = saved.get(old)
+        if entry is None:
+            continue
+        shapes = [v.shape for k, v in entry.items() if k in ("exp_avg", "exp_avg_sq")]
+        if any(shape != ours[name].shape for shape in shapes):
+            return None
+        renumbered[position[name]] = entry
+    return {"state": renumbered, "param_groups": [group]}
 
 
 def _checkpoint_path(args: argparse.Namespace) -> Path:
@@ -486,7 +555,8 @@ def train(args: argparse.Namespace) -> int:
         for group in optimizer.param_groups:
             group["lr"] = s["lr"]
     elif args.resume:
-        print(f"note: {args.resume} has no optimizer state; Adam starts afresh", file=sys.stderr)
+        print(f"note: {args.resume} has no usable optimizer state; Adam starts afresh",
+              file=sys.stderr)  # fmt: skip
     out = _checkpoint_path(args)
     print(
         f"training on {device}: {s['dataset']} {len(train_x)} train / {len(val_x)} validation "
@@ -509,6 +579,7 @@ def train(args: argparse.Namespace) -> int:
             "learning_rate": s["lr"],
             "train_split": s["train_split"],
             "limit": s["limit"],
+            "init": run.meta.get("init") if args.resume else args.init,
             "train_size": len(train_x),
             "val_size": len(val_x),
             **history.to_meta(),

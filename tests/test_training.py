@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -13,10 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import free_port
 from PIL import Image
+from test_checkpoint import TRAIN_LOSSES, VAL_LOSSES, OriginalVAE, original_payload
+from torchvision.utils import make_grid
 
-from explorer import checkpoint, data, training
+from explorer import checkpoint, curves, data, training, zoo
 from explorer.model import VAE, VAEConfig
+from explorer.zoo import build
 
 ROOT = Path(__file__).resolve().parent.parent
 # One thread: tiny batches gain little from two, and two spin badly on a busy shared machine.
@@ -62,7 +67,7 @@ def test_one_epoch_writes_a_loadable_checkpoint(first_run):
         1,
         1.0,
     )
-    assert (info.latent_dim, info.output, info.seed, info.batch_size) == (12, "sigmoid", 42, 128)
+    assert (info.latent_dim, info.output, info.seed, info.batch_size) == (12, "linear", 42, 128)
     assert info.learning_rate == pytest.approx(1e-3)
     assert len(info.train_losses) == len(info.val_losses) == 1
 
@@ -71,7 +76,7 @@ def test_checkpoint_meta_is_complete(first_run):
     _, path, _ = first_run
     payload = checkpoint.read(path)
     meta = payload["meta"]
-    assert meta["train_split"] == 0.9 and meta["limit"] == 256
+    assert meta["train_split"] == 0.9 and meta["limit"] == 256 and meta["init"] == "kaiming"
     assert (meta["train_size"], meta["val_size"]) == (230, 26)
     for key in ("train_losses", "val_losses", "train_recon", "train_kl", "val_recon", "val_kl"):
         assert len(meta[key]) == 1 and math.isfinite(meta[key][0]), key
@@ -82,16 +87,45 @@ def test_checkpoint_meta_is_complete(first_run):
 
 
 def test_save_plots(first_run):
-    proc, _, figs = first_run
+    proc, path, figs = first_run
     assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in figs.iterdir()) == sorted(
+        [*training.CURVE_PNG_NAMES, "training_curves.html"]
+    )
     html = (figs / "training_curves.html").read_text()
     assert "<html" in html and "Bokeh" in html and "Reconstruction" in html
     assert '<script src="http' not in html and 'type="text/css" href="http' not in html  # offline
-    with Image.open(figs / "reconstructions.png") as image:
+    with Image.open(figs / "vae_training_curves.png") as image:
+        assert image.size == (3 * curves.PANEL[0], curves.PANEL[1])  # loss, recon, KL
+        colors = {color for _, color in image.convert("RGB").getcolors(1 << 20)}
+        assert {curves.TRAIN, curves.VALIDATION} <= colors
+    with Image.open(figs / "vae_reconstructions.png") as image:
         assert image.size == (16 * 30 + 2, 2 * 30 + 2)  # 16 inputs over 16 outputs, 2px padding
-    with Image.open(figs / "prior_samples.png") as image:
+    with Image.open(figs / "vae_samples.png") as image:
         assert image.size == (8 * 30 + 2, 8 * 30 + 2)  # 64 samples
-        assert len(np.unique(np.asarray(image.convert("L")))) > 20  # images, not a blank grid
+        drawn = np.asarray(image.convert("L")).astype(int)
+    # The saved model's own prior samples (VAE.sample, seeded), tiled as save_image tiles them.
+    samples = checkpoint.load(path).model.sample(64, generator=torch.Generator().manual_seed(0))
+    grid = make_grid(samples, nrow=8, pad_value=1.0)[0].mul(255).add(0.5).clamp(0, 255)
+    assert np.abs(grid.to(torch.uint8).numpy().astype(int) - drawn).max() <= 1
+
+
+def test_training_curves_png_follows_the_losses():
+    """A falling training loss is drawn falling: its leftmost point is its highest."""
+    falling, flat = [90.0, 60.0, 40.0, 35.0], [50.0] * 4
+    image = curves.draw([("loss", falling, flat)], 4).convert("RGB")
+    pixels = np.asarray(image)
+    plot = pixels[curves.PLOT[1] + 1 : curves.PANEL[1] - curves.PLOT[3]]  # below the legend
+    rows, cols = np.nonzero(np.all(plot == curves.TRAIN, axis=-1))
+    assert cols[rows.argmin()] < image.width / 4 and cols[rows.argmax()] > image.width * 3 / 4
+    rows, _ = np.nonzero(np.all(plot == curves.VALIDATION, axis=-1))
+    assert rows.max() - rows.min() <= 8  # flat: one line of dots
+
+
+def test_curves_of_a_resumed_original_run_end_at_the_last_epoch():
+    assert curves.epochs_of([1.0, 2.0], 5) == [4, 5]
+    assert curves.epochs_of([], 3) == []
+    assert curves.nice_ticks(0.95, 2.05) == [1.0, 1.5, 2.0]
 
 
 def test_resume_continues_the_epochs(first_run, tmp_path, capsys):
@@ -158,7 +192,7 @@ def test_bad_argument_is_one_line(tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [(["--dataset", "mnist", "--data-dir", "{tmp}/empty"], "--download"),
+    [(["--dataset", "mnist", "--data-dir", "{tmp}/empty", "--no-download"], "--download"),
      (["--resume", "{tmp}/missing.pth"], "checkpoint not found"),
      (["--resume", "{tmp}/junk.pth"], "not a PyTorch checkpoint"),
      (["--device", "cuda"] if not torch.cuda.is_available() else ["--device", "mps"],
@@ -238,3 +272,122 @@ def test_select_device():
     expected = "cuda" if torch.cuda.is_available() else None
     auto = training.select_device("auto").type
     assert auto == expected or (expected is None and auto in ("cpu", "mps"))
+
+
+# -- the original app's defaults -----------------------------------------------------------------
+
+
+def test_help_shows_the_original_apps_defaults(tmp_path):
+    proc = train_py("--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())  # argparse wraps lines
+    for default in ["default mnist", "default vae_checkpoint.pth", "linear + MSE (the original "
+                    "app; default)", "default: on", "size of z (default 12)", "default 128",
+                    "(default 1.0)", "(default 0.001)", "(default 0.9)", "kaiming, the original "
+                    "app's (default"]:  # fmt: skip
+        assert default in text, default
+
+
+def test_a_new_run_starts_as_the_originals(tmp_path):
+    args = training.build_parser().parse_args([])
+    run = training._prepare(args)
+    s = run.settings
+    assert (s["dataset"], s["beta"], s["latent_dim"], s["batch_size"]) == ("mnist", 1.0, 12, 128)
+    assert (s["lr"], s["train_split"]) == (1e-3, 0.9)
+    assert run.model.config.output == "linear" and args.download
+    assert training._checkpoint_path(args) == Path("vae_checkpoint.pth")
+    torch.manual_seed(s["seed"])
+    expected = VAE(VAEConfig(output="linear")).init_weights().state_dict()
+    assert all(torch.equal(expected[k], v) for k, v in run.model.state_dict().items())
+
+
+@pytest.mark.parametrize("name", zoo.NAMES)
+def test_the_zoo_recipe_is_not_changed_by_the_defaults(name):
+    """The zoo was trained from PyTorch's default weights with a sigmoid output: its recipe
+    says so, whatever train.py's defaults are."""
+    recipe = build.RECIPES[name]
+    args = training.build_parser().parse_args(recipe.argv(Path("x.pth")))
+    run = training._prepare(args)
+    assert (run.settings["dataset"], run.model.config.output) == (recipe.dataset, "sigmoid")
+    torch.manual_seed(build.SEED)
+    expected = VAE(VAEConfig(latent_dim=build.LATENT_DIM)).state_dict()
+    assert all(torch.equal(expected[k], v) for k, v in run.model.state_dict().items())
+
+
+def test_offline_default_run_is_one_line(tmp_path):
+    """`python train.py` with no network: torchvision's download of MNIST fails (here through a
+    proxy that refuses every connection), and one line says what to do instead."""
+    env = dict(os.environ, no_proxy="", NO_PROXY="")
+    for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env[key] = f"http://127.0.0.1:{free_port()}"
+    command = [sys.executable, str(ROOT / "train.py")]
+    proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert proc.returncode == training.EXIT_ERROR
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("train.py: error: mnist is not in data")
+    assert "--dataset mnist-5k" in lines[0] and "--data-dir" in lines[0]
+    assert not (tmp_path / "vae_checkpoint.pth").exists()
+
+
+# -- resuming the original app's checkpoints -----------------------------------------------------
+
+
+class DecoderFirstVAE(torch.nn.Module):
+    """The original app's network with its halves registered the other way round, so that its
+    parameters (and its Adam state) come in another order than ours."""
+
+    def __init__(self, latent_dim: int):
+        super().__init__()
+        self.decoder = OriginalVAE(latent_dim).decoder
+        self.encoder = OriginalVAE(latent_dim).encoder
+
+
+@pytest.fixture
+def original_checkpoint(tmp_path) -> tuple[Path, DecoderFirstVAE, dict]:
+    """An original-format checkpoint after two real Adam steps on mnist-5k, and its network."""
+    torch.manual_seed(0)
+    net = DecoderFirstVAE(12)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    x = data.load("mnist-5k").head(64).as_float()
+    for _ in range(2):
+        mu, logvar = net.encoder(x)
+        loss = (net.decoder(mu) - x).pow(2).sum() / len(x) + 1e-3 * logvar.pow(2).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    payload = original_payload(net, optimizer_state_dict=optimizer.state_dict())
+    payload["config"] = {**payload["config"], "latent_dim": 12, "beta": 0.1, "seed": 7}
+    path = tmp_path / "vae_low_kl.pth"
+    torch.save(payload, path)
+    return path, net, optimizer.state_dict()
+
+
+def test_resume_renumbers_the_originals_adam_state(original_checkpoint):
+    path, net, saved = original_checkpoint
+    loaded = checkpoint.load(path).model
+    state = training._renumbered(saved, checkpoint.read(path), loaded)
+    names = [name for name, _ in net.named_parameters()]
+    ours = [name for name, _ in loaded.named_parameters()]
+    assert names != ours  # the orders differ, so the test means something
+    for old, name in enumerate(names):
+        moved = state["state"][ours.index(name)]
+        assert torch.equal(moved["exp_avg"], saved["state"][old]["exp_avg"]), name
+    assert training._renumbered({"state": {}, "param_groups": []}, {}, loaded) is None
+
+
+def test_resume_an_original_checkpoint(original_checkpoint, tmp_path, capsys):
+    path, _, _ = original_checkpoint
+    out = tmp_path / "continued.pth"
+    argv = ["--resume", str(path), "--epochs", "1", "--checkpoint-path", str(out), *BASE]
+    assert training.main(argv) == 0
+    assert "epoch 4/4" in capsys.readouterr().out  # after the original's three
+    resumed = checkpoint.read(out)
+    meta = resumed["meta"]
+    assert resumed["config"]["output"] == "linear"  # the original's network and loss
+    assert (meta["beta"], meta["seed"], meta["epochs"]) == (0.1, 7, 4)
+    assert meta["train_losses"][:3] == TRAIN_LOSSES and meta["val_losses"][:3] == VAL_LOSSES
+    assert len(meta["train_recon"]) == 1  # the original kept no recon/KL lists
+    steps = resumed["optimizer_state_dict"]["state"][0]["step"]
+    assert int(steps) == 2 + 2  # the original's two Adam steps, then 230 images in batches of 128

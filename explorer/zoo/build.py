@@ -26,7 +26,8 @@ SAMPLE_SIZE = 256
 
 @dataclass(frozen=True)
 class Recipe:
-    """How one zoo model is trained (everything else is train.py's default)."""
+    """How one zoo model is trained: every setting that defines it is explicit (sigmoid output,
+    PyTorch's default initial weights), so that train.py's defaults cannot change the recipe."""
 
     dataset: str
     beta: float
@@ -36,7 +37,8 @@ class Recipe:
         """train.py's command line for this model, writing the checkpoint to ``out``."""
         return [
             "--dataset", self.dataset, "--beta", f"{self.beta:g}", "--epochs", str(self.epochs),
-            "--latent-dim", str(LATENT_DIM), "--output", "sigmoid", "--seed", str(SEED),
+            "--latent-dim", str(LATENT_DIM), "--output", "sigmoid", "--init", "pytorch",
+            "--seed", str(SEED),
             "--train-split", str(TRAIN_SPLIT), "--no-optimizer-state",
             "--checkpoint-path", str(out),
         ]  # fmt: skip
