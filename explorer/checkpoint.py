@@ -12,6 +12,7 @@ import functools
 import math
 import os
 import pickle
+import shlex
 import tempfile
 import warnings
 import zipfile
@@ -96,7 +97,10 @@ def resolve(source: str | os.PathLike) -> Path:
         return path
     path = Path(text).expanduser()
     if not path.exists():
-        raise CheckpointError(f"checkpoint not found: {text}")
+        # The original app's hint, with the command that makes the file (its high-KL model).
+        train = f"python train.py --beta 10 --epochs 10 --checkpoint-path {shlex.quote(text)}"
+        hint = f" — train a model first: {train}" if path.suffix in (".pth", ".pt") else ""
+        raise CheckpointError(f"checkpoint not found: {text}{hint}")
     if path.is_dir():
         raise CheckpointError(f"{text} is a directory, not a checkpoint file")
     if not path.is_file():

@@ -379,6 +379,19 @@ def test_bad_input_raises_one_line(case, tmp_path, original, monkeypatch):
     assert word in message.lower()
 
 
+def test_a_missing_checkpoint_says_how_to_train_one(tmp_path, monkeypatch):
+    """The original app's hint, "train a model first", with the very command that writes it."""
+    monkeypatch.chdir(tmp_path)
+    for name in ["vae_high_kl.pth", str(tmp_path / "my models" / "low kl.pt")]:
+        with pytest.raises(CheckpointError) as caught:
+            checkpoint.resolve(name)
+        command = f"python train.py --beta 10 --epochs 10 --checkpoint-path {shlex.quote(name)}"
+        assert str(caught.value) == f"checkpoint not found: {name} — train a model first: {command}"
+    with pytest.raises(CheckpointError) as caught:
+        checkpoint.resolve("mnist-beta99")  # a zoo name mistyped: no training command
+    assert str(caught.value) == "checkpoint not found: mnist-beta99"
+
+
 # -- malicious pickles: refused, never executed ------------------------------------------------
 
 

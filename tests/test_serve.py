@@ -67,6 +67,8 @@ def test_serve_bad_checkpoint_is_one_line(tmp_path):
         timeout=60,
     )
     assert result.returncode == 1
+    missing = tmp_path / "missing.pth"
     assert result.stderr.strip().splitlines() == [
-        f"vae-explorer serve: error: checkpoint not found: {tmp_path / 'missing.pth'}"
+        f"vae-explorer serve: error: checkpoint not found: {missing} — train a model first: "
+        f"python train.py --beta 10 --epochs 10 --checkpoint-path {missing}"
     ]
