@@ -10,6 +10,8 @@ import holoviews as hv
 import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
 import numpy as np
 
+from explorer.latent import dim_label
+
 IMAGE_PX = 336  # 12 screen pixels per image pixel
 POSITIVE, NEGATIVE = "#2563eb", "#dc2626"
 
@@ -52,7 +54,7 @@ def bars_element(z: np.ndarray, limit: float) -> hv.Bars:
 def bars_data(z: np.ndarray) -> dict:
     """The columns of the bar chart's data source for z."""
     return {
-        "dimension": [f"z{i}" for i in range(len(z))],
+        "dimension": [dim_label("z", i) for i in range(len(z))],
         "z": np.asarray(z, dtype=np.float64),
         "color": [color(v) for v in z],
     }

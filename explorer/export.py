@@ -29,7 +29,7 @@ from bokeh.resources import INLINE
 
 from explorer import __version__, state
 from explorer.elements import bars_element, color, image_element, render
-from explorer.latent import MODE_LABELS, LatentModel
+from explorer.latent import MODE_LABELS, LatentModel, dim_label
 
 BARS_LIMIT = 4.0  # the app's initial z axis: ±4, widened to fit a taller bar
 # Bokeh's page template (a string extends it): resources inline only, and the text around the
@@ -108,7 +108,8 @@ def _header_html(model: LatentModel) -> str:
 
 def _values_html(z: np.ndarray) -> str:
     cells = "".join(
-        f"<span style='color:{color(v)}'>z{i}&nbsp;{v:+.4f}</span> " for i, v in enumerate(z)
+        f"<span style='color:{color(v)}'>{dim_label('z', i)}&nbsp;{v:+.4f}</span> "
+        for i, v in enumerate(z)
     )
     style = "font-family:monospace;font-size:13px;line-height:1.6;margin:8px 0"
     return f"<div class='latent-values' style='{style}'>{cells}</div>"
@@ -121,7 +122,7 @@ def _settings_html(model: LatentModel) -> str:
     head = "".join(f"<th style='{CELL}'>{name}</th>" for name in ("dim", *columns, "z"))
     rows = []
     for i, z in enumerate(model.z):
-        cells = [f"z{i}", *(f"{values[name][i]:+.2f}" for name in columns), f"{z:+.4f}"]
+        cells = [dim_label("z", i), *(f"{values[name][i]:+.2f}" for name in columns), f"{z:+.4f}"]
         rows.append("<tr>" + "".join(f"<td style='{CELL}'>{c}</td>" for c in cells) + "</tr>")
     return _table("Settings", head, rows, "latent-settings")
 

@@ -34,12 +34,25 @@ SLIDERS = {
     "sigma": (SIGMA_BOUNDS, "σ", "latent-sigma"),
     "z_set": (Z_BOUNDS, "z", "latent-z"),
 }
+# Each slider's help, as the original app's (its tooltip; the dimension counted from 1).
+SLIDER_HELP = {
+    "mu": "Mean for latent dimension {}",
+    "sigma": "Standard deviation for latent dimension {}",
+    "z_set": "Value for latent dimension {}",
+}
 MODES = ("sample", "prior", "deterministic")
 MODE_LABELS = {
     "sample": "Sample z ~ N(μ, σ²)",
     "prior": "Prior z ~ N(0, I)",
     "deterministic": "Set z exactly",
 }
+MODE_HELP = "Control how to sample from the latent space"
+
+
+def dim_label(symbol: str, index: int) -> str:
+    """A dimension's name as people read it, counting from 1 as the original app did (μ1, z1).
+    Indices, CSS classes (``latent-mu-0``) and URLs count from 0."""
+    return f"{symbol}{index + 1}"
 
 
 class Vector(param.List):
@@ -273,16 +286,15 @@ class LatentModel(param.Parameterized):
 
     # -- summaries -------------------------------------------------------------------------
     def statistics(self) -> dict[str, float]:
-        """The original app's numbers: mean ± std of μ and σ; mean, std, min, max of z."""
+        """The original app's numbers, those that apply in this mode: mean ± std of μ and σ only
+        when z is sampled from N(μ, σ²) (sample mode); mean, std, min and max of z always."""
         # Plain Python: for a few dozen numbers numpy's per-call cost was most of a step's 40 µs.
-        mu_mean, mu_std = _mean_std(self.mu)
-        sigma_mean, sigma_std = _mean_std(self.sigma)
-        stats = {
-            "mu_mean": mu_mean,
-            "mu_std": mu_std,
-            "sigma_mean": sigma_mean,
-            "sigma_std": sigma_std,
-        }
+        stats = {}
+        if self.mode == "sample":
+            mu_mean, mu_std = _mean_std(self.mu)
+            sigma_mean, sigma_std = _mean_std(self.sigma)
+            stats |= {"mu_mean": mu_mean, "mu_std": mu_std}
+            stats |= {"sigma_mean": sigma_mean, "sigma_std": sigma_std}
         z = self.z.tolist() if self.z is not None else []
         if z:
             z_mean, z_std = _mean_std(z)

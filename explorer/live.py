@@ -26,7 +26,15 @@ from bokeh.resources import INLINE
 
 from explorer import export, layers, state
 from explorer.elements import NEGATIVE, POSITIVE, bars_element, image_element, render
-from explorer.latent import MODE_LABELS, MODES, SEED_BOUNDS, SLIDERS, LatentModel
+from explorer.latent import (
+    MODE_LABELS,
+    MODES,
+    SEED_BOUNDS,
+    SLIDER_HELP,
+    SLIDERS,
+    LatentModel,
+    dim_label,
+)
 
 SLIDERS_PER_ROW = 4
 PAGE = (
@@ -119,7 +127,8 @@ def _document(model: LatentModel, spec: str) -> Document:
                 end=bounds[1],
                 step=0.01,
                 value=float(getattr(model, name)[i]),
-                title=f"{symbol}{i}",
+                title=dim_label(symbol, i),
+                html_attributes={"title": SLIDER_HELP[name].format(i + 1)},
                 format="0[.]00",
                 css_classes=[f"{css}-{i}"],
                 width=200,

@@ -23,21 +23,46 @@ from panel.models import HTML
 from explorer import explore, export, live, state, urlstate, zoo
 from explorer.decoding import to_png_bytes
 from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
-from explorer.latent import MODE_LABELS, SLIDERS, LatentModel
+from explorer.latent import (
+    MODE_HELP,
+    MODE_LABELS,
+    SLIDER_HELP,
+    SLIDERS,
+    LatentModel,
+    dim_label,
+    resolve_device,
+)
 from explorer.plots import InPlacePlot
 from explorer.views import ExplorationViews
 
 PAGE_SIZE = 16  # dimensions shown at once; larger models page through them
 URL_DELAY_MS = 1000  # the URL follows the sliders this long after the last change
+SUBTITLE = "Explore the VAE latent space by sampling from multidimensional Gaussians"
 TIPS = """
 **Tips**
 
-- *Sample*: z = μ + σ·ε. Move μ to walk the latent space; σ = 0 makes z = μ exactly.
+- Start with μ = 0 and σ = 1 (*Reset to N(0,1)*): that samples the prior the VAE was trained
+  towards.
+- Increase σ for more variety between resamples; σ = 0 makes z = μ exactly.
+- Move μ to explore other regions of the latent space: with ε fixed, the image changes smoothly.
+- *Set z exactly* (deterministic mode) gives precise control: the z you set is decoded as it is.
 - *Resample* draws a new ε (a new seed); the seed is in the URL, so a copied link
   reproduces this very image.
 - Compare β: low-β models draw sharp images but their prior samples are often odd;
   high-β models are blurry but every z gives something plausible.
-- Arrow keys move a focused slider; hover the image or bars for values.
+- Arrow keys move a focused slider; hover a slider for its help, the image or bars for values.
+"""
+HOW_IT_WORKS = """
+#### How it works
+
+1. Each latent dimension has its own Gaussian N(μ, σ²), set by its μ and σ sliders.
+2. z is sampled from them: z = μ + σ·ε, where ε ~ N(0, I) is drawn once per seed and kept until
+   *Resample*, so that moving a slider moves z, and the image, smoothly.
+3. The VAE's decoder turns z into the 28×28 image; the bars show z.
+
+*Prior* decodes z = ε ~ N(0, I), the prior that training pulls every encoding towards; *Set z
+exactly* decodes the z you choose. Dimensions the model does not use (low KL, see *KL / active
+units*) change the image little.
 """
 
 
@@ -123,7 +148,7 @@ class DimensionSliders(pn.viewable.Viewer):
         key = (name, index)
         if key not in self._sliders:
             bounds, symbol, css = SLIDERS[name]
-            title = f"{symbol}{index}" + (" (inactive)" if index in self._inactive else "")
+            title = dim_label(symbol, index) + (" (inactive)" if index in self._inactive else "")
             slider = Slider(
                 start=bounds[0],
                 end=bounds[1],
@@ -132,6 +157,7 @@ class DimensionSliders(pn.viewable.Viewer):
                 title=title,
                 format="0[.]00",
                 css_classes=[f"{css}-{index}"],
+                html_attributes={"title": SLIDER_HELP[name].format(index + 1)},  # a tooltip
                 sizing_mode="stretch_width",
                 margin=(2, 8, 2, 8),
             )
@@ -158,7 +184,7 @@ class DimensionSliders(pn.viewable.Viewer):
         pages = max(1, -(-n // PAGE_SIZE))
         label = "by KL {}–{}" if usage is not None else "{}–{}"
         self._pager.options = {
-            label.format(p * PAGE_SIZE, min(n, (p + 1) * PAGE_SIZE) - 1): p for p in range(pages)
+            label.format(p * PAGE_SIZE + 1, min(n, (p + 1) * PAGE_SIZE)): p for p in range(pages)
         }
         self._pager.visible = pages > 1
         if self.page != 0:
@@ -267,6 +293,7 @@ class LatentExplorer(pn.viewable.Viewer):
         self.sliders = DimensionSliders(m, usage=lambda: self.views.data.usage())
         self._controls = self._build_controls()
         self._checkpoint = self._build_checkpoint_picker()
+        self._device_used = self._build_device_note()
         m.param.watch(self._redraw, ["image", "z"])
         m.param.watch(self._show_message, ["message"])
         m.param.watch(self._show_info, ["info"])
@@ -303,7 +330,15 @@ class LatentExplorer(pn.viewable.Viewer):
                 "live", "Living page (HTML)", lambda m: live.page_html(m).encode(), "live.html"
             ),
         ]
+        # The mode's help above the buttons: a tooltip on them would cover the buttons beside it.
+        mode_help = pn.pane.HTML(
+            html.escape(MODE_HELP),
+            css_classes=["latent-mode-help"],
+            styles={"color": "#555", "font-size": "13px"},
+            margin=(4, 10, 0, 10),
+        )
         return pn.Column(
+            mode_help,
             pn.Row(mode, resample, reset, randomize, seed, sizing_mode="stretch_width"),
             pn.Row(pn.pane.Markdown("Download:", margin=(8, 10)), *downloads),
             sizing_mode="stretch_width",
@@ -356,7 +391,8 @@ class LatentExplorer(pn.viewable.Viewer):
 
         picker.param.watch(choose, "value")
         load.on_click(lambda _event: self._load(path.value_input or path.value))
-        path.param.watch(lambda event: self._load(event.new), "value")  # enter or leave
+        # Enter loads, as Load does, also the same path again (a retry); leaving the box does not.
+        path.param.watch(lambda _event: self._load(path.value), "enter_pressed")
         device = pn.widgets.Select.from_param(
             m.param.device, name="Device", css_classes=["latent-device"]
         )
@@ -373,6 +409,19 @@ class LatentExplorer(pn.viewable.Viewer):
         return pn.Column(
             picker, *paths, upload_label, upload, device, css_classes=["latent-checkpoint"]
         )
+
+    def _build_device_note(self) -> pn.pane.Markdown:
+        """The line "Using device: cpu": where the model decodes (what *auto* resolved to)."""
+        note = pn.pane.Markdown(css_classes=["latent-device-used"], margin=(0, 10))
+
+        def show(*_):
+            vae = self.model.vae
+            used = next(vae.parameters()).device if vae is not None else None
+            note.object = f"Using device: **{used.type if used else resolve_device('auto')}**"
+
+        self.model.param.watch(show, ["device", "info"])
+        show()
+        return note
 
     def _load(self, source: str) -> None:
         """Load a checkpoint (zoo name or path); a retry of the same source reloads."""
@@ -455,6 +504,7 @@ class LatentExplorer(pn.viewable.Viewer):
         return [
             pn.pane.Markdown("### Checkpoint"),
             self._checkpoint,
+            self._device_used,
             self._info,
             pn.pane.Markdown(TIPS, css_classes=["latent-tips"]),
         ]
@@ -473,7 +523,11 @@ class LatentExplorer(pn.viewable.Viewer):
                 sizing_mode="stretch_width",
             )
             self._tabs = self.views.tabs(explore)
-        return [self._error, self._notice, self._controls, self._tabs, self.sliders]
+        subtitle = pn.pane.Markdown(SUBTITLE, css_classes=["latent-subtitle"], margin=(0, 10))
+        footer = pn.pane.Markdown(HOW_IT_WORKS, css_classes=["latent-how"])
+        return [
+            subtitle, self._error, self._notice, self._controls, self._tabs, self.sliders, footer
+        ]  # fmt: skip
 
     def __panel__(self):
         return pn.Row(
@@ -510,21 +564,24 @@ class LatentExplorer(pn.viewable.Viewer):
 
 def _values_html(z: np.ndarray) -> str:
     cells = "".join(
-        f"<span style='color:{POSITIVE if v >= 0 else NEGATIVE}'>z{i}&nbsp;{v:+.2f}</span> "
+        f"<span style='color:{POSITIVE if v >= 0 else NEGATIVE}'>"
+        f"{dim_label('z', i)}&nbsp;{v:+.3f}</span> "
         for i, v in enumerate(z)
     )
-    return f"<div style='font-family:monospace;font-size:12px;line-height:1.6'>{cells}</div>"
+    style = "font-family:monospace;font-size:12px;line-height:1.6"
+    return f"<div class='latent-z-values' style='{style}'>{cells}</div>"
 
 
 def _stats_html(s: dict[str, float]) -> str:
-    parts = [
-        f"μ: {s['mu_mean']:+.2f} ± {s['mu_std']:.2f}",
-        f"σ: {s['sigma_mean']:.2f} ± {s['sigma_std']:.2f}",
-    ]
+    """The statistics LatentModel.statistics gives for the mode (μ and σ only in sample mode)."""
+    parts = []
+    if "mu_mean" in s:
+        parts.append(f"μ: {s['mu_mean']:+.2f} ± {s['mu_std']:.2f}")
+        parts.append(f"σ: {s['sigma_mean']:.2f} ± {s['sigma_std']:.2f}")
     if "z_mean" in s:
         parts.append(
-            f"z: mean {s['z_mean']:+.2f}, std {s['z_std']:.2f}, "
-            f"min {s['z_min']:+.2f}, max {s['z_max']:+.2f}"
+            f"z: mean {s['z_mean']:+.3f}, std {s['z_std']:.3f}, "
+            f"min {s['z_min']:+.3f}, max {s['z_max']:+.3f}"
         )
     style = "font-size:13px;color:#444;margin-top:4px"
     return f"<div class='latent-stats' style='{style}'>" + " &nbsp;|&nbsp; ".join(parts) + "</div>"

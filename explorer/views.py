@@ -28,7 +28,7 @@ from bokeh.plotting import figure
 from explorer import animation, explore, zoo
 from explorer import checkpoint as ckpt
 from explorer.decoding import to_uint8
-from explorer.latent import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, resolve_device
+from explorer.latent import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, dim_label, resolve_device
 from explorer.plots import InPlacePlot
 
 TRAVERSAL_STEPS = 11
@@ -252,7 +252,7 @@ class TraversalView(View):
         """Pages of PAGE_ROWS dimensions; for larger models first the largest KL."""
         n = self.model.latent_dim
         options = {
-            f"z{start}–z{min(n, start + PAGE_ROWS) - 1}": list(
+            f"z{start + 1}–z{min(n, start + PAGE_ROWS)}": list(
                 range(start, min(n, start + PAGE_ROWS))
             )
             for start in range(0, n, PAGE_ROWS)
@@ -285,7 +285,9 @@ class TraversalView(View):
             image,
             fit_scale(image, 600, 700, 2.0),
             xticks=list(zip(centres(TRAVERSAL_STEPS), [f"{v:g}" for v in values], strict=True)),
-            yticks=[(h - c, f"z{d}") for c, d in zip(centres(len(dims)), dims, strict=True)],
+            yticks=[
+                (h - c, dim_label("z", d)) for c, d in zip(centres(len(dims)), dims, strict=True)
+            ],
             title="Each row sweeps one dimension of the current z across [-3, 3]",
         )
         self._plot = InPlacePlot(element, "latent-traversal-source")
@@ -615,7 +617,8 @@ class MapView(View):
             if post is not None:
                 self._points.data.update(x=post[0][:, i], y=post[0][:, j])
             figure = self._plot.figure
-            figure.xaxis[0].axis_label, figure.yaxis[0].axis_label = f"z{i}", f"z{j}"
+            figure.xaxis[0].axis_label = dim_label("z", i)
+            figure.yaxis[0].axis_label = dim_label("z", j)
         self.repaint()
 
     @property
@@ -639,7 +642,7 @@ class MapView(View):
 
     def _choose_dims(self) -> None:
         n = self.model.latent_dim
-        options = {f"z{d}": d for d in range(n)}
+        options = {dim_label("z", d): d for d in range(n)}
         if self.x_dim.options != options:
             kl = self.data.kl()
             x, y = explore.by_kl(kl)[:2] if kl is not None else (0, 1)
@@ -672,7 +675,9 @@ class MapView(View):
         half = (explore.SPAN[1] - explore.SPAN[0]) / (n - 1) / 2  # cell centres on the grid
         lo, hi = explore.SPAN[0] - half, explore.SPAN[1] + half
         image = hv.Image(
-            to_uint8(self._manifold()), bounds=(lo, lo, hi, hi), kdims=[f"z{i}", f"z{j}"]
+            to_uint8(self._manifold()),
+            bounds=(lo, lo, hi, hi),
+            kdims=[dim_label("z", i), dim_label("z", j)],
         ).opts(cmap="gray", clim=(0, 255))
         overlay = (
             image
@@ -835,7 +840,7 @@ class KLView(View):
         kl = explore.kl_per_dimension(*post)
         active = explore.active_units(post[0])
         n = kl.size
-        dims = [f"z{d}" for d in range(n)]
+        dims = [dim_label("z", d) for d in range(n)]
         bars = hv.Bars(
             {"dimension": dims, "kl": kl, "color": [ACTIVE if a else INACTIVE for a in active]},
             kdims=["dimension"],
@@ -853,7 +858,7 @@ class KLView(View):
         self._marks = self._plot.figure.renderers[1].data_source
         self._marks.name = "latent-kl-current-source"
         self._ceiling = float(max(kl.max(), 1.0)) * 1.1
-        order = ", ".join(f"z{d}" for d in explore.by_kl(kl)[: min(n, 8)])
+        order = ", ".join(dim_label("z", d) for d in explore.by_kl(kl)[: min(n, 8)])
         summary = markdown(
             f"**Active units: {int(active.sum())} of {n}** (variance of the posterior mean over "
             f"the data > {explore.ACTIVE_THRESHOLD}; Burda et al. 2016; grey bars are inactive). "

@@ -7,12 +7,16 @@ sleeps. The image is read from its Bokeh data source, found by name in the page.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 
 import pytest
 from pagejs import FIND, IMAGE, SLIDER
+from playwright.sync_api import expect
 
 from explorer import zoo
+from explorer.latent import MODE_HELP, resolve_device
+from explorer.ui import SUBTITLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -157,6 +161,67 @@ def test_buttons(app):
     )
 
 
+def test_the_original_apps_details(app):
+    """Sliders count from 1 and carry the original's help as their tooltip; the mode's help sits
+    above its buttons; z shows 3 decimals; the subtitle, the footer, the device and the tips."""
+    page = app.page
+    title = page.locator(".latent-mu-0 .bk-slider-title").first
+    assert title.inner_text().startswith("μ1")
+    assert page.locator(".latent-sigma-11 .bk-slider-title").first.inner_text().startswith("σ12")
+    assert page.locator(".latent-mu-2").first.get_attribute("title") == (
+        "Mean for latent dimension 3"
+    )
+    assert page.get_by_title("Standard deviation for latent dimension 3").first.is_visible()
+    help_box = page.locator(".latent-mode-help").get_by_text(MODE_HELP).bounding_box()
+    buttons = page.locator(".latent-mode").first.bounding_box()
+    assert help_box["y"] + help_box["height"] <= buttons["y"]  # above them, covering nothing
+    values = page.locator(".latent-z-values").first.inner_text()
+    assert re.match(r"z1\s[+-]\d\.\d{3}\s+z2\s", values), values
+    assert "z12" in values and "z0" not in values
+    page.locator(".latent-subtitle").get_by_text(SUBTITLE).wait_for(timeout=10000)
+    page.locator(".latent-how").get_by_text("How it works").wait_for(timeout=10000)
+    used = f"Using device: {resolve_device('auto')}"
+    page.locator(".latent-device-used").get_by_text(used).wait_for(timeout=10000)
+    page.locator(".latent-tips").get_by_text("deterministic mode").wait_for(timeout=10000)
+    app.click("latent-mode", "Set z exactly")
+    page.locator(".latent-z-0 .noUi-handle").first.wait_for(timeout=10000)
+    assert page.locator(".latent-z-0 .bk-slider-title").first.inner_text().startswith("z1")
+    assert (
+        page.locator(".latent-z-0").first.get_attribute("title") == "Value for latent dimension 1"
+    )
+    assert app.errors == []
+
+
+def test_statistics_show_what_applies_in_each_mode(app):
+    stats = app.page.locator(".latent-stats").first
+    assert "μ:" in stats.inner_text() and "σ:" in stats.inner_text()
+    for mode in ["Prior", "Set z exactly"]:
+        app.click("latent-mode", mode)
+        expect(stats).not_to_contain_text("μ", timeout=10000)
+        text = stats.inner_text()
+        assert "σ:" not in text and re.search(r"z: mean [+-]\d\.\d{3}, std", text), text
+    app.click("latent-mode", "Sample")
+    expect(stats).to_contain_text("σ:", timeout=10000)
+
+
+def test_enter_loads_the_path_and_a_retry_shows_the_error_again(app, tmp_path):
+    """A missing checkpoint: the original's hint with the command that trains it. Enter on the
+    same path again (after another model loaded) tries it again, as Load does."""
+    missing = tmp_path / "vae_high_kl.pth"
+    path_input = app.page.locator(".latent-path input").first
+    path_input.fill(str(missing))
+    path_input.press("Enter")
+    error = app.page.locator(".latent-error").first
+    hint = f"train a model first: python train.py --beta 10 --epochs 10 --checkpoint-path {missing}"
+    error.get_by_text(hint).wait_for(timeout=10000)
+    app.page.locator(".latent-zoo select").first.select_option(label="mnist-beta10")
+    app.page.locator(".latent-info").get_by_text("mnist-beta10").wait_for(timeout=10000)
+    error.wait_for(state="hidden", timeout=10000)
+    path_input.press("Enter")  # the same path, unchanged in the box
+    error.get_by_text(hint).wait_for(timeout=10000)
+    assert app.errors == []
+
+
 def test_bad_path_shows_error_and_app_keeps_working(app, tmp_path):
     bad = tmp_path / "corrupt.pth"
     bad.write_bytes(b"\x00garbage" * 10)
@@ -179,8 +244,8 @@ def test_switch_to_other_latent_size(app, ckpt20):
     path_input.press("Enter")
     app.page.locator(".latent-mu-15 .noUi-handle").first.wait_for(timeout=15000)
     app.page.wait_for_function(f"() => ({BARS})().length === 20", timeout=10000)
-    # 20 dimensions are paged 16 at a time: the second page holds μ16..μ19.
-    app.page.locator(".latent-pager select").first.select_option(label="16–19")
+    # 20 dimensions are paged 16 at a time: the second page holds μ17..μ20 (latent-mu-16..19).
+    app.page.locator(".latent-pager select").first.select_option(label="17–20")
     app.page.locator(".latent-mu-19 .noUi-handle").first.wait_for(timeout=10000)
     before = app.image()
     app.press("latent-mu-19", times=10)
@@ -253,7 +318,7 @@ def test_128_dimensions_are_paged(app, checkpoint_factory):
     path_input.press("Enter")
     app.page.wait_for_function(f"() => ({BARS})().length === 128", timeout=15000)
     assert app.page.locator(".noUi-handle:visible").count() == 2 * 16  # μ and σ of 16 dims
-    app.page.locator(".latent-pager select").first.select_option(label="112–127")
+    app.page.locator(".latent-pager select").first.select_option(label="113–128")
     app.page.locator(".latent-sigma-127 .noUi-handle").first.wait_for(timeout=10000)
     assert app.page.locator(".latent-mu-0").count() == 0
     before = app.image()

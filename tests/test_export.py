@@ -133,7 +133,7 @@ def test_export_writes_a_self_contained_page(results, files, name):
     assert "latent-bars-source" in page
     assert 1_000_000 < size < 1_500_000  # Bokeh's core script (1.3 MB); no widgets, WebGL, Panel
     if name == "z":  # the text is HTML, readable without JavaScript
-        assert all(f"z{i}&nbsp;{v:+.4f}" in page for i, v in enumerate(Z))
+        assert all(f"z{i + 1}&nbsp;{v:+.4f}" in page for i, v in enumerate(Z))
 
 
 @pytest.mark.parametrize("case", BAD)
@@ -257,7 +257,7 @@ def test_page_renders_offline_with_the_apps_image(browser, results, api_pages, f
         painted = painted_image(page)
         assert np.abs(painted - np.rint(direct * 255)).max() <= 2
         for i in (0, 11):
-            page.get_by_text(f"z{i}\u00a0{z[i]:+.4f}").first.wait_for(timeout=10000)
+            page.get_by_text(f"z{i + 1}\u00a0{z[i]:+.4f}").first.wait_for(timeout=10000)
         page.get_by_text("latent size").first.wait_for(timeout=10000)
         page.get_by_text(model.info.name).first.wait_for(timeout=10000)
         assert log["errors"] == []

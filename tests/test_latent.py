@@ -163,6 +163,15 @@ def test_statistics(model):
     assert all(isinstance(value, float) for value in stats.values())
 
 
+@pytest.mark.parametrize("mode", ["prior", "deterministic"])
+def test_statistics_show_only_what_applies(model, mode):
+    """μ and σ do not make z in prior or set-z mode: no figures of them, only z's."""
+    model.param.update(mu=[1.0] * 12, mode=mode)
+    stats = model.statistics()
+    assert sorted(stats) == ["z_max", "z_mean", "z_min", "z_std"]
+    assert stats["z_mean"] == pytest.approx(float(model.z.astype(np.float64).mean()))
+
+
 def test_unbuilt_or_bad_initial_checkpoint_gives_message(tmp_path):
     bad = tmp_path / "bad.pth"
     bad.write_bytes(b"not a checkpoint")

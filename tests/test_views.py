@@ -163,7 +163,7 @@ def test_map_shows_the_manifold_and_the_data(views, model):
     assert len(set(points["color"])) == 10  # coloured by label
     figure = map_view._plot.figure
     map_view.x_dim.value, map_view.y_dim.value = 0, 1  # other dimensions: written in place
-    assert map_view._plot.figure is figure and figure.xaxis[0].axis_label == "z0"
+    assert map_view._plot.figure is figure and figure.xaxis[0].axis_label == "z1"
     np.testing.assert_allclose(points["x"], mu[:, 0])
     np.testing.assert_allclose(points["y"], mu[:, 1])
     grid = explore.manifold(model.vae, model.current_z(), (0, 1), 15)
@@ -205,9 +205,9 @@ def test_a_new_model_rebuilds_the_shown_view(views, model, ckpt20):
     model.checkpoint = str(ckpt20)
     assert model.latent_dim == 20
     assert pixels(traversal._plot).shape == (16 * 29 + 1, 11 * 29 + 1)  # a page of 16 rows
-    assert traversal._rows.options == ["16 largest KL", "z0–z15", "z16–z19"]
+    assert traversal._rows.options == ["16 largest KL", "z1–z16", "z17–z20"]  # counted from 1
     assert traversal.dims == explore.by_kl(views.data.kl())[:16]  # the most used first
-    traversal._rows.value = "z16–z19"
+    traversal._rows.value = "z17–z20"
     assert traversal.dims == [16, 17, 18, 19]
     assert pixels(traversal._plot).shape == (4 * 29 + 1, 11 * 29 + 1)
     kl_view = shown(views, "latent-kl")  # its meta names mnist-5k: the sample comes from there
@@ -225,16 +225,16 @@ def test_sliders_ordered_by_kl_with_inactive_dimensions_marked():
         sample = sliders._groups["sample"]
         return [pane.object for pane in sample.objects if "μ" in pane.object.title]
 
-    assert [s.title for s in shown_mu_sliders()] == [f"μ{d}" for d in range(12)]
+    assert [s.title for s in shown_mu_sliders()] == [f"μ{d + 1}" for d in range(12)]
     sliders.by_kl = True
     order = explore.by_kl(kl)
     titles = [s.title for s in shown_mu_sliders()]
-    assert titles == [f"μ{d}" + ("" if active[d] else " (inactive)") for d in order]
+    assert titles == [f"μ{d + 1}" + ("" if active[d] else " (inactive)") for d in order]
     assert kl[order[0]] == kl.max()
     shown_mu_sliders()[0].value = 1.25  # a slider still drives its own dimension
     assert model.mu[order[0]] == 1.25
     sliders.by_kl = False
-    assert shown_mu_sliders()[0].title == "μ0"
+    assert shown_mu_sliders()[0].title == "μ1"
 
 
 def write_idx(path, array: np.ndarray) -> None:

@@ -72,11 +72,11 @@ class Page:
             handle.press(key)
 
     def map_dims(self) -> tuple[int, int]:
-        """The two dimensions the map shows (its selects read "z<i>")."""
+        """The two dimensions the map shows, 0-based (its selects read "z<i + 1>")."""
         values = [
             self.page.locator(f".latent-map-{axis} select").first.input_value() for axis in "xy"
         ]
-        return int(values[0].removeprefix("z")), int(values[1].removeprefix("z"))
+        return int(values[0].removeprefix("z")) - 1, int(values[1].removeprefix("z")) - 1
 
     def click_plot(self, css: str, fx: float, fy: float) -> None:
         """Click a plot's canvas at a fraction (fx, fy) of its frame, from the top left."""
@@ -117,7 +117,7 @@ def test_map_click_moves_z(app):
     _, j = app.map_dims()
     before = app.column("latent-map-source")
     other = next(d for d in range(12) if d not in app.map_dims())
-    app.page.locator(".latent-map-x select").first.select_option(f"z{other}")  # a Panel widget
+    app.page.locator(".latent-map-x select").first.select_option(f"z{other + 1}")  # a Panel widget
     app.wait_change("latent-map-source", before)
     i, j = app.map_dims()
     assert i == other
