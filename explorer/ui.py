@@ -415,9 +415,10 @@ class LatentExplorer(pn.viewable.Viewer):
         note = pn.pane.Markdown(css_classes=["latent-device-used"], margin=(0, 10))
 
         def show(*_):
-            vae = self.model.vae
+            m = self.model
+            vae = m.vae
             used = next(vae.parameters()).device if vae is not None else None
-            note.object = f"Using device: **{used.type if used else resolve_device('auto')}**"
+            note.object = f"Using device: **{used.type if used else resolve_device(m.device)}**"
 
         self.model.param.watch(show, ["device", "info"])
         show()
