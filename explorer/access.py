@@ -3,7 +3,7 @@
 A served explorer is a web application that opens files chosen in a browser. By default (a local
 run) any path is allowed. With checkpoint folders, paths must lie inside one of them once ``..``
 and symbolic links are resolved; with ``zoo_only``, only the bundled models load. A refusal never
-says whether the file exists.
+says whether the file (or, for ``~name``, the account) exists.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from explorer import zoo
-from explorer.checkpoint import CheckpointError
+from explorer.checkpoint import CheckpointError, source_text
 
 UPLOAD_PREFIX = "upload:"  # sources of checkpoints uploaded from the browser, held in memory
 
@@ -42,7 +42,7 @@ class CheckpointAccess:
 
     def check(self, source: str) -> str:
         """The source to load (a zoo name, an upload, or a real path), or CheckpointError."""
-        source = source.strip()
+        source = source_text(source)  # refuses a NUL or an over-long path, whatever the rule
         if source in zoo.NAMES or source.startswith(UPLOAD_PREFIX) or source in self.trusted:
             return source
         if not self.restricted:
@@ -50,17 +50,27 @@ class CheckpointAccess:
         if self.zoo_only:
             raise CheckpointError("this server only opens its bundled models")
         real = self._locate(source)
-        if not any(real.is_relative_to(folder) for folder in self.folders):
+        if real is None or not any(real.is_relative_to(folder) for folder in self.folders):
             raise CheckpointError(
                 "that path is not in this server's checkpoint folders: "
                 + ", ".join(str(f) for f in self.folders)
             )
         return str(real)
 
-    def _locate(self, source: str) -> Path:
-        """Resolve ``..`` and links; a relative path is looked for in each folder in turn."""
-        path = Path(source).expanduser()
-        if path.is_absolute():
-            return Path(os.path.realpath(path))
-        candidates = [Path(os.path.realpath(folder / path)) for folder in self.folders]
-        return next((c for c in candidates if c.exists()), candidates[0])
+    def _locate(self, source: str) -> Path | None:
+        """Resolve ``~``, ``..`` and links; a relative path is looked for in each folder in turn.
+
+        None for ``~name/...``: whether an account exists must not show in the answer, so another
+        account's home is refused whether or not there is one (write its path out instead).
+        """
+        if source.startswith("~") and not (source == "~" or source.startswith("~/")):
+            return None
+        try:
+            path = Path(source).expanduser()  # RuntimeError when no home can be found
+            if path.is_absolute():
+                return Path(os.path.realpath(path))
+            candidates = [Path(os.path.realpath(folder / path)) for folder in self.folders]
+        except (OSError, RuntimeError, ValueError):
+            return None
+        # os.path.exists: False, not an exception, for a name too long or a folder not readable.
+        return next((c for c in candidates if os.path.exists(c)), candidates[0])

@@ -23,6 +23,10 @@ STEPS = 21  # values of the sweep (or of t): 2 × 21 − 2 = 40 frames
 FRAME_MS = 120  # how long each frame shows
 SCALE = 2  # output pixels per image pixel: the PNG figures' 3 makes GIFs half as large again
 ANIMATED = ("traversal", "interpolation")
+# All frames together, in pixels (8-bit grey: bytes): what an animation may hold in memory.
+# The defaults need about 6 million; the caps of explorer.figures alone would allow 80 frames of
+# up to 4096 × 4096.
+MAX_PIXELS = 2**25
 
 
 def there_and_back(steps: int) -> list[int]:
@@ -33,6 +37,18 @@ def there_and_back(steps: int) -> list[int]:
 def _signed(value: float, digits: int = 2) -> str:
     text = f"{value:+.{digits}f}"
     return "+" + text[1:] if float(text) == 0 else text  # never "-0.00"
+
+
+def _check_size(frames: int, shape: tuple[int, int, int, int], **labels) -> None:
+    """FigureError when ``frames`` frames laid out as ``shape`` (see figures.layout) would hold
+    more than MAX_PIXELS together; called before anything is decoded."""
+    at = figures.layout(shape, **labels)
+    if frames * at.width * at.height > MAX_PIXELS:
+        raise FigureError(
+            f"the animation would be {frames} frames of {at.width:,}x{at.height:,} pixels, more "
+            f"than {MAX_PIXELS:,} pixels in all: ask for fewer --steps or --dims, or a smaller "
+            "--scale"
+        )
 
 
 def _same_size(frames: list[Figure]) -> list[Figure]:
@@ -62,14 +78,19 @@ def traversal(
     """
     dims = list(range(vae.latent_dim)) if dims is None else list(dims)
     values = explore.sweep(steps)
-    images = explore.traversal(vae, z, steps, dims)  # len(dims) × steps × 28 × 28, one pass
     cols = math.ceil(math.sqrt(len(dims)))
     rows = -(-len(dims) // cols)
-    cells = np.ones((rows * cols, steps, *images.shape[2:]), np.float32)  # blank cells: white
-    cells[: len(dims)] = images
     labels = [f"z{d}" for d in dims] + [""] * (rows * cols - len(dims))
     labels = [labels[r * cols : (r + 1) * cols] for r in range(rows)]
     of = f" of {name}" if name else ""
+    _check_size(
+        len(there_and_back(steps)), (rows, cols, *figures.IMAGE),
+        title=f"Traversal{of}: z_d = {_signed(float(values[0]))}", cell_labels=labels,
+        scale=scale,
+    )  # fmt: skip
+    images = explore.traversal(vae, z, steps, dims)  # len(dims) × steps × 28 × 28, one pass
+    cells = np.ones((rows * cols, steps, *images.shape[2:]), np.float32)  # blank cells: white
+    cells[: len(dims)] = images
     frames = [
         figures.grid(
             cells[:, k].reshape(rows, cols, *images.shape[2:]),
@@ -90,10 +111,14 @@ def interpolation(
     at t_k on each path of ``methods`` and B; the title gives t_k. The path of ``methods[i]`` is
     ``frame.cell(0, i + 1)``."""
     t = np.linspace(0.0, 1.0, steps)
+    of = f", {name}" if name else ""
+    _check_size(
+        len(there_and_back(steps)), (1, len(methods) + 2, *figures.IMAGE),
+        title=f"A -> B{of}: t = {t[0]:.2f}", col_labels=["A", *methods, "B"], scale=scale,
+    )  # fmt: skip
     points = [explore.interpolate(a, b, t, m) for m in methods]
     images = explore.decode(vae, np.concatenate([np.stack([a, b]), *points]))
     ends, paths = images[:2], images[2:].reshape(len(methods), steps, *images.shape[1:])
-    of = f", {name}" if name else ""
     frames = [
         figures.grid(
             np.stack([ends[0], *paths[:, k], ends[1]])[None],
@@ -130,7 +155,7 @@ def build(
         raise FigureError(f"only {' and '.join(ANIMATED)} animate: write {kind} as a .png")
     vae, info = loaded.model, loaded.info
     n = info.latent_dim
-    figures.check(n, dims, steps)
+    figures.check(n, dims=dims, steps=steps, scale=scale)
     if kind == "traversal":
         z = np.zeros(n, np.float32) if z is None else np.asarray(z, np.float32)
         dims = figures.traversal_dims(n, dims)

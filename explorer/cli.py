@@ -4,6 +4,8 @@ Each subcommand is an ``add_<name>(commands)`` function that declares its argume
 ``run_<name>(args) -> int`` that does the work; :func:`build_parser` lists them. A command reports
 a failure by raising :class:`CommandError`: :func:`main` prints its message as one line on stderr
 and exits with its status (2 for bad arguments, 1 for anything else), never with a traceback.
+Every number a command takes has a cap (the constants below, given in ``--help``), checked before
+any work starts, so that no command line can ask for unbounded time, memory or output.
 
 torch is imported inside the commands, not here, so that ``--help`` and usage errors answer at
 once instead of after the ~2 s it takes to import torch.
@@ -23,6 +25,22 @@ from explorer import __version__, zoo
 from explorer.options import add_access_arguments
 
 PROG = "vae-explorer"
+# Caps, copied from the modules that enforce them again (tests check that the copies agree) so
+# that argparse refuses a value before torch is imported or anything is loaded.
+MAX_STEPS = 41  # figures.MAX_STEPS: traversal/interpolation columns, manifold size, GIF 2N-2
+MAX_COUNT = 256  # figures.MAX_COUNT: samples; compare's rows of prior draws
+MAX_DIMS = 32  # figures.MAX_DIMS: traversal rows
+MAX_MODELS = 8  # figures.MAX_MODELS: compare's --models
+FIGURE_MAX_SCALE = 16  # figures.MAX_SCALE
+MAX_SIDE = 4096  # figures.MAX_SIDE: pixels a side of a figure, whatever the options
+MAX_GIF_PIXELS = 2**25  # animation.MAX_PIXELS: pixels of all an animation's frames together
+DECODE_MAX_SCALE = 64  # decoding.MAX_SCALE: 28 px → 1792 px
+SEED_BOUNDS = (0, 2**31 - 1)  # latent.SEED_BOUNDS
+FRAME_MS = (20, 60000)  # --frame-ms bounds (browsers draw shorter GIF frames at 100 ms)
+MAX_PROCS = 64  # serve --num-procs
+MAX_MS = 86_400_000  # serve's session timings: one day
+MAX_UPLOAD_MB = 1024.0  # serve --max-upload-mb: an upload is held in memory, base64 on the wire
+MESSAGE_CHARS = 1000  # an error message longer than this keeps its start and its end
 IMAGE_SUFFIXES = (".png", ".npy")
 CHECKPOINT_HELP = (
     "a checkpoint file (ours, the original Streamlit app's .pth, or a bare state dict) "
@@ -42,7 +60,7 @@ class Parser(argparse.ArgumentParser):
     """argparse whose errors are one line (no usage block), like every other error here."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, one_line(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,13 +88,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except CommandError as exc:
-        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        print(one_line(f"{PROG} {args.command}: error: {exc}"), file=sys.stderr)
         return exc.status
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, or an input nobody foresaw: still one line
+        print(one_line(f"{PROG}: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
+        return 1
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: control characters escaped (a file name may hold a
+    newline), and at most MESSAGE_CHARS long, keeping both ends."""
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    if len(text) > MESSAGE_CHARS:
+        text = f"{text[: MESSAGE_CHARS - 200]} ... {text[-195:]}"
+    return text
 
 
 # Options whose value may start with "-" (a negative number): argparse would read "-1,2" as an
 # option (bpo-9334), so "--z -1,2" is passed on as "--z=-1,2".
-_VALUE_OPTIONS = ("--z", "--mu", "--sigma", "--a", "--b")
+_VALUE_OPTIONS = ("--z", "--mu", "--sigma", "--a", "--b", "--dims")
 _NEGATIVE = re.compile(r"-(\d|\.\d|inf|nan)", re.IGNORECASE)
 
 
@@ -90,25 +123,111 @@ def _attach_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer ≥ 1."""
+def int_in(low: int, high: int):
+    """An argparse type: an integer from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also a number of more than 4300 digits
+            raise argparse.ArgumentTypeError(f"invalid int value: {text[:40]!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {text[:40]}")
+        return value
+
+    return parse
+
+
+def dims_list(text: str) -> list[int]:
+    """An argparse type: at most MAX_DIMS different dimensions, "0,3,5" (the model's latent size
+    is checked once it is loaded)."""
+    parts = text.split(",")
+    if len(parts) > MAX_DIMS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_DIMS} dimensions, got {len(parts)}")
     try:
-        value = int(text)
+        dims = [int(part) for part in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"expected integers such as 0,1, got {text[:40]!r}"
+        ) from None
+    if any(d < 0 for d in dims):
+        raise argparse.ArgumentTypeError(f"dimensions start at 0, got {text[:40]!r}")
+    twice = [d for k, d in enumerate(dims) if d in dims[:k]]
+    if twice:
+        raise argparse.ArgumentTypeError(f"dimension {twice[0]} is given twice")
+    return dims
+
+
+def models_list(text: str) -> list[str]:
+    """An argparse type: at most MAX_MODELS different checkpoints, comma-separated."""
+    models = [part.strip() for part in text.split(",")]
+    if len(models) > MAX_MODELS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_MODELS} models, got {len(models)}")
+    if not all(models):
+        raise argparse.ArgumentTypeError(f"an empty name in {text[:80]!r}")
+    if len(set(models)) != len(models):
+        raise argparse.ArgumentTypeError("a model is given twice")
+    return models
+
+
+def check_seed(seed: int | None) -> None:
+    """CommandError (status 2) for a --seed outside SEED_BOUNDS."""
+    if seed is not None and not SEED_BOUNDS[0] <= seed <= SEED_BOUNDS[1]:
+        raise CommandError(f"--seed must be in [{SEED_BOUNDS[0]}, {SEED_BOUNDS[1]}]", 2)
+
+
+def check_out(out: Path) -> None:
+    """CommandError unless a file can be made at ``out`` (not a folder; its folder exists):
+    checked before any work, the write itself may still fail."""
+    try:
+        if out.is_dir():
+            raise CommandError(f"cannot write {out}: it is a folder")
+        if not out.parent.is_dir():
+            raise CommandError(f"cannot write {out}: no folder {out.parent}")
+    except OSError as exc:  # e.g. a name too long
+        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def write(out: Path, data: bytes) -> None:
+    """Write ``data`` to ``out``; a failure is a CommandError."""
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def vector(option: str, text: str | None, n: int, bounds: tuple[float, float]):
+    """The value of a vector option (``--z 0.5,-1,...``): ``n`` finite numbers within
+    ``bounds``; None when not given. A bad one is a CommandError naming the option and value."""
+    from explorer.decoding import parse_vector
+
+    if text is None:
+        return None
+    try:
+        values = parse_vector(text, n)
+    except ValueError as exc:
+        raise CommandError(f"{option}: {exc}", 2) from None
+    low, high = bounds
+    for i, value in enumerate(values, start=1):
+        if not low <= value <= high:
+            raise CommandError(f"{option}: value {i} ({value:g}) is outside [{low:g}, {high:g}]", 2)
+    return values
 
 
 def load_checkpoint(source: str):
-    """checkpoint.load, its CheckpointError turned into a CommandError (exit status 1)."""
+    """checkpoint.load; whatever goes wrong is a CommandError (exit status 1)."""
     from explorer import checkpoint
 
     try:
         return checkpoint.load(source)
     except checkpoint.CheckpointError as exc:
         raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {source}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise CommandError(f"cannot read {source}: {exc}") from None
 
 
 def load_state(path: Path, checkpoint: str | None):
@@ -173,7 +292,7 @@ def add_decode(commands) -> None:
     source.add_argument(
         "--z",
         metavar="V1,V2,...",
-        help="the latent vector: one comma-separated finite number per latent dimension",
+        help="the latent vector: one comma-separated number in [-4, 4] per latent dimension",
     )
     source.add_argument(
         "--from-json",
@@ -191,10 +310,11 @@ def add_decode(commands) -> None:
     )
     parser.add_argument(
         "--scale",
-        type=positive_int,
+        type=int_in(1, DECODE_MAX_SCALE),
         default=1,
         metavar="K",
-        help="for .png: draw each pixel as a K×K block (nearest neighbour; default 1)",
+        help="for .png: draw each pixel as a K×K block (nearest neighbour; default 1, "
+        f"at most {DECODE_MAX_SCALE})",
     )
     parser.set_defaults(run=run_decode)
 
@@ -208,34 +328,31 @@ def run_decode(args: argparse.Namespace) -> int:
         )
     if suffix == ".npy" and args.scale != 1:
         raise CommandError("--scale applies to .png output only", 2)
+    if args.from_json is None and args.checkpoint is None:
+        raise CommandError("CKPT is required with --z", 2)
+    check_out(out)
 
     import numpy as np
 
-    from explorer.decoding import MAX_SCALE, decode_image, parse_vector, to_png_bytes
+    from explorer.decoding import decode_image, to_png_bytes
+    from explorer.latent import Z_BOUNDS
 
-    if args.scale > MAX_SCALE:
-        raise CommandError(f"--scale must be at most {MAX_SCALE}, got {args.scale}", 2)
     if args.from_json is not None:
         image = load_state(args.from_json, args.checkpoint).image
     else:
-        if args.checkpoint is None:
-            raise CommandError("CKPT is required with --z", 2)
         ckpt = load_checkpoint(args.checkpoint)
-        try:
-            z = parse_vector(args.z, ckpt.info.latent_dim)
-        except ValueError as exc:
-            raise CommandError(f"--z: {exc}", 2) from None
+        z = vector("--z", args.z, ckpt.info.latent_dim, Z_BOUNDS)
         image = decode_image(ckpt.model, z)
-    if suffix == ".png":
-        data = to_png_bytes(image, args.scale)
-    else:
-        buffer = io.BytesIO()
-        np.save(buffer, image)
-        data = buffer.getvalue()
     try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+        if suffix == ".png":
+            data = to_png_bytes(image, args.scale)
+        else:
+            buffer = io.BytesIO()
+            np.save(buffer, image)
+            data = buffer.getvalue()
+    except ValueError as exc:  # a model whose output overflows: NaN or infinite pixels
+        raise CommandError(f"cannot write the image: {exc}") from None
+    write(out, data)
     size = image.shape[0] * args.scale
     print(f"wrote {out} ({size}x{size} {suffix[1:]})")
     return 0
@@ -286,7 +403,9 @@ def add_export(commands) -> None:
     parser.add_argument(
         "--sigma", metavar="V1,V2,...", help="σ: one number in [0, 2] per dimension (default: 1)"
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="the seed of ε (default: 0)")
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help=f"the seed of ε, 0 to {SEED_BOUNDS[1]} (default: 0)"
+    )
     parser.add_argument("--prior", action="store_true", help="z = ε ~ N(0, I), drawn from --seed")
     parser.add_argument(
         "--from-json",
@@ -319,11 +438,13 @@ def run_export(args: argparse.Namespace) -> int:
         clash = [other for other in others if option in given and other in given]
         if clash:
             raise CommandError(f"{option} cannot be combined with {clash[0]}", 2)
+    check_seed(args.seed)
+    if args.from_json is None and args.checkpoint is None:
+        raise CommandError("CKPT is required unless --from-json names the model", 2)
+    check_out(out)
     if args.from_json is not None:
         model = load_state(args.from_json, args.checkpoint)
     else:
-        if args.checkpoint is None:
-            raise CommandError("CKPT is required unless --from-json names the model", 2)
         model = _export_model(args)
 
     # HoloViews and Bokeh: only once the input is good
@@ -341,11 +462,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 def _export_model(args: argparse.Namespace):
     """A LatentModel on CKPT (decoding on the CPU) set from --z / --mu, --sigma, --seed."""
-    from explorer.decoding import parse_vector
-    from explorer.latent import MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+    from explorer.latent import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
 
-    if args.seed is not None and not SEED_BOUNDS[0] <= args.seed <= SEED_BOUNDS[1]:
-        raise CommandError(f"--seed must be in [{SEED_BOUNDS[0]}, {SEED_BOUNDS[1]}]", 2)
     model = LatentModel(checkpoint=args.checkpoint, device="cpu")
     if model.info is None:
         raise CommandError(model.message)
@@ -356,20 +474,10 @@ def _export_model(args: argparse.Namespace):
         ("--mu", "mu", MU_BOUNDS),
         ("--sigma", "sigma", SIGMA_BOUNDS),
     ]
-    for option, name, (low, high) in vectors:
-        text = getattr(args, option[2:])
-        if text is None:
-            continue
-        try:
-            values = parse_vector(text, n)
-        except ValueError as exc:
-            raise CommandError(f"{option}: {exc}", 2) from None
-        for i, value in enumerate(values, start=1):
-            if not low <= value <= high:
-                raise CommandError(
-                    f"{option}: value {i} ({value:g}) is outside [{low:g}, {high:g}]", 2
-                )
-        settings[name] = values
+    for option, name, bounds in vectors:
+        values = vector(option, getattr(args, option[2:]), n, bounds)
+        if values is not None:
+            settings[name] = values
     if args.z is not None:
         settings["mode"] = "deterministic"
     if args.seed is not None:
@@ -383,7 +491,6 @@ def _export_model(args: argparse.Namespace):
 
 FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")  # figures.FIGURES
 ANIMATED = ("traversal", "interpolation")  # animation.ANIMATED
-FRAME_MS = (20, 60000)  # --frame-ms bounds (browsers draw shorter GIF frames at 100 ms)
 
 
 def add_figure(commands) -> None:
@@ -397,7 +504,11 @@ def add_figure(commands) -> None:
         "  manifold       the decoded grid over two dimensions (--dims I,J)\n"
         "  compare        the same z (or K prior draws) decoded by several checkpoints\n"
         "--out picks the format: .png, or .gif to animate traversal (frame k: every dimension\n"
-        "at the k-th value of the sweep, -3 -> 3 -> -3) or interpolation (t: 0 -> 1 -> 0).",
+        "at the k-th value of the sweep, -3 -> 3 -> -3) or interpolation (t: 0 -> 1 -> 0).\n"
+        "Vectors take one number per latent dimension: z, A and B in [-4, 4], mu in [-3, 3],\n"
+        "sigma in [0, 2]. Every size has a cap (below); a figure is also refused before it is\n"
+        f"drawn when a side would pass {MAX_SIDE} pixels, and an animation when its frames\n"
+        f"would hold more than {MAX_GIF_PIXELS:,} pixels in all.",
         epilog=f"examples:\n  {PROG} figure traversal mnist-beta1 --out traversal.png\n"
         f"  {PROG} figure traversal mnist-beta1 --out traversal.gif --frame-ms 80\n"
         f"  {PROG} figure compare mnist-beta1 --out betas.png --count 8",
@@ -418,36 +529,50 @@ def add_figure(commands) -> None:
     parser.add_argument("--b", help="interpolation: end (default: another data image's)", **vector)
     parser.add_argument(
         "--dims",
+        type=dims_list,
         metavar="I,J,...",
-        help="traversal rows (default: the first 16); manifold: two dimensions (default: 0,1)",
+        help="traversal rows (default: the first 16; at most "
+        f"{MAX_DIMS}, each once); manifold: two dimensions (default: 0,1)",
     )
     parser.add_argument(
         "--steps",
-        type=positive_int,
+        type=int_in(2, MAX_STEPS),
         metavar="N",
         help="columns of traversal and interpolation (11; GIF frames 2N-2, N=21), manifold grid "
-        "size (15)",
+        f"size (15); 2 to {MAX_STEPS}",
     )
     parser.add_argument(
         "--count",
-        type=positive_int,
+        type=int_in(1, MAX_COUNT),
         metavar="K",
-        help="samples: how many (64); compare: rows of prior draws (6)",
+        help=f"samples: how many (64); compare: rows of prior draws (6); at most {MAX_COUNT}",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of random draws (default: 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help=f"seed of random draws, 0 to {SEED_BOUNDS[1]} (default: 0)",
+    )
     parser.add_argument(
         "--models",
+        type=models_list,
         metavar="CKPT,...",
-        help="compare: the other checkpoints (default: the zoo model's siblings at other β)",
+        help="compare: the other checkpoints (default: the zoo model's siblings at other β; "
+        f"at most {MAX_MODELS})",
     )
     parser.add_argument(
         "--data-dir", help="the data set's IDX files, for interpolation's default ends"
     )
     parser.add_argument(
-        "--scale", type=positive_int, help="output pixels per image pixel (default: 3; GIF: 2)"
+        "--scale",
+        type=int_in(1, FIGURE_MAX_SCALE),
+        help=f"output pixels per image pixel (default: 3; GIF: 2; at most {FIGURE_MAX_SCALE})",
     )
     parser.add_argument(
-        "--frame-ms", type=positive_int, metavar="MS", help="GIF: each frame's time (default: 120)"
+        "--frame-ms",
+        type=int_in(*FRAME_MS),
+        metavar="MS",
+        help=f"GIF: each frame's time, {FRAME_MS[0]} to {FRAME_MS[1]} (default: 120)",
     )
     parser.set_defaults(run=run_figure)
 
@@ -461,32 +586,23 @@ def run_figure(args: argparse.Namespace) -> int:
         raise CommandError(f"only {' and '.join(ANIMATED)} animate: write {args.kind} as a .png", 2)
     if args.frame_ms is not None and not gif:
         raise CommandError("--frame-ms applies to .gif output only", 2)
-    if args.frame_ms is not None and not FRAME_MS[0] <= args.frame_ms <= FRAME_MS[1]:
-        raise CommandError(f"--frame-ms must be from {FRAME_MS[0]} to {FRAME_MS[1]}", 2)
-    if args.scale is not None and args.scale > 16:
-        raise CommandError(f"--scale must be at most 16, got {args.scale}", 2)
+    check_seed(args.seed)
+    check_out(out)
     from explorer import animation, figures
-    from explorer.decoding import parse_vector
+    from explorer.latent import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS
 
     loaded = load_checkpoint(args.checkpoint)
     n = loaded.info.latent_dim
-
-    def vector(option: str):
-        text = getattr(args, option.lstrip("-"))
-        try:
-            return None if text is None else parse_vector(text, n)
-        except ValueError as exc:
-            raise CommandError(f"{option}: {exc}", 2) from None
-
+    bounds = {"z": Z_BOUNDS, "mu": MU_BOUNDS, "sigma": SIGMA_BOUNDS, "a": Z_BOUNDS, "b": Z_BOUNDS}
+    options = {name: vector(f"--{name}", getattr(args, name), n, bounds[name]) for name in bounds}
     try:
-        dims = None if args.dims is None else [int(d) for d in args.dims.split(",")]
-    except ValueError:
-        raise CommandError(f"--dims: expected integers such as 0,1, got {args.dims!r}", 2) from None
+        figures.check(n, dims=args.dims, steps=args.steps, count=args.count, scale=args.scale)
+    except figures.FigureError as exc:  # before the other models load
+        raise CommandError(str(exc), 2) from None
     others = None
     if args.models:
-        others = {s.strip(): load_checkpoint(s.strip()).model for s in args.models.split(",")}
-    options = {name: vector(f"--{name}") for name in ("z", "mu", "sigma", "a", "b")}
-    common = {"dims": dims, "steps": args.steps, "seed": args.seed, "data_dir": args.data_dir}
+        others = {source: load_checkpoint(source).model for source in args.models}
+    common = {"dims": args.dims, "steps": args.steps, "seed": args.seed, "data_dir": args.data_dir}
     try:
         if gif:
             frames = animation.build(
@@ -506,10 +622,9 @@ def run_figure(args: argparse.Namespace) -> int:
             data, what = buffer.getvalue(), "png"
     except figures.FigureError as exc:
         raise CommandError(str(exc), 2) from None
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a model whose output overflows: NaN or infinite pixels
+        raise CommandError(f"cannot draw the figure: {exc}") from None
+    write(out, data)
     print(f"wrote {out} ({image.width}x{image.height} {what})")
     return 0
 
@@ -526,7 +641,12 @@ def add_serve(commands) -> None:
         f"(as the original app), otherwise the bundled model {zoo.DEFAULT}.",
     )
     parser.add_argument("checkpoint", metavar="CKPT", nargs="?", help=CHECKPOINT_HELP)
-    parser.add_argument("--port", type=int, default=5006, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--port",
+        type=int_in(1, 65535),
+        default=5006,
+        help="port, 1 to 65535 (default: %(default)s)",
+    )
     parser.add_argument(
         "--address", default="localhost", help="address to listen on (default: %(default)s)"
     )
@@ -537,22 +657,26 @@ def add_serve(commands) -> None:
         help="a host that may open the page (repeatable; default: the address and port)",
     )
     parser.add_argument(
-        "--num-procs", type=positive_int, default=1, help="server processes (default: 1)"
+        "--num-procs",
+        type=int_in(1, MAX_PROCS),
+        default=1,
+        help=f"server processes (default: 1, at most {MAX_PROCS})",
     )
     parser.add_argument("--show", action="store_true", help="open the page in a browser")
     parser.add_argument(
         "--unused-session-lifetime",
-        type=positive_int,
+        type=int_in(1, MAX_MS),
         default=15000,
         metavar="MS",
-        help="free a session this long after its browser left (default: %(default)s ms)",
+        help="free a session this long after its browser left (default: %(default)s ms, "
+        "at most a day)",
     )
     parser.add_argument(
         "--check-unused-sessions",
-        type=positive_int,
+        type=int_in(1, MAX_MS),
         default=5000,
         metavar="MS",
-        help="how often to look for such sessions (default: %(default)s ms)",
+        help="how often to look for such sessions (default: %(default)s ms, at most a day)",
     )
     parser.add_argument(
         "--data-dir",
@@ -565,6 +689,8 @@ def add_serve(commands) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    if not 0 < args.max_upload_mb <= MAX_UPLOAD_MB:  # also NaN
+        raise CommandError(f"--max-upload-mb must be more than 0, at most {MAX_UPLOAD_MB:g}", 2)
     import panel as pn
 
     from explorer import checkpoint
@@ -575,8 +701,6 @@ def run_serve(args: argparse.Namespace) -> int:
         checkpoint.resolve(source)  # fail now, with one line, rather than in every session
     except checkpoint.CheckpointError as exc:
         raise CommandError(str(exc)) from None
-    if not 0 < args.port < 65536:
-        raise CommandError(f"--port must be in 1..65535, got {args.port}", 2)
     origins = args.allow_websocket_origin or [f"{args.address}:{args.port}"]
     app_args = ["--checkpoint", source, "--max-upload-mb", str(args.max_upload_mb)]
     app_args += [f"--checkpoint-dir={folder}" for folder in args.checkpoint_dir]

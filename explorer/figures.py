@@ -23,6 +23,20 @@ GAP = 2  # image pixels between cells
 MARGIN = 12  # output pixels around everything
 FONT_SIZE = 14
 FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")
+IMAGE = (28, 28)  # the decoder's image: height, width
+# Caps on what one figure may ask for (the CLI documents them in --help, and refuses above them
+# before it loads anything): each keeps the decoded batch and the drawing small.
+MAX_STEPS = 41  # traversal and interpolation columns, manifold rows and columns
+MAX_COUNT = 256  # samples drawn; compare's rows of prior draws
+MAX_DIMS = 32  # traversal rows (each a different dimension)
+MAX_MODELS = 8  # compare's other models
+MAX_SCALE = 16  # output pixels per image pixel
+MAX_SIDE = 4096  # output pixels a side, whatever the options: checked before anything is drawn
+LABEL_CHARS = 32  # longer labels (a model's path) keep their end: "...dir/model.pth"
+
+
+class FigureError(ValueError):
+    """Options that do not make a figure; the message is one line, fit for a user."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,63 @@ def _text_size(text: str, font) -> tuple[int, int]:
     return int(right - left), int(bottom - top)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where the parts of a :func:`grid` figure go, in output pixels."""
+
+    width: int
+    height: int
+    left: int  # the first column's left edge
+    top: int  # the first row's top edge
+    col_w: int
+    cell_w: int
+    cell_h: int
+    step_x: int
+    step_y: int
+    label_h: int  # room above each image for its cell label
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else "..." + text[3 - LABEL_CHARS :]
+
+
+def layout(
+    shape: tuple[int, int, int, int],
+    *,
+    title: str = "",
+    row_labels: list[str] | None = None,
+    col_labels: list[str] | None = None,
+    cell_labels: list[list[str]] | None = None,
+    scale: int = SCALE,
+    gap: int = GAP,
+) -> Layout:
+    """The layout of :func:`grid`'s figure of ``shape`` = (rows, cols, H, W) images, worked out
+    before anything is decoded or drawn; FigureError when a side would exceed MAX_SIDE."""
+    rows, cols, h, w = shape
+    font, title_font = _font(), _font(FONT_SIZE + 2)
+    line = FONT_SIZE + 6
+    cell_w, cell_h = w * scale, h * scale
+    above = [t for row in cell_labels or [] for t in row]
+    labels = [*(col_labels or []), *above]
+    col_w = max([cell_w] + [_text_size(_fit(t), font)[0] + 6 for t in labels])
+    label_h = line if cell_labels else 0
+    step_x, step_y = col_w + gap * scale, cell_h + gap * scale + label_h
+    label_w = max((_text_size(_fit(t), font)[0] for t in row_labels or []), default=0)
+    left = MARGIN + (label_w + 8 if row_labels else 0)
+    top = MARGIN + (line + 4 if title else 0) + (line if col_labels else 0) + label_h
+    width = max(
+        left + cols * step_x - gap * scale + MARGIN,
+        MARGIN * 2 + _text_size(title, title_font)[0],
+    )
+    height = top + (rows - 1) * step_y + cell_h + MARGIN
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise FigureError(
+            f"the figure would be {width:,}x{height:,} pixels, more than {MAX_SIDE:,} a side: "
+            "ask for fewer images (--steps, --count, --dims) or a smaller --scale"
+        )
+    return Layout(width, height, left, top, col_w, cell_w, cell_h, step_x, step_y, label_h)
+
+
 def grid(
     images: np.ndarray,
     *,
@@ -61,28 +132,20 @@ def grid(
     gap: int = GAP,
 ) -> Figure:
     """rows×cols×H×W images in [0, 1] → one labelled grey figure (columns widen to fit their
-    labels); ``cell_labels[r][c]``, if given, is written above each image."""
+    labels); ``cell_labels[r][c]``, if given, is written above each image. Labels longer than
+    LABEL_CHARS are cut at the front; FigureError when a side would exceed MAX_SIDE."""
     images = np.asarray(images)
     rows, cols, h, w = images.shape
+    at = layout(
+        (rows, cols, h, w), title=title, row_labels=row_labels, col_labels=col_labels,
+        cell_labels=cell_labels, scale=scale, gap=gap,
+    )  # fmt: skip
     font, title_font = _font(), _font(FONT_SIZE + 2)
-    line = FONT_SIZE + 6
-    cell_w, cell_h = w * scale, h * scale
-    above = [t for row in cell_labels or [] for t in row]
-    col_w = max([cell_w] + [_text_size(t, font)[0] + 6 for t in [*(col_labels or []), *above]])
-    label_h = line if cell_labels else 0
-    step_x, step_y = col_w + gap * scale, cell_h + gap * scale + label_h
-    label_w = max((_text_size(t, font)[0] for t in row_labels or []), default=0)
-    left = MARGIN + (label_w + 8 if row_labels else 0)
-    top = MARGIN + (line + 4 if title else 0) + (line if col_labels else 0) + label_h
-    width = max(
-        left + cols * step_x - gap * scale + MARGIN,
-        MARGIN * 2 + _text_size(title, title_font)[0],
-    )
-    height = top + (rows - 1) * step_y + cell_h + MARGIN
-    canvas = Image.new("L", (width, height), 255)
+    canvas = Image.new("L", (at.width, at.height), 255)
     pixels = to_uint8(images).repeat(scale, axis=2).repeat(scale, axis=3)
     cells = tuple(
-        tuple((left + c * step_x + (col_w - cell_w) // 2, top + r * step_y, cell_w, cell_h)
+        tuple((at.left + c * at.step_x + (at.col_w - at.cell_w) // 2, at.top + r * at.step_y,
+               at.cell_w, at.cell_h)
               for c in range(cols))
         for r in range(rows)
     )  # fmt: skip
@@ -92,18 +155,17 @@ def grid(
     draw = ImageDraw.Draw(canvas)
     if title:
         draw.text((MARGIN, MARGIN), title, fill=0, font=title_font)
+    centres = [at.left + c * at.step_x + at.col_w / 2 for c in range(cols)]
     for c, text in enumerate(col_labels or []):
-        draw.text(
-            (left + c * step_x + col_w / 2, top - label_h - 4), text, fill=0, font=font,
-            anchor="md",
-        )  # fmt: skip
+        y = at.top - at.label_h - 4
+        draw.text((centres[c], y), _fit(text), fill=0, font=font, anchor="md")
     for r, row in enumerate(cell_labels or []):
         for c, text in enumerate(row):
-            centre = left + c * step_x + col_w / 2
-            draw.text((centre, top + r * step_y - 4), text, fill=0, font=font, anchor="md")
+            y = at.top + r * at.step_y - 4
+            draw.text((centres[c], y), _fit(text), fill=0, font=font, anchor="md")
     for r, text in enumerate(row_labels or []):
-        centre = top + r * step_y + cell_h / 2
-        draw.text((left - 8, centre), text, fill=0, font=font, anchor="rm")
+        y = at.top + r * at.step_y + at.cell_h / 2
+        draw.text((at.left - 8, y), _fit(text), fill=0, font=font, anchor="rm")
     return Figure(canvas, cells)
 
 
@@ -116,35 +178,36 @@ def traversal(
 ) -> Figure:
     """The beta-VAE figure: each row sweeps one dimension of z across [-3, 3]."""
     dims = list(range(vae.latent_dim)) if dims is None else list(dims)
-    images = explore.traversal(vae, z, steps, dims)
-    return grid(
-        images,
-        title=f"Latent traversal{f' of {name}' if name else ''}: each row sweeps one dimension",
-        row_labels=[f"z{d}" for d in dims],
-        col_labels=[_number(v) for v in explore.sweep(steps)],
-        scale=scale,
-    )
+    labels = {
+        "title": f"Latent traversal{f' of {name}' if name else ''}: each row sweeps one dimension",
+        "row_labels": [f"z{d}" for d in dims],
+        "col_labels": [_number(v) for v in explore.sweep(steps)],
+        "scale": scale,
+    }
+    layout((len(dims), steps, *IMAGE), **labels)  # refuse an oversized figure before decoding
+    return grid(explore.traversal(vae, z, steps, dims), **labels)
 
 
 def samples(
     vae: VAE, mu, sigma, *, count: int = 64, seed: int = 0, name: str = "", scale: int = SCALE
 ) -> Figure:
     """``count`` decoded draws of z ~ N(mu, sigma^2), in a near-square grid."""
-    images = explore.samples(vae, mu, sigma, count, seed)
     cols = int(np.ceil(np.sqrt(count)))
     rows = -(-count // cols)
-    cells = np.ones((rows * cols, *images.shape[1:]), np.float32)
-    cells[:count] = images
     what = (
         "the prior N(0, I)"
         if not np.any(mu) and np.all(np.asarray(sigma) == 1)
         else ("N(mu, sigma^2)")
     )
-    return grid(
-        cells.reshape(rows, cols, *images.shape[1:]),
-        title=f"{count} samples of {what}{f', {name}' if name else ''} (seed {seed})",
-        scale=scale,
-    )
+    labels = {
+        "title": f"{count} samples of {what}{f', {name}' if name else ''} (seed {seed})",
+        "scale": scale,
+    }
+    layout((rows, cols, *IMAGE), **labels)
+    images = explore.samples(vae, mu, sigma, count, seed)
+    cells = np.ones((rows * cols, *images.shape[1:]), np.float32)
+    cells[:count] = images
+    return grid(cells.reshape(rows, cols, *images.shape[1:]), **labels)
 
 
 def interpolation(
@@ -153,15 +216,18 @@ def interpolation(
 ) -> Figure:  # fmt: skip
     """From A to B: one row per path (linear, spherical), ``steps`` values of t."""
     t = np.linspace(0.0, 1.0, steps)
+    labels = {
+        "title": f"Interpolation from A to B{f', {name}' if name else ''}",
+        "row_labels": list(methods),
+        "col_labels": [
+            f"t={v:.1f}" if k in (0, steps - 1) else f"{v:.1f}" for k, v in enumerate(t)
+        ],
+        "scale": scale,
+    }
+    layout((len(methods), steps, *IMAGE), **labels)
     latents = np.concatenate([explore.interpolate(a, b, t, m) for m in methods])
-    images = explore.decode(vae, latents).reshape(len(methods), steps, 28, 28)
-    return grid(
-        images,
-        title=f"Interpolation from A to B{f', {name}' if name else ''}",
-        row_labels=list(methods),
-        col_labels=[f"t={v:.1f}" if k in (0, steps - 1) else f"{v:.1f}" for k, v in enumerate(t)],
-        scale=scale,
-    )
+    images = explore.decode(vae, latents).reshape(len(methods), steps, *IMAGE)
+    return grid(images, **labels)
 
 
 def manifold(
@@ -170,36 +236,32 @@ def manifold(
     """The decoded manifold over two dimensions on a grid across [-3, 3] (others from z)."""
     i, j = dims
     values = explore.sweep(n)
-    images = explore.manifold(vae, z, (i, j), n)
-    return grid(
-        images,
-        title=f"Manifold of z{i} (across) and z{j} (up){f', {name}' if name else ''}",
-        row_labels=[_number(v) for v in values[::-1]],
-        col_labels=[_number(v) if k % 2 == 0 else "" for k, v in enumerate(values)],
-        scale=scale,
-        gap=0,
-    )
+    labels = {
+        "title": f"Manifold of z{i} (across) and z{j} (up){f', {name}' if name else ''}",
+        "row_labels": [_number(v) for v in values[::-1]],
+        "col_labels": [_number(v) if k % 2 == 0 else "" for k, v in enumerate(values)],
+        "scale": scale,
+        "gap": 0,
+    }
+    layout((n, n, *IMAGE), **labels)
+    return grid(explore.manifold(vae, z, (i, j), n), **labels)
 
 
 def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
     """The same latent vectors (one per row) decoded by each model (one per column)."""
     latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
+    labels = {
+        "title": "The same z decoded by each model",
+        "row_labels": [f"z #{k}" for k in range(latents.shape[0])],
+        "col_labels": list(nets),
+        "scale": scale,
+    }
+    layout((latents.shape[0], len(nets), *IMAGE), **labels)
     columns = [explore.decode(net, latents) for net in nets.values()]
-    images = np.stack(columns, axis=1)  # rows = latents, columns = models
-    return grid(
-        images,
-        title="The same z decoded by each model",
-        row_labels=[f"z #{k}" for k in range(latents.shape[0])],
-        col_labels=list(nets),
-        scale=scale,
-    )
+    return grid(np.stack(columns, axis=1), **labels)  # rows = latents, columns = models
 
 
 # -- from options (the `vae-explorer figure` command) ------------------------------------------
-class FigureError(ValueError):
-    """Options that do not make a figure; the message is one line, fit for a user."""
-
-
 def build(
     kind: str,
     loaded,
@@ -227,7 +289,7 @@ def build(
     given_z = z is not None
     z = np.asarray(z, np.float32) if given_z else np.zeros(n, np.float32)
     name = info.name
-    check(n, dims, steps)
+    check(n, dims=dims, steps=steps, count=count, scale=scale)
     if kind == "traversal":
         rows = traversal_dims(n, dims)
         return traversal(vae, z, steps=steps or 11, dims=rows, name=name, scale=scale)
@@ -248,6 +310,8 @@ def build(
             raise FigureError("--dims: a manifold needs two different dimensions, e.g. 0,1")
         return manifold(vae, z, (pair[0], pair[1]), n=steps or 15, name=name, scale=scale)
     if kind == "compare":
+        if others is not None and len(others) > MAX_MODELS:
+            raise FigureError(f"--models: at most {MAX_MODELS} models, got {len(others)}")
         nets = {name: vae, **(others if others is not None else siblings(info))}
         for other, net in nets.items():
             if net.latent_dim != n:
@@ -260,13 +324,34 @@ def build(
     raise FigureError(f"unknown figure {kind!r}: choose one of {', '.join(FIGURES)}")
 
 
-def check(n: int, dims: list[int] | None, steps: int | None) -> None:
-    """FigureError unless ``dims`` are dimensions of a model of latent size ``n`` and ``steps``
-    (when given) is at least 2."""
-    if dims is not None and any(not 0 <= d < n for d in dims):
-        raise FigureError(f"--dims: dimensions run from 0 to {n - 1} in this model")
-    if steps is not None and steps < 2:
-        raise FigureError(f"--steps must be at least 2, got {steps}")
+def check(
+    n: int,
+    *,
+    dims: list[int] | None = None,
+    steps: int | None = None,
+    count: int | None = None,
+    scale: int | None = None,
+) -> None:
+    """FigureError unless the options given are within their caps (MAX_STEPS, MAX_COUNT,
+    MAX_DIMS, MAX_SCALE) and ``dims`` are different dimensions of a model of latent size ``n``."""
+    if dims is not None:
+        if not dims:
+            raise FigureError("--dims: give at least one dimension")
+        if any(not 0 <= d < n for d in dims):
+            raise FigureError(f"--dims: dimensions run from 0 to {n - 1} in this model")
+        if len(set(dims)) != len(dims):
+            raise FigureError("--dims: each dimension may be given once")
+        if len(dims) > MAX_DIMS:
+            raise FigureError(f"--dims: at most {MAX_DIMS} dimensions, got {len(dims)}")
+    for option, value, low, high in [
+        ("--steps", steps, 2, MAX_STEPS),
+        ("--count", count, 1, MAX_COUNT),
+        ("--scale", scale, 1, MAX_SCALE),
+    ]:
+        if value is not None and value < low:
+            raise FigureError(f"{option} must be at least {low}, got {value}")
+        if value is not None and value > high:
+            raise FigureError(f"{option} must be at most {high}, got {value}")
 
 
 def traversal_dims(n: int, dims: list[int] | None) -> list[int]:

@@ -3,13 +3,17 @@
 What the app's JSON download holds, and what ``vae-explorer decode --from-json`` and
 ``vae-explorer export --from-json`` read: the checkpoint, mode, μ, σ, z_set and seed that make
 the image, plus the z they gave. Unlike :mod:`explorer.urlstate` (which forgives a hand-edited
-link), reading is strict: a bad document raises :class:`StateError` with a one-line message.
+link), reading is strict: a bad document (too large, not JSON, nested or numbered beyond what
+Python parses, out of range) raises :class:`StateError` with a one-line message, and nothing else.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +29,9 @@ VECTORS = {"mu": MU_BOUNDS, "sigma": SIGMA_BOUNDS, "z_set": Z_BOUNDS, "z": (-mat
 KEYS = ("format", "version", "checkpoint", "model", "latent_dim", "mode", "seed", *VECTORS)
 SETTINGS = ("mode", "seed", "mu", "sigma", "z_set")  # the LatentModel parameters a state sets
 Z_TOLERANCE = 1e-6
+MAX_BYTES = 2**20  # a state file's size cap: one of 512 latent dimensions takes about 40 kB
+MAX_TEXT = 4096  # the longest checkpoint or model name (PATH_MAX on Linux)
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # never in a name: they would break a message
 
 
 class StateError(ValueError):
@@ -36,7 +43,7 @@ def to_json(model: LatentModel) -> dict:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "checkpoint": model.checkpoint,
+        "checkpoint": model.public_checkpoint,
         "model": model.info.name if model.info is not None else None,
         "latent_dim": model.latent_dim,
         "mode": model.mode,
@@ -57,21 +64,43 @@ def read(path: str | Path) -> dict:
     """A state file → its validated contents, or StateError."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as file:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)  # a FIFO or a device may never end
+            data = file.read(MAX_BYTES + 1) if regular else b""
     except FileNotFoundError:
         raise StateError(f"{path}: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise StateError(
             f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})"
         ) from None
+    if not regular:
+        raise StateError(f"{path}: not a regular file")
+    if len(data) > MAX_BYTES:
+        raise StateError(f"{path}: larger than {MAX_BYTES:,} bytes: not a state file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StateError(f"{path}: cannot read it ({exc.reason})") from None
+    return parse(text, str(path))
+
+
+def parse(text: str, where: str = "state") -> dict:
+    """JSON text → its validated contents, or StateError whose message starts with ``where``."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise StateError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        raise StateError(f"{where}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        reason = str(exc).split(":")[0]
+        raise StateError(f"{where}: not usable JSON ({_clip(reason, 80)})") from None
+    except RecursionError:
+        raise StateError(f"{where}: not usable JSON (nested too deeply)") from None
     try:
         return validate(data)
     except StateError as exc:
-        raise StateError(f"{path}: {exc}") from None
+        raise StateError(f"{where}: {exc}") from None
 
 
 def validate(data: object) -> dict:
@@ -80,24 +109,34 @@ def validate(data: object) -> dict:
         raise StateError(f"expected a JSON object, got {type(data).__name__}")
     unknown = [key for key in data if key not in KEYS]
     if unknown:
-        raise StateError(f"unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+        raise StateError(f"unknown key {_show(unknown[0])} (known: {', '.join(KEYS)})")
     state = {key: value for key, value in data.items() if value is not None}
     if state.get("format", FORMAT) != FORMAT:
-        raise StateError(f"format is {state['format']!r}, expected {FORMAT!r}")
+        raise StateError(f"format is {_show(state['format'])}, expected {FORMAT!r}")
     version = state.get("version", VERSION)
     if not _is_int(version) or not 1 <= version <= VERSION:
-        raise StateError(f"version {version!r} is not one this vae-explorer reads ({VERSION})")
+        raise StateError(f"version {_show(version)} is not one this vae-explorer reads ({VERSION})")
     for key in ("checkpoint", "model"):
-        if key in state and not (isinstance(state[key], str) and state[key].strip()):
-            raise StateError(f"{key} must be a non-empty string, got {state[key]!r}")
+        if key not in state:
+            continue
+        value = state[key]
+        if not (isinstance(value, str) and value.strip()):
+            raise StateError(f"{key} must be a non-empty string, got {_show(value)}")
+        if len(value) > MAX_TEXT or CONTROL.search(value):
+            raise StateError(
+                f"{key} must be a name or path without control characters, at most {MAX_TEXT} "
+                f"long, got {_show(value)}"
+            )
     if "latent_dim" in state and not (_is_int(state["latent_dim"]) and state["latent_dim"] >= 1):
-        raise StateError(f"latent_dim must be a positive integer, got {state['latent_dim']!r}")
+        raise StateError(f"latent_dim must be a positive integer, got {_show(state['latent_dim'])}")
     if "mode" in state and state["mode"] not in MODES:
-        raise StateError(f"mode {state['mode']!r} is unknown (use {', '.join(MODES)})")
+        raise StateError(f"mode {_show(state['mode'])} is unknown (use {', '.join(MODES)})")
     if "seed" in state:
         low, high = SEED_BOUNDS
         if not (_is_int(state["seed"]) and low <= state["seed"] <= high):
-            raise StateError(f"seed must be an integer in [{low}, {high}], got {state['seed']!r}")
+            raise StateError(
+                f"seed must be an integer in [{low}, {high}], got {_show(state['seed'])}"
+            )
     lengths = {}
     for key, bounds in VECTORS.items():
         if key in state:
@@ -106,7 +145,7 @@ def validate(data: object) -> dict:
     if "latent_dim" in state:
         lengths = {"latent_dim": state["latent_dim"], **lengths}
     if len(set(lengths.values())) > 1:
-        sizes = ", ".join(f"{key} {n}" for key, n in lengths.items())
+        sizes = ", ".join(f"{key} {_show(n)}" for key, n in lengths.items())
         raise StateError(f"sizes disagree: {sizes}")
     return state
 
@@ -165,19 +204,37 @@ def _check_z(model: LatentModel, expected: np.ndarray) -> None:
 
 def _vector(key: str, value: object, bounds: tuple[float, float]) -> list[float]:
     if not isinstance(value, list) or not value:
-        raise StateError(f"{key} must be a non-empty list of numbers, got {value!r:.60}")
+        raise StateError(f"{key} must be a non-empty list of numbers, got {_show(value)}")
     low, high = bounds
     out = []
     for i, item in enumerate(value):
         if isinstance(item, bool) or not isinstance(item, (int, float)):
-            raise StateError(f"{key}[{i}] must be a number, got {item!r:.40}")
-        if not math.isfinite(item):
+            raise StateError(f"{key}[{i}] must be a number, got {_show(item)}")
+        if isinstance(item, float) and not math.isfinite(item):
             raise StateError(f"{key}[{i}] = {item} is not a finite number")
-        if not low <= item <= high:
-            raise StateError(f"{key}[{i}] = {item} is outside [{low:g}, {high:g}]")
-        out.append(float(item))
+        if not low <= item <= high:  # exact for an integer of any size
+            raise StateError(f"{key}[{i}] = {_show(item)} is outside [{low:g}, {high:g}]")
+        try:
+            out.append(float(item))
+        except OverflowError:  # an integer of hundreds of digits, where any finite value goes
+            raise StateError(f"{key}[{i}] = {_show(item)} is too large") from None
     return out
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show(value: object) -> str:
+    """A value for a message: its repr, cut short (a document may hold anything)."""
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # ValueError: an integer of more than 4300 digits
+        text = f"<{type(value).__name__}>"
+    if _is_int(value) and len(text) > 20:
+        return f"an integer of {len(text.lstrip('-'))} digits"
+    return _clip(text)

@@ -114,3 +114,105 @@ def test_upload_name_cannot_escape(ckpt12):
     model.upload(ckpt12.read_bytes(), "../../etc/evil.pth")
     assert model.message == ""
     assert model.info.name == "evil.pth"
+
+
+def test_other_accounts_homes_are_refused_alike(folders):
+    """`~name` must not tell whether the account exists: the same refusal for root and for none."""
+    allowed, *_ = folders
+    access = CheckpointAccess.confined([allowed])
+    messages = set()
+    for source in ["~root/x.pth", "~no-such-user-vae/x.pth", "~no-such-user-vae", "~root"]:
+        with pytest.raises(CheckpointError) as caught:
+            access.check(source)
+        messages.add(str(caught.value))
+    assert messages == {f"that path is not in this server's checkpoint folders: {allowed}"}
+
+
+def test_own_home_still_expands(folders, monkeypatch):
+    allowed, _, inside, _ = folders
+    monkeypatch.setenv("HOME", str(allowed.parent))
+    access = CheckpointAccess.confined([allowed])
+    assert access.check("~/allowed/inside.pth") == str(inside.resolve())
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("a\0b.pth", "contains a NUL character"),
+        ("x/" * 3000, "is too long (6,000 characters"),
+        ("/" + "a" * 300 + "/x.pth", "not in this server's checkpoint folders"),
+    ],
+)
+def test_paths_no_file_system_takes(folders, source, words):
+    allowed, *_ = folders
+    with pytest.raises(CheckpointError) as caught:
+        CheckpointAccess.confined([allowed]).check(source)
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("source", ["a\0b.pth", "x/" * 3000])
+def test_paths_no_file_system_takes_unrestricted(source):
+    with pytest.raises(CheckpointError):
+        CheckpointAccess().check(source)
+
+
+def test_a_long_name_inside_a_folder_is_a_message_not_a_traceback(folders, ckpt12):
+    """A relative name too long for the file system passes the folder rule and fails to load."""
+    allowed, _, inside, _ = folders
+    model = LatentModel(checkpoint=str(inside), access=CheckpointAccess.confined([allowed]))
+    image = model.image.copy()
+    model.checkpoint = "a" * 300 + ".pth"
+    assert "File name too long" in model.message and "\n" not in model.message
+    np.testing.assert_array_equal(model.image, image)
+
+
+BAD_UPLOADS = [
+    (["a.pth"], "m.pth", "m.pth is not a file upload"),
+    ([b"\x00", b"\x01"], ["m.pth", "n.pth"], "upload.pth is not a file upload"),
+    ("UEsDBA==", "m.pth", "m.pth is not a file upload"),  # base64 text, not decoded bytes
+    ("%%% not base64 %%%", "m.pth", "m.pth is not a file upload"),
+    (None, None, "upload.pth is not a file upload"),
+    (memoryview(b"PK"), "m.pth", "m.pth is not a file upload"),
+    (b"", "m.pth", "m.pth is empty (0 bytes)"),
+    (bytearray(), "m.pth", "m.pth is empty (0 bytes)"),
+    (b"\x80\x04garbage", "..", "upload.pth was refused"),
+    (b"PK\x03\x04garbage", "a\0b.pth", "a?b.pth cannot be read as a PyTorch checkpoint"),
+    (b"text", "x" * 1000, "x" * 49 + "…" + "x" * 50 + " is not a PyTorch checkpoint"),
+]
+
+
+@pytest.mark.parametrize(("data", "filename", "words"), BAD_UPLOADS)
+def test_bad_upload_says_why_and_keeps_the_image(ckpt12, data, filename, words):
+    model = LatentModel(checkpoint=str(ckpt12))
+    image, info = model.image.copy(), model.info
+    model.upload(data, filename)
+    assert model.message.startswith(words)
+    assert "\n" not in model.message and len(model.message) < 250
+    np.testing.assert_array_equal(model.image, image)
+    assert model.info is info
+    model.device = "cpu"  # a reload after a refused upload still finds a model (the last good)
+    np.testing.assert_array_equal(model.image, image)
+
+
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [("..", "upload.pth"), ("a\0b.pth", "a?b.pth"), ("x" * 1000 + ".pth", "x" * 49 + "…")],
+)
+def test_odd_upload_names_load(ckpt12, ckpt20, filename, name):
+    model = LatentModel(checkpoint=str(ckpt12))
+    model.upload(bytearray(ckpt20.read_bytes()), filename)
+    assert model.message == "" and model.info.latent_dim == 20
+    assert model.info.name.startswith(name) and len(model.info.name) <= 100
+    assert model.checkpoint == f"upload:{model.info.name}"
+
+
+@pytest.mark.parametrize(
+    "source", ["a\0b.pth", "x/" * 3000, "~no-such-user-vae/x.pth", "a" * 300 + ".pth"]
+)
+def test_bad_paths_say_why_and_keep_the_image(ckpt12, source):
+    model = LatentModel(checkpoint=str(ckpt12))
+    image = model.image.copy()
+    model.checkpoint = source
+    assert model.message and "\n" not in model.message and "\0" not in model.message
+    np.testing.assert_array_equal(model.image, image)
+    assert model.info.latent_dim == 12

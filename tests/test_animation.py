@@ -107,6 +107,35 @@ def test_build_defaults_and_refusals(loaded, ckpt20):
         animation.build("traversal", loaded, dims=[12])
     with pytest.raises(FigureError, match="at least 2"):
         animation.build("interpolation", loaded, steps=1)
+    with pytest.raises(FigureError, match="--steps must be at most 41, got 1000"):
+        animation.build("traversal", loaded, steps=1000)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("traversal", {"steps": 41, "scale": 16}),  # 80 frames of about 1900 × 1500 pixels
+        ("traversal", {"dims": list(range(12)), "steps": 41, "scale": 6}),
+        ("interpolation", {"steps": 41, "scale": 16, "a": [0.0] * 12, "b": [1.0] * 12}),
+    ],
+)
+def test_an_oversized_animation_is_refused_before_decoding(loaded, kind, options):
+    calls = []
+    handle = loaded.model.decoder.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        with pytest.raises(FigureError, match=r"the animation would be 80 frames of [\d,x]+ pix"):
+            animation.build(kind, loaded, **options)
+    finally:
+        handle.remove()
+    assert calls == []  # nothing decoded, no frame drawn
+
+
+def test_the_largest_default_animation_fits():
+    """16 dimensions (the default rows), 41 steps, the default scale: well within MAX_PIXELS."""
+    loaded = checkpoint.load("mnist-beta1")
+    frames = animation.build("traversal", loaded, steps=41)
+    width, height = frames[0].image.size
+    assert len(frames) == 80 and 80 * width * height <= animation.MAX_PIXELS
 
 
 # -- the app's downloads -----------------------------------------------------------------------

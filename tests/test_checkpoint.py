@@ -320,6 +320,33 @@ def _ours_with_wrong_config(net):
     }
 
 
+def _ours(net):
+    return {**_ours_with_wrong_config(net), "config": {"latent_dim": LATENT, "output": "linear"}}
+
+
+def _fc_mu(net, rows):
+    """The original network's weights with an encoder.fc_mu of ``rows`` latent dimensions."""
+    weight = torch.zeros(1).expand(rows, 1024)  # stored as one element, whatever ``rows``
+    return _state(net, **{"encoder.fc_mu.weight": weight})
+
+
+def _int_fc(net):
+    return _state(net, **{"decoder.fc.weight": torch.zeros(1024, LATENT, dtype=torch.int64)})
+
+
+def _legacy(tmp_path, net):
+    """torch's pre-1.6 format: its pickle allocates what it declares before anything is read."""
+    path = tmp_path / "legacy.pth"
+    torch.save(original_payload(net), path, _use_new_zipfile_serialization=False)
+    return path
+
+
+def _link_loop(tmp_path, net):
+    os.symlink(tmp_path / "b.pth", tmp_path / "a.pth")
+    os.symlink(tmp_path / "a.pth", tmp_path / "b.pth")
+    return tmp_path / "a.pth"
+
+
 BAD_INPUTS = {
     "missing": (lambda tmp, net: tmp / "nope.pth", "not found"),
     "directory": (lambda tmp, net: tmp, "directory"),
@@ -364,6 +391,53 @@ BAD_INPUTS = {
     "nan weights": (_saved(_nan_state), "nan"),
     "unknown zoo name": (lambda tmp, net: "mnist-beta99", "not found"),
     "blank": (lambda tmp, net: "  ", "no checkpoint given"),
+    # Sizes and types that used to escape as tracebacks.
+    "no latent dimensions": (
+        _saved(lambda net: original_payload(net, model_state_dict=_fc_mu(net, 0))),
+        "has 0 latent dimensions",
+    ),
+    "5,000 latent dimensions": (
+        _saved(lambda net: original_payload(net, model_state_dict=_fc_mu(net, 5000))),
+        "has 5,000 latent dimensions",
+    ),
+    "latent_dim a tensor": (
+        _saved(lambda net: original_payload(net, config={**CONFIG, "latent_dim": torch.tensor(5)})),
+        "latent_dim is a tensor, expected an integer",
+    ),
+    "our latent_dim a tensor": (
+        _saved(lambda net: {**_ours(net), "config": {"latent_dim": torch.tensor(5)}}),
+        "latent_dim is a tensor",
+    ),
+    "our latent_dim too large": (
+        _saved(lambda net: {**_ours(net), "config": {"latent_dim": 5000}}),
+        "latent_dim 5000 is outside 1..512",
+    ),
+    "our unknown config field": (
+        _saved(lambda net: {**_ours(net), "config": {"x\n" * 5000: 1}}),
+        "unknown field x?x?",
+    ),
+    "our config not a dict": (_saved(lambda net: {**_ours(net), "config": [5]}), "not a dict"),
+    "our version a tensor": (
+        _saved(lambda net: {**_ours(net), "version": torch.ones(3)}),
+        "version unknown",
+    ),
+    "key not text": (
+        _saved(lambda net: original_payload(net, model_state_dict={torch.zeros(2, 2): 1})),
+        "not text",
+    ),
+    "unknown key shown on one line": (_saved({"a\nb" * 100: torch.zeros(1), 3: 1}), "a?ba?b"),
+    "integer weights": (
+        _saved(lambda net: original_payload(net, model_state_dict=_int_fc(net))),
+        "torch.int64 values in decoder.fc.weight",
+    ),
+    "legacy format": (_legacy, "legacy format"),
+    "name too long": (lambda tmp, net: str(tmp / ("a" * 300 + ".pth")), "file name too long"),
+    "path too long": (lambda tmp, net: "x/" * 3000, "path is too long (6,000 characters"),
+    "unknown user": (lambda tmp, net: "~no-such-user-vae/x.pth", "not found: ~no-such-user"),
+    "nul": (lambda tmp, net: "a\0b.pth", "nul character"),
+    "not text": (lambda tmp, net: b"x.pth", "(text)"),
+    "through a file": (lambda tmp, net: _write(tmp / "f.pth", b"x") / "x.pth", "not found"),
+    "link loop": (_link_loop, "too many levels of symbolic links"),
 }
 
 
@@ -483,3 +557,53 @@ def test_load_shared_caches_until_the_file_changes(tmp_path, model):
 def test_load_shared_reports_bad_files(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         checkpoint.load_shared(tmp_path / "missing.pth")
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["a" * 300 + ".pth", "x/" * 3000, "~no-such-user-vae/x.pth", "a\0b.pth", "  "],
+    ids=["name-too-long", "path-too-long", "unknown-user", "nul", "blank"],
+)
+def test_paths_no_file_system_takes_are_one_line_errors(source):
+    for function in (checkpoint.resolve, checkpoint.load, checkpoint.load_shared):
+        with pytest.raises(CheckpointError) as caught:
+            function(source)
+        message = str(caught.value)
+        assert "\n" not in message and "\0" not in message and len(message) < 400
+
+
+# -- uploads: bytes from a browser under a name from a browser ---------------------------------
+
+UPLOAD_NAMES = [
+    ("my model.pth", "my model.pth"),
+    ("../../etc/evil.pth", "evil.pth"),
+    ("C:\\Users\\me\\m.pth", "m.pth"),
+    ("..", "upload.pth"),
+    (".", "upload.pth"),
+    ("", "upload.pth"),
+    (None, "upload.pth"),
+    (["a.pth", "b.pth"], "upload.pth"),
+    ("a\0b.pth", "a?b.pth"),
+    ("a\nb\x1b[31m.pth", "a?b?[31m.pth"),
+    ("x" * 1000 + ".pth", "x" * 49 + "…" + "x" * 46 + ".pth"),
+]
+
+
+@pytest.mark.parametrize(("given", "shown"), UPLOAD_NAMES)
+def test_load_bytes_names_the_upload_safely(tmp_path, model, given, shown):
+    data = checkpoint.save(tmp_path / "m.pth", model, META).read_bytes()
+    info = checkpoint.load_bytes(data, given).info
+    assert (info.name, info.source, info.path) == (shown, f"upload:{shown}", shown)
+    with pytest.raises(CheckpointError) as caught:
+        checkpoint.load_bytes(b"\x80\x04garbage", given)
+    assert str(caught.value).startswith(f"{shown} was refused")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [(b"", "is empty"), ([b"x"], "is not a file upload"), ("aGVsbG8=", "is not a file upload")],
+)
+def test_load_bytes_refuses_what_is_not_a_file(data, words):
+    with pytest.raises(CheckpointError, match=f"^m.pth {words}"):
+        checkpoint.load_bytes(data, "m.pth")

@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 import explorer
-from explorer import checkpoint, state
+from explorer import checkpoint, cli, state
 from explorer.latent import LatentModel
 from explorer.model import VAE, VAEConfig
 
@@ -122,7 +122,222 @@ BAD = {
         1,
         "cannot write",
     ),
+    # --out that cannot be written: refused before any work
+    "out a folder": (
+        ["decode", "{ckpt}", "--z", "0,0,0", "--out", "{tmp}/folder.png"],
+        1,
+        "cannot write",
+    ),
+    "export out, no folder": (
+        ["export", "{ckpt}", "--out", "{tmp}/no/such/a.html"],
+        1,
+        "no folder",
+    ),
+    "figure out a folder": (
+        ["figure", "samples", "{ckpt}", "--out", "{tmp}/folder.png"],
+        1,
+        "it is a folder",
+    ),
+    "figure out, no folder": (
+        ["figure", "traversal", "{ckpt}", "--out", "{tmp}/no/t.gif"],
+        1,
+        "no folder",
+    ),
 }
+# Checked once the checkpoint has loaded (each run imports torch: a fixture of their own, so
+# that each set of runs stays well within the test timeout on a busy machine).
+HOSTILE = {
+    # every vector option is range-checked as the app's sliders are (1e39 overflows float32)
+    "z overflows float32": (
+        ["decode", "{ckpt}", "--z", "1e39,0,0", "--out", "{tmp}/a.png"],
+        2,
+        "--z: value 1 (1e+39) is outside [-4, 4]",
+    ),
+    "z beyond its sliders": (
+        ["decode", "{ckpt}", "--z", "0,4.5,0", "--out", "{tmp}/a.npy"],
+        2,
+        "--z: value 2 (4.5) is outside [-4, 4]",
+    ),
+    "export z": (
+        ["export", "{ckpt}", "--z", "0,0,-1e39", "--out", "{tmp}/a.html"],
+        2,
+        "--z: value 3 (-1e+39) is outside [-4, 4]",
+    ),
+    "export mu": (
+        ["export", "{ckpt}", "--mu", "0,3.5,0", "--out", "{tmp}/a.html"],
+        2,
+        "--mu: value 2 (3.5) is outside [-3, 3]",
+    ),
+    "export sigma": (
+        ["export", "{ckpt}", "--sigma", "-0.5,1,1", "--out", "{tmp}/a.html"],
+        2,
+        "--sigma: value 1 (-0.5) is outside [0, 2]",
+    ),
+    "export seed": (
+        ["export", "{ckpt}", "--seed", "2147483648", "--out", "{tmp}/a.html"],
+        2,
+        "--seed must be in [0, 2147483647]",
+    ),
+    "figure z": (
+        ["figure", "traversal", "{ckpt}", "--z", "1e39,0,0", "--out", "{tmp}/a.png"],
+        2,
+        "--z: value 1 (1e+39) is outside [-4, 4]",
+    ),
+    "figure mu": (
+        ["figure", "samples", "{ckpt}", "--mu", "0,0,9", "--out", "{tmp}/a.png"],
+        2,
+        "--mu: value 3 (9) is outside [-3, 3]",
+    ),
+    "figure sigma": (
+        ["figure", "samples", "{ckpt}", "--sigma", "1,1,2.5", "--out", "{tmp}/a.png"],
+        2,
+        "--sigma: value 3 (2.5) is outside [0, 2]",
+    ),
+    "figure a": (
+        ["figure", "interpolation", "{ckpt}", "--out", "{tmp}/a.png", "--a", "1e39,0,0"],
+        2,
+        "--a: value 1 (1e+39) is outside [-4, 4]",
+    ),
+    "figure b": (
+        ["figure", "interpolation", "{ckpt}", "--out", "{tmp}/a.gif", "--b", "0,-5,0"],
+        2,
+        "--b: value 2 (-5) is outside [-4, 4]",
+    ),
+    "figure seed": (
+        ["figure", "samples", "{ckpt}", "--seed", "-1", "--out", "{tmp}/a.png"],
+        2,
+        "--seed must be in [0, 2147483647]",
+    ),
+    # hostile state files: each is one line, never a traceback
+    "state 5000-digit integer": (
+        ["decode", "--from-json", "{tmp}/huge-int.json", "--out", "{tmp}/a.npy"],
+        2,
+        "huge-int.json: not usable json (exceeds the limit",
+    ),
+    "state 400-digit integer": (
+        ["decode", "--from-json", "{tmp}/long-int.json", "--out", "{tmp}/a.npy"],
+        2,
+        "z_set[0] = an integer of 401 digits is outside [-4, 4]",
+    ),
+    "state nested 100k deep": (
+        ["decode", "--from-json", "{tmp}/deep.json", "--out", "{tmp}/a.npy"],
+        2,
+        "deep.json: not usable json (nested too deeply)",
+    ),
+    "state nested, export": (
+        ["export", "--from-json", "{tmp}/deep.json", "--out", "{tmp}/a.html"],
+        2,
+        "deep.json: not usable json (nested too deeply)",
+    ),
+    "state too large": (
+        ["decode", "--from-json", "{tmp}/large.json", "--out", "{tmp}/a.npy"],
+        2,
+        "large.json: larger than 1,048,576 bytes",
+    ),
+    "state a fifo": (
+        ["decode", "--from-json", "{tmp}/fifo.json", "--out", "{tmp}/a.npy"],
+        2,
+        "fifo.json: not a regular file",
+    ),
+    "state a folder": (
+        ["export", "--from-json", "{tmp}/folder.png", "--out", "{tmp}/a.html"],
+        2,
+        "folder.png: cannot read it (is a directory)",
+    ),
+    # hostile checkpoint files (checkpoint.load has its own tests): one line from the command
+    "info empty file": (["info", "{tmp}/empty.pth"], 1, "empty.pth"),
+    "info a folder": (["info", "{tmp}/models.pth"], 1, "models.pth"),
+    "info a fifo": (["info", "{tmp}/fifo.json"], 1, "fifo.json"),
+    # figures whose size depends on the model: refused before they are drawn
+    "figure too wide": (
+        ["figure", "traversal", "{ckpt}", "--scale", "16", "--steps", "41", "--out", "{tmp}/a.png"],
+        2,
+        "the figure would be",
+    ),
+    "animation too large": (
+        ["figure", "traversal", "{ckpt}", "--scale", "16", "--steps", "41", "--out", "{tmp}/a.gif"],
+        2,
+        "the animation would be 80 frames",
+    ),
+}
+# Caps that argparse enforces: the checkpoint does not exist, so the message shows that the
+# command refused before it loaded (let alone decoded or drew) anything.
+CAPS = {
+    "manifold steps": (
+        ["figure", "manifold", "{tmp}/nope.pth", "--steps", "300", "--out", "{tmp}/m.png"],
+        "--steps: must be at most 41, got 300",
+    ),
+    "samples count": (
+        ["figure", "samples", "{tmp}/nope.pth", "--count", "1000000", "--out", "{tmp}/s.png"],
+        "--count: must be at most 256, got 1000000",
+    ),
+    "gif steps": (
+        ["figure", "traversal", "{tmp}/nope.pth", "--steps", "2000", "--out", "{tmp}/t.gif"],
+        "--steps: must be at most 41, got 2000",
+    ),
+    "steps of 5000 digits": (
+        ["figure", "traversal", "{tmp}/nope.pth", "--steps", "9" * 5000, "--out", "{tmp}/t.png"],
+        "--steps: invalid int value",
+    ),
+    "dims repeated 3000 times": (
+        [
+            "figure",
+            "traversal",
+            "{tmp}/nope.pth",
+            "--out",
+            "{tmp}/t.png",
+            "--dims",
+            "0," * 2999 + "0",
+        ],
+        "--dims: at most 32 dimensions, got 3000",
+    ),
+    "dims twice": (
+        ["figure", "traversal", "{tmp}/nope.pth", "--dims", "1,0,1", "--out", "{tmp}/t.png"],
+        "--dims: dimension 1 is given twice",
+    ),
+    "dims negative": (
+        ["figure", "manifold", "{tmp}/nope.pth", "--dims", "-1,0", "--out", "{tmp}/t.png"],
+        "--dims: dimensions start at 0",
+    ),
+    "figure scale": (
+        ["figure", "samples", "{tmp}/nope.pth", "--scale", "17", "--out", "{tmp}/s.png"],
+        "--scale: must be at most 16, got 17",
+    ),
+    "frame-ms": (
+        ["figure", "traversal", "{tmp}/nope.pth", "--frame-ms", "100000", "--out", "{tmp}/t.gif"],
+        "--frame-ms: must be at most 60000",
+    ),
+    "models": (
+        [
+            "figure",
+            "compare",
+            "{tmp}/nope.pth",
+            "--out",
+            "{tmp}/c.png",
+            "--models",
+            "a,b,c,d,e,f,g,h,i",
+        ],
+        "--models: at most 8 models, got 9",
+    ),
+    "decode scale": (
+        ["decode", "{tmp}/nope.pth", "--z", "0,0,0", "--scale", "1000", "--out", "{tmp}/a.png"],
+        "--scale: must be at most 64, got 1000",
+    ),
+    "serve port": (["serve", "{tmp}/nope.pth", "--port", "70000"], "--port: must be at most 65535"),
+    "serve processes": (
+        ["serve", "{tmp}/nope.pth", "--num-procs", "1000"],
+        "--num-procs: must be at most 64",
+    ),
+    "serve session lifetime": (
+        ["serve", "{tmp}/nope.pth", "--unused-session-lifetime", "9" * 20],
+        "--unused-session-lifetime: must be at most 86400000",
+    ),
+    "serve upload size": (
+        ["serve", "{tmp}/nope.pth", "--max-upload-mb", "nan"],
+        "--max-upload-mb must be more than 0",
+    ),
+}
+BAD.update({name: (args, 2, words) for name, (args, words) in CAPS.items()})
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +353,14 @@ def files(tmp_path_factory):
     (tmp / "state.json").write_text(state.dumps(explorer_model(str(ckpt))))
     (tmp / "bad-state.json").write_text('{"mode": "warp"}')
     (tmp / "notes.json").write_text("mu = [1, 2]")
+    (tmp / "huge-int.json").write_text('{"seed": ' + "9" * 5000 + "}")  # int() refuses 4300+
+    (tmp / "long-int.json").write_text('{"z_set": [' + "9" * 401 + ", 0, 0]}")  # float() overflows
+    (tmp / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # json.loads: RecursionError
+    (tmp / "large.json").write_text(" " * 2**20 + "{}")
+    (tmp / "empty.pth").write_bytes(b"")
+    os.mkfifo(tmp / "fifo.json")  # reading it would wait for a writer for ever
+    (tmp / "folder.png").mkdir()
+    (tmp / "models.pth").mkdir()
     return {"ckpt": str(ckpt), "tmp": str(tmp)}
 
 
@@ -153,14 +376,23 @@ def run(args: list[str], files: dict) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=files["tmp"])
 
 
-@pytest.fixture(scope="module")
-def results(files):
+def run_all(runs: dict[str, list[str]], files: dict) -> dict[str, subprocess.CompletedProcess]:
     assert SCRIPT.is_file(), f"{SCRIPT} is missing: install the package (pip install -e .)"
-    runs = {name: args for name, args in GOOD.items()}
-    runs.update({name: args for name, (args, _, _) in BAD.items()})
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         done = {name: pool.submit(run, args, files) for name, args in runs.items()}
         return {name: future.result() for name, future in done.items()}
+
+
+@pytest.fixture(scope="module")
+def results(files):
+    runs = {name: args for name, args in GOOD.items()}
+    runs.update({name: args for name, (args, _, _) in BAD.items()})
+    return run_all(runs, files)
+
+
+@pytest.fixture(scope="module")
+def hostile_results(files):
+    return run_all({name: args for name, (args, _, _) in HOSTILE.items()}, files)
 
 
 def assert_ok(result: subprocess.CompletedProcess):
@@ -223,8 +455,16 @@ def test_decode_from_json_gives_the_explorers_image(results, files):
 
 @pytest.mark.parametrize("case", BAD)
 def test_bad_arguments_fail_with_one_line(results, files, case):
-    result = results[case]
-    _, status, word = BAD[case]
+    assert_one_line(results[case], *BAD[case][1:], files)
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_input_fails_with_one_line(hostile_results, files, case):
+    assert_one_line(hostile_results[case], *HOSTILE[case][1:], files)
+
+
+def assert_one_line(result: subprocess.CompletedProcess, status: int, word: str, files: dict):
+    """Exit ``status``, one line on stderr that holds ``word``, no traceback, nothing written."""
     assert result.returncode == status
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
@@ -234,7 +474,57 @@ def test_bad_arguments_fail_with_one_line(results, files, case):
     assert result.stdout == ""
     written = ["junk.pth", "model.pth", "other.pth", "plain.pkl", "z.npy", "z.png", "z8.PNG"]
     written += ["bad-state.json", "notes.json", "state.json", "state.npy", "state.png"]
-    assert sorted(os.listdir(files["tmp"])) == sorted(written)  # nothing written by a failure
+    written += ["huge-int.json", "long-int.json", "deep.json", "large.json", "empty.pth"]
+    written += ["fifo.json", "folder.png", "models.pth"]
+    assert set(os.listdir(files["tmp"])) <= set(written)  # nothing written by a failure
+
+
+# A command line run in a fresh interpreter that then says whether torch was ever imported.
+FAST = """import sys
+from explorer import cli
+try:
+    status = cli.main(sys.argv[1:])
+except SystemExit as exc:
+    status = exc.code
+print(status, "torch" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("case", CAPS)
+def test_caps_refuse_before_any_work(files, case):
+    """Each cap refuses its value at once: without importing torch, so nothing was loaded,
+    decoded or drawn (the issue's cases made a 25,256-pixel PNG, tried 6.3 GB, a 53 MB GIF)."""
+    args, words = CAPS[case]
+    argv = [sys.executable, "-c", FAST, *(arg.format(**files) for arg in args)]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=files["tmp"])
+    assert result.stdout.split() == ["2", "False"], result.stderr
+    assert words in result.stderr
+
+
+def test_help_gives_every_cap(files):
+    text = run(["figure", "--help"], files).stdout
+    for words in ["2 to 41", "at most 256", "at most 32", "at most 8", "at most 16", "20 to 60000"]:
+        assert words in " ".join(text.split())
+    assert "at most 64" in run(["decode", "--help"], files).stdout
+    assert "at most 64" in " ".join(run(["serve", "--help"], files).stdout.split())
+
+
+def test_an_unforeseen_error_is_one_line(monkeypatch, capsys):
+    """The last resort in main(): whatever a command raises, the user reads one line."""
+
+    def broken(args):
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(cli, "run_info", broken)
+    assert cli.main(["info", "mnist-beta1"]) == 1
+    err = capsys.readouterr().err
+    assert err == "vae-explorer: internal error: RuntimeError: a bug\\nover two lines\n"
+
+
+def test_one_line_escapes_and_shortens():
+    assert cli.one_line("a\nb\tc\x1b[31m") == "a\\nb\\tc\\x1b[31m"
+    long = cli.one_line("x" * 5000 + " the end")
+    assert len(long) <= cli.MESSAGE_CHARS and long.endswith(" the end")
 
 
 @pytest.mark.parametrize(

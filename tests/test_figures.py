@@ -14,7 +14,7 @@ import pytest
 from conftest import drawn
 from PIL import Image
 
-from explorer import checkpoint, cli, explore, figures
+from explorer import animation, checkpoint, cli, decoding, explore, figures, latent
 from explorer.decoding import to_uint8
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
@@ -125,6 +125,8 @@ def test_build_defaults_and_refusals(loaded, ckpt20):
     with pytest.raises(figures.FigureError, match="negative"):
         figures.build("samples", loaded, sigma=[-1.0] * 12)
     with pytest.raises(figures.FigureError, match="two different"):
+        figures.build("manifold", loaded, dims=[3])
+    with pytest.raises(figures.FigureError, match="each dimension may be given once"):
         figures.build("manifold", loaded, dims=[3, 3])
     with pytest.raises(figures.FigureError, match="from 0 to 11"):
         figures.build("traversal", loaded, dims=[12])
@@ -135,6 +137,85 @@ def test_build_defaults_and_refusals(loaded, ckpt20):
 # -- the command -------------------------------------------------------------------------------
 def test_the_command_offers_every_figure():
     assert cli.FIGURES == figures.FIGURES  # cli keeps its own copy: no torch import to parse
+
+
+def test_the_command_has_the_same_caps():
+    """cli copies the caps to check arguments before importing torch: the copies must agree."""
+    assert (cli.MAX_STEPS, cli.MAX_COUNT, cli.MAX_DIMS, cli.MAX_MODELS, cli.FIGURE_MAX_SCALE) == (
+        figures.MAX_STEPS,
+        figures.MAX_COUNT,
+        figures.MAX_DIMS,
+        figures.MAX_MODELS,
+        figures.MAX_SCALE,
+    )
+    assert (cli.MAX_SIDE, cli.MAX_GIF_PIXELS) == (figures.MAX_SIDE, animation.MAX_PIXELS)
+    assert cli.DECODE_MAX_SCALE == decoding.MAX_SCALE
+    assert cli.SEED_BOUNDS == latent.SEED_BOUNDS
+
+
+@pytest.fixture
+def decodes(loaded):
+    """How many batches loaded.model's decoder has run while the test ran."""
+    calls = []
+    handle = loaded.model.decoder.register_forward_hook(lambda *_: calls.append(1))
+    yield calls
+    handle.remove()
+
+
+# options within their caps one by one whose figure would still be too large
+OVERSIZED = {
+    "traversal": {"steps": 41, "scale": 16},  # 41 columns of 480 pixels
+    "samples": {"count": 256, "scale": 16},
+    "interpolation": {"steps": 41, "scale": 12},
+    "manifold": {"steps": 41, "scale": 4},
+    "compare": {"count": 256},  # 256 rows at the default scale
+}
+
+
+@pytest.mark.parametrize("kind", OVERSIZED)
+def test_an_oversized_figure_is_refused_before_decoding(loaded, decodes, kind):
+    with pytest.raises(figures.FigureError, match=r"the figure would be [\d,]+x[\d,]+ pixels"):
+        figures.build(kind, loaded, a=[0.0] * 12, b=[1.0] * 12, others={}, **OVERSIZED[kind])
+    assert decodes == []  # refused before anything was decoded, let alone drawn
+
+
+def test_the_largest_figures_within_the_caps_are_drawn(loaded, decodes):
+    fig = figures.build("manifold", loaded, steps=figures.MAX_STEPS)
+    assert max(fig.image.size) <= figures.MAX_SIDE and len(decodes) == 1
+    fig = figures.build("samples", loaded, count=figures.MAX_COUNT)
+    assert max(fig.image.size) <= figures.MAX_SIDE
+    dims = list(range(12))
+    fig = figures.build("traversal", loaded, steps=figures.MAX_STEPS, dims=dims)
+    assert max(fig.image.size) <= figures.MAX_SIDE
+
+
+CAPPED = {
+    "steps": ({"steps": 42}, "--steps must be at most 41, got 42"),
+    "count": ({"count": 257}, "--count must be at most 256, got 257"),
+    "scale": ({"scale": 17}, "--scale must be at most 16, got 17"),
+    "dims twice": ({"dims": [1, 1]}, "--dims: each dimension may be given once"),
+    "no dims": ({"dims": []}, "--dims: give at least one dimension"),
+    "models": ({"others": {str(k): None for k in range(9)}}, "--models: at most 8 models"),
+}
+
+
+@pytest.mark.parametrize("case", CAPPED)
+def test_build_refuses_options_beyond_their_caps(loaded, decodes, case):
+    options, words = CAPPED[case]
+    with pytest.raises(figures.FigureError) as error:
+        figures.build("compare" if case == "models" else "traversal", loaded, **options)
+    assert words in str(error.value)
+    assert decodes == []
+
+
+def test_long_labels_keep_their_end():
+    images = np.zeros((1, 2, 28, 28), np.float32)
+    long = "/a/very/long/folder/of/many/checkpoints/vae_high_kl.pth"
+    fig = figures.grid(images, col_labels=[long, "short"], scale=1)
+    short = figures.grid(images, col_labels=["..." + long[-29:], "short"], scale=1)
+    assert np.array_equal(np.asarray(fig.image), np.asarray(short.image))
+    with pytest.raises(figures.FigureError, match="the figure would be"):
+        figures.grid(images, title="T" * 2000)
 
 
 GOOD = {

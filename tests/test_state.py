@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -116,6 +117,17 @@ BAD = {
     "sizes": ({"mu": [0, 0], "sigma": [1, 1, 1]}, "sizes disagree: mu 2, sigma 3"),
     "latent_dim": ({"latent_dim": 3, "mu": [0, 0]}, "sizes disagree: latent_dim 3, mu 2"),
     "empty checkpoint": ({"checkpoint": " "}, "checkpoint must be a non-empty string"),
+    "checkpoint with a newline": ({"checkpoint": "a\nb.pth"}, "without control characters"),
+    "checkpoint too long": ({"checkpoint": "a" * 5000}, "at most 4096"),
+    # integers beyond float: compared exactly, shown by their size
+    "seed of 400 digits": ({"seed": 10**400}, "got an integer of 401 digits"),
+    "mu of 400 digits": ({"mu": [-(10**400)]}, "mu[0] = an integer of 401 digits is outside"),
+    "z of 400 digits": ({"z": [10**400]}, "z[0] = an integer of 401 digits is too large"),
+    "latent_dim of 400 digits": (
+        {"latent_dim": 10**400, "mu": [0]},
+        "sizes disagree: latent_dim an integer of 401 digits, mu 1",
+    ),
+    "a long unknown key": ({"x" * 100_000: 1}, "unknown key 'xxxxxxxxxx"),
 }
 
 
@@ -126,7 +138,42 @@ def test_bad_documents_are_refused_with_one_line(case):
         state.validate(data)
     message = str(error.value)
     assert words in message
-    assert "\n" not in message
+    assert "\n" not in message and len(message) < 300
+
+
+# text → words of the one-line StateError that read() gives for a file holding it
+HOSTILE = {
+    "5000-digit integer": ('{"seed": ' + "9" * 5000 + "}", "not usable JSON (Exceeds the limit"),
+    "400-digit integer": ('{"z_set": [' + "9" * 400 + "]}", "z_set[0] = an integer of 400"),
+    "nested 100k deep": ("[" * 100_000 + "]" * 100_000, "not usable JSON (nested too deeply)"),
+    "nested objects": ('{"a":' * 50_000 + "1" + "}" * 50_000, "not usable JSON (nested too"),
+    "larger than 1 MB": (" " * state.MAX_BYTES + "{}", "larger than 1,048,576 bytes"),
+    "not UTF-8": (b'{"mode": "\xff"}', "cannot read it (invalid start byte)"),
+    "a string of 1 MB": ('{"model": "' + "m" * 1_000_000 + '"}', "model must be a name or path"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_files_are_refused_with_one_line(tmp_path, case):
+    text, words = HOSTILE[case]
+    path = tmp_path / "hostile.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(state.StateError) as error:
+        state.read(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and words in message
+    assert "\n" not in message and len(message) < len(str(path)) + 200
+
+
+def test_only_regular_files_are_read(tmp_path):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for ever
+    with pytest.raises(state.StateError, match=r"fifo\.json: not a regular file"):
+        state.read(fifo)
+    with pytest.raises(state.StateError, match=r"dev/zero: not a regular file"):
+        state.read("/dev/zero")  # endless
+    with pytest.raises(state.StateError, match="cannot read it"):
+        state.read(tmp_path)
 
 
 def test_an_uploaded_model_must_be_given(model, ckpt12):
