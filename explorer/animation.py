@@ -17,6 +17,7 @@ from PIL import Image
 
 from explorer import explore, figures
 from explorer.figures import Figure, FigureError
+from explorer.latent import dim_label
 from explorer.model import VAE
 
 STEPS = 21  # values of the sweep (or of t): 2 × 21 − 2 = 40 frames
@@ -80,7 +81,7 @@ def traversal(
     values = explore.sweep(steps)
     cols = math.ceil(math.sqrt(len(dims)))
     rows = -(-len(dims) // cols)
-    labels = [f"z{d}" for d in dims] + [""] * (rows * cols - len(dims))
+    labels = [dim_label("z", d) for d in dims] + [""] * (rows * cols - len(dims))
     labels = [labels[r * cols : (r + 1) * cols] for r in range(rows)]
     of = f" of {name}" if name else ""
     _check_size(

@@ -8,7 +8,7 @@ from pathlib import Path
 import panel as pn
 import torch
 
-from explorer import zoo
+from explorer import untrusted, zoo
 from explorer.access import CheckpointAccess
 from explorer.latent import LatentModel
 from explorer.options import add_access_arguments
@@ -38,8 +38,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def access_from(args: argparse.Namespace, checkpoint: str) -> CheckpointAccess:
-    if not (args.checkpoint_dir or args.zoo_only):
-        return CheckpointAccess()
+    """The operator's checkpoint is trusted: it always opens, and visitors see only its name."""
     return CheckpointAccess.confined(args.checkpoint_dir, args.zoo_only, trusted=[checkpoint])
 
 
@@ -47,6 +46,7 @@ def create_app(argv: list[str]) -> pn.template.BaseTemplate:
     """One session's page: a fresh LatentModel and its view, state read from the URL."""
     args = parse_args(argv)
     torch.set_num_threads(1)  # one small decode per event; threads would only contend
+    untrusted.mend_patch_curdoc()  # once per process; see there
     pn.extension(notifications=False)
     source = args.checkpoint or default_checkpoint()
     model = LatentModel(

@@ -531,8 +531,9 @@ def add_figure(commands) -> None:
         "--dims",
         type=dims_list,
         metavar="I,J,...",
-        help="traversal rows (default: the first 16; at most "
-        f"{MAX_DIMS}, each once); manifold: two dimensions (default: 0,1)",
+        help="dimensions by index, counting from 0 (labelled z1, z2, ... as in the app): "
+        f"traversal rows (default: the first 16; at most {MAX_DIMS}, each once); manifold: two "
+        "dimensions (default: 0,1)",
     )
     parser.add_argument(
         "--steps",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import holoviews as hv
 import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
 import numpy as np
+from bokeh.document import Document
+from bokeh.themes import Theme
 
 from explorer.latent import dim_label
 
@@ -69,11 +71,33 @@ def render(element: hv.Element, source_name: str):
     """A HoloViews element as a Bokeh figure whose data source is named ``source_name`` (tests,
     benchmarks and the pages' scripts find it by name), drawn on a plain canvas.
 
+    Rendered for a document of its own, never ``curdoc()``: a Document left patched in by a
+    Bokeh callback that raised (Bokeh 3.9's ``patch_curdoc`` has no try/finally) would otherwise
+    reach every later render in the process, in every session. The figure is no root of that
+    document, so any document can take it. HoloViews would have set its theme (title text) on
+    the document; it is written into the figure and its title instead, which look the same in
+    any document (all of the figure's models would cost ~10 ms a render).
+
     Not HoloViews' default WebGL: for these small plots it gains nothing, a page that uses it
     carries Bokeh's WebGL bundle (190 kB), and where WebGL is emulated in software (no GPU, as in
     headless Chromium) copying its canvas cost ≈ 10 ms of each repaint.
     """
-    figure = hv.render(element, backend="bokeh")
+    renderer = hv.renderer("bokeh").instance(mode="server")  # "server": it takes our document
+    figure = renderer.get_plot(element, doc=Document()).state
+    if renderer.theme is not None:
+        for model in (figure, figure.title):
+            if model is not None:
+                _take_theme(model, renderer.theme)
     figure.renderers[0].data_source.name = source_name
     figure.output_backend = "canvas"
     return figure
+
+
+def _take_theme(model, theme: Theme) -> None:
+    """Give ``model`` ``theme``'s values as its own, where it has none: a document's theme then
+    leaves them alone."""
+    theme.apply_to_model(model)
+    themed = model.themed_values() or {}
+    model.unapply_theme()
+    own = model.query_properties_with_values(lambda p: p.name in themed, include_defaults=False)
+    model.update(**{name: value for name, value in themed.items() if name not in own})

@@ -136,7 +136,7 @@ def info_html(model: LatentModel) -> str:
 
     facts = {
         "model": info.name,
-        "checkpoint": info.source,
+        "checkpoint": model.public_checkpoint,
         "latent size": info.latent_dim,
         "β": show(info.beta, "{:g}"),
         "epochs": show(info.epochs),

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from explorer import checkpoint, explore, zoo
 from explorer.decoding import to_uint8
+from explorer.latent import dim_label
 from explorer.model import VAE
 
 SCALE = 3  # output pixels per image pixel
@@ -180,7 +181,7 @@ def traversal(
     dims = list(range(vae.latent_dim)) if dims is None else list(dims)
     labels = {
         "title": f"Latent traversal{f' of {name}' if name else ''}: each row sweeps one dimension",
-        "row_labels": [f"z{d}" for d in dims],
+        "row_labels": [dim_label("z", d) for d in dims],
         "col_labels": [_number(v) for v in explore.sweep(steps)],
         "scale": scale,
     }

@@ -7,9 +7,11 @@ reproduces it exactly. Outputs are plain arrays (``image``, ``z``) that views re
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import param
@@ -40,6 +42,8 @@ SLIDER_HELP = {
     "sigma": "Standard deviation for latent dimension {}",
     "z_set": "Value for latent dimension {}",
 }
+# What a snapshot copies: the parameters that give the image (the rest is derived or per session).
+SNAPSHOT = ("checkpoint", "device", "mode", "mu", "sigma", "z_set", "seed", "access")
 MODES = ("sample", "prior", "deterministic")
 MODE_LABELS = {
     "sample": "Sample z ~ N(μ, σ²)",
@@ -140,34 +144,66 @@ class LatentModel(param.Parameterized):
         default=MAX_UPLOAD_BYTES, bounds=(1, None), constant=True, doc="Largest upload accepted"
     )
 
-    def __init__(self, rng_seed: int | None = None, **params):
+    def __init__(
+        self, rng_seed: int | None = None, *, loaded: ckpt.Checkpoint | None = None, **params
+    ):
         self._rng = random.Random(rng_seed)  # this session's own source of seeds and random μ
         self._model = None
         self._upload: tuple[str, bytes] | None = None  # (source, bytes) of the last upload
         self._loading = False
+        self._runner = None  # how loads run (see loading_with); None: here and now
         self._eps: np.ndarray | None = None
         self._eps_seed: int | None = None
         super().__init__(**params)
         self.param.device.objects = available_devices()
-        self._load()
+        if loaded is None:
+            self._load()
+        else:
+            self.apply_checkpoint(loaded)
 
     # -- loading ---------------------------------------------------------------------------
+    # Two parts, so that an app can read in a worker thread and apply on its event loop: reading
+    # (read_checkpoint) writes no parameter; applying (apply_checkpoint, load_failed) does.
     @param.depends("checkpoint", "device", watch=True)
     def _load(self):
-        """Load the checkpoint; on failure keep the previous model and say why."""
-        device = resolve_device(self.device)
-        try:
-            source = self.access.check(self.checkpoint)
-            if source.startswith(UPLOAD_PREFIX):
-                name, data = self._uploaded(source)
-                loaded = ckpt.load_bytes(data, name, device=device)
-            else:
-                loaded = ckpt.load_shared(source, device=device)
-        except ckpt.CheckpointError as exc:
-            self.message = str(exc)
-            if self._model is None:
-                self._set_outputs(None, None)
+        """Load the checkpoint; on failure keep the previous model and say why.
+
+        Inside :meth:`loading_with`, its runner runs the two parts; otherwise both run here."""
+        read = functools.partial(self.read_checkpoint, self.checkpoint, self.device)
+        if self._runner is not None:
+            self._runner(self.checkpoint, read, self.apply_checkpoint, self.load_failed)
             return
+        try:
+            loaded = read()
+        except ckpt.CheckpointError as exc:
+            self.load_failed(exc)
+            return
+        self.apply_checkpoint(loaded)
+
+    @contextmanager
+    def loading_with(self, runner):
+        """Loads started inside run as ``runner(source, read, apply, failed)``: ``read()`` may run
+        in any thread; then ``apply(loaded)``, or ``failed(error)``, on the model's own thread."""
+        previous, self._runner = self._runner, runner
+        try:
+            yield
+        finally:
+            self._runner = previous
+
+    def read_checkpoint(self, source: str, device: str = "auto") -> ckpt.Checkpoint:
+        """Check access to ``source``, read it and rebuild its network, or CheckpointError.
+
+        Writes no parameter and reads only what is replaced whole (the access rule, the last
+        upload), so it is safe in a worker thread while the session goes on."""
+        source = self.access.check(source)
+        device = resolve_device(device)
+        if source.startswith(UPLOAD_PREFIX):
+            name, data = self._uploaded(source)
+            return ckpt.load_bytes(data, name, device=device)
+        return ckpt.load_shared(source, device=device)
+
+    def apply_checkpoint(self, loaded: ckpt.Checkpoint) -> None:
+        """Show a loaded checkpoint: its info, μ, σ and z fitted to its size, its image."""
         self._model = loaded.model
         n = loaded.info.latent_dim
         # One batch, so that watchers of `info` see lists of the new size; decode once, after.
@@ -185,15 +221,45 @@ class LatentModel(param.Parameterized):
             self._loading = False
         self._update()
 
-    def upload(self, data: bytes, filename: str) -> None:
-        """Load a checkpoint sent from the browser (held in memory, for this session only)."""
+    def load_failed(self, error: Exception) -> None:
+        """A load failed: keep the previous model and say why (a CheckpointError's one line);
+        any other error is a bug, and is raised again."""
+        if not isinstance(error, ckpt.CheckpointError):
+            raise error
+        self.message = str(error)
+        if self._model is None:
+            self._set_outputs(None, None)
+
+    def snapshot(self) -> LatentModel:
+        """A copy of this state that nothing else changes, sharing the loaded network: what work
+        in a worker thread reads (a page download) while the session goes on. ValueError
+        before a model has loaded."""
+        if self._model is None or self.info is None:
+            raise ValueError(self.message or "no model loaded")
+        return LatentModel(
+            loaded=ckpt.Checkpoint(model=self._model, info=self.info),
+            **{name: getattr(self, name) for name in SNAPSHOT},
+        )
+
+    def upload(self, data: object, filename: object) -> None:
+        """Load a checkpoint sent from the browser (held in memory, for this session only).
+
+        ``data`` and ``filename`` come from the browser as they are (a FileInput's value may be
+        a list, text or None): anything but the bytes of one file is refused with a message,
+        and the model and image stay as they were.
+        """
+        name = ckpt.upload_name(filename)
+        if not isinstance(data, (bytes, bytearray)):
+            self.message = f"{name} is not a file upload"
+            return
+        if not data:
+            self.message = f"{name} is empty (0 bytes), not a checkpoint"
+            return
         if len(data) > self.max_upload_bytes:
             limit = self.max_upload_bytes / 2**20
-            self.message = (
-                f"{filename} is too large ({len(data) / 2**20:.1f} MB; limit {limit:g} MB)"
-            )
+            self.message = f"{name} is too large ({len(data) / 2**20:.1f} MB; limit {limit:g} MB)"
             return
-        source = f"{UPLOAD_PREFIX}{filename}"
+        source = f"{UPLOAD_PREFIX}{name}"
         self._upload = (source, bytes(data))
         if self.checkpoint == source:
             self.param.trigger("checkpoint")
@@ -213,6 +279,15 @@ class LatentModel(param.Parameterized):
     @property
     def latent_dim(self) -> int:
         return self.info.latent_dim if self.info is not None else len(self.mu)
+
+    @property
+    def public_checkpoint(self) -> str:
+        """The loaded checkpoint as a visitor may see it (downloads, pages): the operator's own
+        path by its file name only; zoo names, uploads and paths typed in the page as they are."""
+        source = self.info.source if self.info is not None else self.checkpoint
+        if source in self.access.trusted and source not in zoo.NAMES:
+            return Path(source).name
+        return source
 
     @property
     def vae(self) -> VAE | None:

@@ -16,9 +16,19 @@ class InPlacePlot:
     """
 
     def __init__(self, element: hv.Element, source_name: str, **pane_options):
-        self.figure = render(element, source_name)  # on a canvas, its source named
-        self.source = self.figure.renderers[0].data_source
-        self.pane = pn.pane.Bokeh(self.figure, **pane_options)
+        self._hold(render(element, source_name), pane_options)  # on a canvas, its source named
+
+    @classmethod
+    def of(cls, figure, **pane_options) -> InPlacePlot:
+        """The plot of a figure :func:`render` made already (in a worker thread, say)."""
+        plot = cls.__new__(cls)
+        plot._hold(figure, pane_options)
+        return plot
+
+    def _hold(self, figure, pane_options: dict) -> None:
+        self.figure = figure
+        self.source = figure.renderers[0].data_source
+        self.pane = pn.pane.Bokeh(figure, **pane_options)
 
     def write(self, **columns) -> None:
         self.source.data.update(columns)

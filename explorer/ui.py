@@ -10,9 +10,13 @@ sessions share nothing but the read-only model weights.
 
 from __future__ import annotations
 
+import functools
 import html
-import io
+import logging
+import math
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 import panel as pn
@@ -20,7 +24,10 @@ import param
 from bokeh.models import Slider
 from panel.models import HTML
 
-from explorer import explore, export, live, state, urlstate, zoo
+from explorer import explore, export, live, state, untrusted, urlstate, zoo
+from explorer.access import UPLOAD_PREFIX
+from explorer.background import Background, download_callback
+from explorer.checkpoint import CheckpointError, upload_name
 from explorer.decoding import to_png_bytes
 from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
 from explorer.latent import (
@@ -33,8 +40,10 @@ from explorer.latent import (
     resolve_device,
 )
 from explorer.plots import InPlacePlot
+from explorer.upload_guard import guard_uploads
 from explorer.views import ExplorationViews
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 16  # dimensions shown at once; larger models page through them
 URL_DELAY_MS = 1000  # the URL follows the sliders this long after the last change
 SUBTITLE = "Explore the VAE latent space by sampling from multidimensional Gaussians"
@@ -80,6 +89,8 @@ class Debounced:
         self._delay_s = delay_ms / 1000
         self._due = 0.0
         self._doc = None
+        # Bokeh runs timers the way it runs callbacks: nothing may escape (explorer.untrusted).
+        self._guarded_run = untrusted.guarded("URL update", self._run)
 
     def __call__(self, *_events) -> None:
         doc = pn.state.curdoc
@@ -89,15 +100,46 @@ class Debounced:
         self._due = time.monotonic() + self._delay_s
         if self._doc is None:
             self._doc = doc
-            doc.add_timeout_callback(self._run, round(self._delay_s * 1000))
+            doc.add_timeout_callback(self._guarded_run, round(self._delay_s * 1000))
 
     def _run(self) -> None:
         left = self._due - time.monotonic()
         if left > 0.001:
-            self._doc.add_timeout_callback(self._run, round(left * 1000))
+            self._doc.add_timeout_callback(self._guarded_run, round(left * 1000))
             return
         self._doc = None
         self._action()
+
+
+class BoundedIntInput(pn.widgets.IntInput):
+    """An IntInput that refuses what its box never sends (NaN, 1e308, 2.5, an empty box, a number
+    outside start–end): one log line, and the box shows its value again.
+
+    A plain IntInput hands such a value to param, whose error Panel logs with a traceback, and
+    the box keeps showing it.
+    """
+
+    def _process_property_change(self, msg):
+        params = super()._process_property_change(msg)
+        if "value" in params:
+            value = self._checked(params["value"])
+            if value is None:
+                why = f"not an integer in [{self.start}, {self.end}]"
+                untrusted.refused(f"{self.name} input", params["value"], why)
+                del params["value"]
+                self.param.trigger("value")  # show the value it has
+            else:
+                params["value"] = value  # 7.0 as 7
+        return params
+
+    def _checked(self, value) -> int | None:
+        """``value`` as an int within start–end, or None."""
+        number = untrusted.number(value)
+        if number is None or not number.is_integer():
+            return None
+        low = self.start if self.start is not None else -math.inf
+        high = self.end if self.end is not None else math.inf
+        return int(number) if low <= number <= high else None
 
 
 class DimensionSliders(pn.viewable.Viewer):
@@ -161,31 +203,64 @@ class DimensionSliders(pn.viewable.Viewer):
                 sizing_mode="stretch_width",
                 margin=(2, 8, 2, 8),
             )
-            slider.on_change("value", lambda _attr, _old, new: self._written(name, index, new))
+            untrusted.on_change(
+                slider,
+                "value",
+                f"slider {css}-{index}",
+                lambda _attr, _old, new: self._written(slider, name, index, new),
+            )
             self._sliders[key] = slider
         return self._sliders[key]
 
-    def _written(self, name: str, index: int, value: float) -> None:
+    def _written(self, slider: Slider, name: str, index: int, value) -> None:
+        """A slider moved: write its value to the model.
+
+        Only a hostile client sends what the slider cannot show: a number out of its bounds is
+        clamped, anything else (NaN, ±inf, a string) refused; either way the slider is set to
+        the value the model holds, so that it never shows one the image does not.
+        """
         if self._syncing:
             return
-        self._moving = True
-        try:
-            self.model.set_value(name, index, value)
-        finally:
-            self._moving = False
+        bounds, _, css = SLIDERS[name]
+        clamped = untrusted.clamp(value, bounds)
+        if clamped != value:
+            why = "not a number" if clamped is None else f"clamped to {clamped:g}"
+            untrusted.refused(f"slider {css}-{index}", value, why)
+        if clamped is not None:
+            self._moving = True
+            try:
+                self.model.set_value(name, index, clamped)
+            finally:
+                self._moving = False
+        if clamped != value:
+            self._syncing = True
+            try:  # in Bokeh's own callback: the document lock is held, a direct write is fine
+                slider.value = getattr(self.model, name)[index]
+            finally:
+                self._syncing = False
 
     def _rebuild(self, *_):
-        """New model: forget the old sliders and lay out the first page."""
-        self._sliders.clear()
+        """New model: forget the old sliders and lay out the first page. One of the same size
+        and order keeps them (they follow the model's values): a rebuild costs ~0.2 s of the
+        event loop, which every session waits for."""
         n = self.model.latent_dim
         usage = self._usage() if self.by_kl and self._usage is not None else None
-        self._order = explore.by_kl(usage[0]) if usage is not None else list(range(n))
-        self._inactive = {d for d in range(n) if not usage[1][d]} if usage is not None else set()
+        order = explore.by_kl(usage[0]) if usage is not None else list(range(n))
+        inactive = {d for d in range(n) if not usage[1][d]} if usage is not None else set()
         pages = max(1, -(-n // PAGE_SIZE))
         label = "by KL {}–{}" if usage is not None else "{}–{}"
-        self._pager.options = {
+        options = {
             label.format(p * PAGE_SIZE + 1, min(n, (p + 1) * PAGE_SIZE)): p for p in range(pages)
         }
+        if self._sliders and (order, inactive, options) == (
+            self._order,
+            self._inactive,
+            self._pager.options,
+        ):
+            return
+        self._sliders.clear()
+        self._order, self._inactive = order, inactive
+        self._pager.options = options
         self._pager.visible = pages > 1
         if self.page != 0:
             self.page = 0  # triggers _show_page
@@ -321,7 +396,7 @@ class LatentExplorer(pn.viewable.Viewer):
         randomize = pn.widgets.Button.from_param(
             m.param.randomize_mu, css_classes=["latent-randomize"]
         )
-        seed = pn.widgets.IntInput.from_param(m.param.seed, width=130, css_classes=["latent-seed"])
+        seed = BoundedIntInput.from_param(m.param.seed, width=130, css_classes=["latent-seed"])
         downloads = [
             self._download("png", "Image (PNG)", lambda m: to_png_bytes(m.image)),
             self._download("json", "z (JSON)", lambda m: state.dumps(m).encode()),
@@ -348,15 +423,17 @@ class LatentExplorer(pn.viewable.Viewer):
         self, kind: str, label: str, make, suffix: str | None = None
     ) -> pn.widgets.FileDownload:
         """A button that downloads ``make(model)`` (bytes) for the current z, made on click, as
-        ``<model>-z.<suffix>`` (the suffix defaults to ``kind``)."""
+        ``<model>-z.<suffix>`` (the suffix defaults to ``kind``). ``make`` runs in a worker
+        thread on a snapshot of the model: a page takes half a second, which no session waits."""
         suffix = suffix or kind
 
-        def current():
-            widget.filename = f"{self.model.info.stem}-z.{suffix}"
-            return io.BytesIO(make(self.model))
+        def prepare():
+            model = self.model.snapshot()
+            widget.filename = f"{model.info.stem}-z.{suffix}"
+            return functools.partial(make, model)
 
         widget = pn.widgets.FileDownload(
-            callback=current,
+            callback=download_callback(prepare),
             filename=f"z.{suffix}",
             label=label,
             button_style="outline",
@@ -369,6 +446,7 @@ class LatentExplorer(pn.viewable.Viewer):
 
     def _build_checkpoint_picker(self) -> pn.Column:
         m = self.model
+        self._background = Background()  # this session's loads, read off the event loop
         names = zoo.available()
         current = m.info.source if m.info is not None else None
         picker = pn.widgets.Select(
@@ -384,30 +462,56 @@ class LatentExplorer(pn.viewable.Viewer):
             css_classes=["latent-path"],
         )
         load = pn.widgets.Button(name="Load", css_classes=["latent-load"], button_type="primary")
+        self._load_button = load
+        self._loading_note = pn.pane.HTML(
+            "", css_classes=["latent-loading"], visible=False, sizing_mode="stretch_width"
+        )
 
         def choose(event):
-            if event.new:
+            # Not when the picker only follows a load that is done (see _show_info).
+            done = m.info is not None and m.info.source == event.new == m.checkpoint
+            if event.new and not (done and not self._background.pending("load")):
                 self._load(event.new)
 
         picker.param.watch(choose, "value")
         load.on_click(lambda _event: self._load(path.value_input or path.value))
         # Enter loads, as Load does, also the same path again (a retry); leaving the box does not.
         path.param.watch(lambda _event: self._load(path.value), "enter_pressed")
-        device = pn.widgets.Select.from_param(
-            m.param.device, name="Device", css_classes=["latent-device"]
+        device = pn.widgets.Select(
+            label="Device",
+            options=list(m.param.device.objects),
+            value=m.device,
+            css_classes=["latent-device"],
+        )  # not from_param: a new device reloads the checkpoint, off the event loop
+        device.param.watch(
+            lambda event: self._loads(lambda: setattr(m, "device", event.new)), "value"
         )
+        m.param.watch(lambda event: setattr(device, "value", event.new), "device")
         upload = pn.widgets.FileInput(
             accept=".pth,.pt", multiple=False, css_classes=["latent-upload"], name="Upload"
         )
-        upload.param.watch(
-            lambda event: event.new is not None and m.upload(event.new, upload.filename), "value"
-        )
+
+        def uploaded(event):
+            if event.new is not None:
+                self._loads(lambda: m.upload(event.new, upload.filename))
+
+        upload.param.watch(uploaded, "value")
+        # Files over the limit never leave the browser (one over the websocket's message limit
+        # would drop the connection); the guard tells us what it refused.
+        guard = guard_uploads("latent-upload", m.max_upload_bytes, self._refused_upload)
         limit = f"{m.max_upload_bytes / 2**20:g} MB"
         upload_label = pn.pane.Markdown(f"or upload a checkpoint (up to {limit}):", margin=(0, 10))
         self._picker = picker
         paths = [path, load] if m.access.paths_allowed else []
         return pn.Column(
-            picker, *paths, upload_label, upload, device, css_classes=["latent-checkpoint"]
+            picker,
+            *paths,
+            self._loading_note,
+            upload_label,
+            upload,
+            *([guard] if guard is not None else []),
+            device,
+            css_classes=["latent-checkpoint"],
         )
 
     def _build_device_note(self) -> pn.pane.Markdown:
@@ -424,13 +528,63 @@ class LatentExplorer(pn.viewable.Viewer):
         show()
         return note
 
+    def _refused_upload(self, refused: list) -> None:
+        """The browser refused a file (see UploadGuard): say why, in the model's words."""
+        items = refused if isinstance(refused, list) else []
+        reason, filename, size = [*items, None, None, None][:3]
+        name = upload_name(filename)
+        size = untrusted.number(size)
+        if reason == "too large" and size is not None:
+            limit = self.model.max_upload_bytes / 2**20
+            message = f"{name} is too large ({size / 2**20:.1f} MB; limit {limit:g} MB)"
+        elif reason == "empty":
+            message = f"{name} is empty (0 bytes), not a checkpoint"
+        else:
+            message = "upload one checkpoint file at a time"
+        self.model.message = message
+
     def _load(self, source: str) -> None:
         """Load a checkpoint (zoo name or path); a retry of the same source reloads."""
         source = (source or "").strip()
-        if source == self.model.checkpoint:
-            self.model.param.trigger("checkpoint")
-        else:
-            self.model.checkpoint = source
+        with self.model.loading_with(self._run_load):
+            if source == self.model.checkpoint:
+                self.model.param.trigger("checkpoint")
+            else:
+                self.model.checkpoint = source
+
+    def _loads(self, change) -> None:
+        """``change()`` of the model, any load it starts read off the event loop."""
+        with self.model.loading_with(self._run_load):
+            change()
+
+    def _run_load(self, source: str, read, apply, failed) -> None:
+        """The model's runner for the loads this page starts: ``read`` in a worker thread (a big
+        checkpoint takes seconds, which no other session waits), "Loading …" meanwhile, then
+        ``apply`` or ``failed`` here; the latest load wins."""
+        self._show_loading(source)
+
+        def done(loaded) -> None:
+            try:
+                apply(loaded)
+            finally:
+                self._show_loading(None)
+
+        def fail(error: Exception) -> None:
+            self._show_loading(None)
+            if not isinstance(error, CheckpointError):  # a bug: in the log, and one line here
+                log.error("loading %s failed", source, exc_info=error)
+                error = CheckpointError(
+                    f"{_source_name(source)} could not be loaded ({type(error).__name__})"
+                )
+            failed(error)
+
+        self._background.run(read, done, fail, key="load")
+
+    def _show_loading(self, source: str | None) -> None:
+        if source is not None:
+            self._loading_note.object = f"Loading {html.escape(_source_name(source))}…"
+        self._loading_note.visible = source is not None
+        self._load_button.loading = source is not None
 
     # -- updates ---------------------------------------------------------------------------
     def _image_or_blank(self) -> np.ndarray:
@@ -469,11 +623,11 @@ class LatentExplorer(pn.viewable.Viewer):
 
     def _show_message(self, *_):
         message = self.model.message
-        self._error.object = html.escape(message)
+        self._error.object = literal(message)
         self._error.visible = bool(message)
 
     def show_notices(self, notices: list[str]) -> None:
-        self._notice.object = html.escape("; ".join(notices))
+        self._notice.object = literal("; ".join(notices))
         self._notice.visible = bool(notices)
 
     def _show_info(self, *_):
@@ -483,12 +637,13 @@ class LatentExplorer(pn.viewable.Viewer):
             return
 
         def show(value, fmt="{}"):
-            return fmt.format(value) if value is not None else "unknown"
+            # File names and metadata come from the checkpoint: shown as text, never as markup.
+            return literal(fmt.format(value)) if value is not None else "unknown"
 
         loss = info.final_val_loss
         self._info.object = "\n".join(
             [
-                f"### Model `{info.name}`",
+                f"### Model {show(info.name)}",
                 f"- latent size: **{info.latent_dim}**",
                 f"- β: **{show(info.beta, '{:g}')}**",
                 f"- epochs: **{show(info.epochs)}**",
@@ -539,13 +694,16 @@ class LatentExplorer(pn.viewable.Viewer):
 
     def sync_url(self, location) -> None:
         """Apply a page URL's state (with notices for what was fixed), then keep it current."""
-        self.show_notices(urlstate.apply_query(self.model, location.query_params))
+        query, notices = urlstate.parse_search(location.search or "")
+        self.show_notices(notices + urlstate.apply_query(self.model, query))
         names = ["mode", "mu", "sigma", "z_set", "seed", "info"]
-        write = Debounced(
-            lambda: location.update_query(**urlstate.to_query(self.model)), URL_DELAY_MS
-        )
-        self.model.param.watch(write, names)
-        location.update_query(**urlstate.to_query(self.model))
+
+        def write():
+            # Not Location.update_query: it re-reads the old query with Panel's parser first.
+            location.search = urlstate.search_string(self.model)
+
+        self.model.param.watch(Debounced(write, URL_DELAY_MS), names)
+        write()
 
     def template(self) -> pn.template.BaseTemplate:
         """The served page: a template with the sidebar and the main area.
@@ -561,6 +719,26 @@ class LatentExplorer(pn.viewable.Viewer):
             sidebar_width=330,
             header_background="#1e3a8a",
         )
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def literal(text: str) -> str:
+    """``text`` for a Markdown pane, shown as written: HTML escaped, Markdown syntax escaped.
+
+    For anything that comes from a file, a URL or a message built from them: a file name with a
+    backtick and ``<img onerror=…>`` must read as a name, not run in every visitor's browser.
+    """
+    # Markdown first: HTML's escapes (``&lt;``) must reach Markdown whole, as entities.
+    return html.escape(MARKDOWN_SPECIALS.sub(r"\\\1", text), quote=False)
+
+
+def _source_name(source: str) -> str:
+    """A checkpoint as the loading note names it: a path by its file name."""
+    if source.startswith(UPLOAD_PREFIX):
+        return source.removeprefix(UPLOAD_PREFIX)
+    return source if source in zoo.NAMES else Path(source).name or source
 
 
 def _values_html(z: np.ndarray) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.parse
 from collections.abc import Mapping
 
 from explorer import zoo
@@ -21,6 +22,8 @@ VECTORS = {
     "z": ("z_set", Z_BOUNDS),
 }
 DECIMALS = 4
+# A page URL longer than this is ignored whole: a real link of a 512-dimension model is ~25 kB.
+MAX_SEARCH_CHARS = 64_000
 
 
 def to_query(model: LatentModel) -> dict[str, str]:
@@ -31,6 +34,26 @@ def to_query(model: LatentModel) -> dict[str, str]:
     if model.info is not None and model.info.source in zoo.NAMES:
         query["model"] = model.info.source
     return query
+
+
+def parse_search(search: str) -> tuple[dict[str, str], list[str]]:
+    """A URL's ``?a=1&b=…`` as strings (and notices), never raising.
+
+    Panel's ``Location.query_params`` converts values itself and raises on some (a 5,000-digit
+    number exceeds Python's int-from-text limit): it must never see a visitor's link.
+    """
+    if len(search) > MAX_SEARCH_CHARS:
+        return {}, [f"the link is too long ({len(search):,} characters): its values were ignored"]
+    try:
+        pairs = urllib.parse.parse_qsl(search.removeprefix("?"), max_num_fields=100)
+    except ValueError:
+        return {}, ["the link has too many values: they were ignored"]
+    return dict(pairs), []
+
+
+def search_string(model: LatentModel) -> str:
+    """The ``?…`` part of the page URL for the model's current state."""
+    return "?" + urllib.parse.urlencode(to_query(model))
 
 
 def apply_query(model: LatentModel, query: Mapping[str, object]) -> list[str]:
@@ -50,11 +73,11 @@ def apply_query(model: LatentModel, query: Mapping[str, object]) -> list[str]:
         else:
             notices.append(f"mode {_show(mode)} is unknown (use {', '.join(MODES)}): ignored")
     if "seed" in query:
-        seed = _number(query["seed"])
+        seed = _seed(query["seed"])
         if seed is None:
             notices.append(f"seed {_show(query['seed'])} is not a number: ignored")
         else:
-            clamped = int(min(max(round(seed), SEED_BOUNDS[0]), SEED_BOUNDS[1]))
+            clamped = int(min(max(seed, SEED_BOUNDS[0]), SEED_BOUNDS[1]))
             if clamped != seed:
                 notices.append(f"seed {_show(query['seed'])} was clamped to {clamped}")
             updates["seed"] = clamped
@@ -96,22 +119,33 @@ def _parse_list(raw) -> list | None:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # junk, 5,000-digit numbers, deep nesting
             return None
     return list(raw) if isinstance(raw, (list, tuple)) else None
 
 
 def _number(raw) -> float | None:
+    """A finite float, or None for anything else (text, NaN, ±inf, numbers past float's range)."""
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, str):
-        try:
-            raw = float(raw)
-        except ValueError:
-            return None
-    if isinstance(raw, (int, float)) and math.isfinite(raw):
-        return float(raw)
-    return None
+    try:
+        value = float(raw) if isinstance(raw, (str, int, float)) else None
+    except (ValueError, OverflowError):
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _seed(raw) -> int | float | None:
+    """A whole number as it was written (a 400-digit seed is clamped, not refused), else the
+    rounded finite number, else None."""
+    text = raw.strip() if isinstance(raw, str) else None
+    if text and text.lstrip("+-").isascii() and text.lstrip("+-").isdigit():
+        digits = text.lstrip("+-")
+        if len(digits) > 18:  # past any bound: no need to build the number
+            return -math.inf if text.startswith("-") else math.inf
+        return int(text)
+    number = _number(raw)
+    return round(number) if number is not None else None
 
 
 def _show(raw) -> str:

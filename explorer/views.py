@@ -7,6 +7,11 @@ one image (:func:`explorer.explore.mosaic`). A view computes only while its tab 
 it notes that it is stale and catches up when shown. A new model (or a new choice in the view's
 own controls) re-renders its plots, since their shape changes; a slider move never does.
 
+A view's first rendering (and one after a model change) is heavy: a HoloViews render costs
+50–250 ms, a map's grid 225 decodes. It runs in a worker thread (:mod:`explorer.background`):
+``prepare`` reads the state on the event loop, ``draw`` computes and renders in the worker,
+``install`` puts the plots in the page back on the loop; so no other session waits for it.
+
 Every write to a Bokeh model goes through ``pn.io.hold()``: a Bokeh slider callback runs under
 the session document's lock, but Panel runs its widgets' events (a button, a select, the mode)
 outside it, and a bare write there is refused (“_pending_writes should be non-None”).
@@ -14,8 +19,8 @@ outside it, and a bare write there is refused (“_pending_writes should be non-
 
 from __future__ import annotations
 
+import functools
 import html
-import io
 import math
 
 import holoviews as hv
@@ -25,9 +30,11 @@ from bokeh.events import Tap
 from bokeh.models import FreehandDrawTool, Slider
 from bokeh.plotting import figure
 
-from explorer import animation, explore, zoo
+from explorer import animation, explore, untrusted, zoo
 from explorer import checkpoint as ckpt
+from explorer.background import Background, download_callback
 from explorer.decoding import to_uint8
+from explorer.elements import render
 from explorer.latent import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, dim_label, resolve_device
 from explorer.plots import InPlacePlot
 
@@ -40,6 +47,7 @@ PALETTE = (
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 ACTIVE, INACTIVE, CURRENT = "#2563eb", "#cbd5e1", "#dc2626"
+GALLERY_COLUMNS = 16
 
 
 # -- elements -----------------------------------------------------------------------------------
@@ -86,28 +94,60 @@ def markdown(text: str, **kw) -> pn.pane.Markdown:
 
 
 def gif_download(model: LatentModel, kind: str, frames) -> pn.widgets.FileDownload:
-    """A button that downloads ``<model>-<kind>.gif``: the GIF of ``frames()`` (a list of
-    figures, see :mod:`explorer.animation`), made on click from the view's state then."""
+    """A button that downloads ``<model>-<kind>.gif``, made on click from the view's state then:
+    ``frames()`` reads that state (on the event loop) and returns the function that draws the
+    frames (a list of figures, see :mod:`explorer.animation`), which runs in a worker thread
+    with the GIF's encoding."""
 
-    def current():
+    def prepare():
         widget.filename = f"{model.info.stem}-{kind}.gif"
-        return io.BytesIO(animation.gif_bytes(frames()))
+        draw = frames()
+        return lambda: animation.gif_bytes(draw())
 
     widget = pn.widgets.FileDownload(
-        callback=current, filename=f"{kind}.gif", label="Download GIF", variant="outline",
-        css_classes=[f"latent-download-{kind}-gif"],
+        callback=download_callback(prepare), filename=f"{kind}.gif", label="Download GIF",
+        variant="outline", css_classes=[f"latent-download-{kind}-gif"],
     )  # fmt: skip
     return widget
+
+
+def triptych(vae, z: np.ndarray, shown: np.ndarray | None, reconstruction: np.ndarray | None):
+    """Encode's three cells in one mosaic: the input, its reconstruction (blank until an image
+    is encoded) and the image of z."""
+    blank = np.zeros((CELL, CELL), np.float32)
+    cells = [
+        shown if shown is not None else blank,
+        reconstruction if reconstruction is not None else blank,
+        explore.decode(vae, z[None])[0],
+    ]
+    return explore.mosaic(np.stack(cells), pad=PAD)
+
+
+def comparable(source: str, access, device: str, latent_dim: int) -> tuple[object, str]:
+    """(network, "") of checkpoint ``source`` when it has ``latent_dim`` latent dimensions, else
+    (None, why not, as HTML); reads the file, in any thread."""
+    try:
+        loaded = ckpt.load_shared(access.check(source), device=device)
+    except ckpt.CheckpointError as exc:
+        return None, html.escape(str(exc))
+    if loaded.info.latent_dim != latent_dim:
+        return None, (
+            f"{html.escape(source)} has {loaded.info.latent_dim} latent dimensions; "
+            f"this model has {latent_dim}"
+        )
+    return loaded.model, ""
 
 
 # -- per-session data ---------------------------------------------------------------------------
 class SessionData:
     """What the views of one session share: the model's data sample, its posterior (computed
-    once per model), and the posterior mean of the last image encoded."""
+    once per model), the posterior mean of the last image encoded, and their work off the event
+    loop."""
 
     def __init__(self, model: LatentModel, data_dir: str | None = None):
         self.model = model
         self.data_dir = data_dir
+        self.background = Background()
         self.encoded: np.ndarray | None = None
         self._sample_key = self._sample = None
         self._posterior_of = self._posterior = None
@@ -150,7 +190,8 @@ class SessionData:
 
 # -- the views ----------------------------------------------------------------------------------
 class View(pn.viewable.Viewer):
-    """A tab that follows the LatentModel: ``build`` renders its plots, ``update`` writes them."""
+    """A tab that follows the LatentModel: ``build`` renders its plots (``prepare``, ``draw``,
+    ``install``), ``update`` writes them."""
 
     title = ""
     css = ""
@@ -163,6 +204,7 @@ class View(pn.viewable.Viewer):
         self._shown = False
         self._built = False  # plots match the model (rendered since the last model change)
         self._stale = True  # plots behind the state
+        self._drawing = False  # a build's drawing is under way in a worker thread
         self._syncing = False  # set while the view itself updates its widgets
         self._body = pn.Column(sizing_mode="stretch_width")
         self._layout = pn.Column(
@@ -191,16 +233,19 @@ class View(pn.viewable.Viewer):
             self.refresh()
 
     def refresh(self) -> None:
-        """Bring the view up to date: re-render after a model change, else write in place."""
+        """Bring the view up to date: re-render after a model change, else write in place (not
+        while a rendering is under way: that catches up once it is in)."""
         if self.model.vae is None:
             return
-        with pn.io.hold():
-            if not self._built:
-                self._built = True
+        if not self._built:
+            self._built = True
+            self._stale = False
+            with pn.io.hold():
                 self.build()
-            elif self._stale:
+        elif self._stale and not self._drawing:
+            self._stale = False
+            with pn.io.hold():
                 self.update()
-        self._stale = False
 
     def rebuild(self, *_) -> None:
         """The view's own controls changed the plots' shape: render again (when shown)."""
@@ -218,6 +263,54 @@ class View(pn.viewable.Viewer):
             self.refresh()
 
     def build(self) -> None:
+        """Render the plots anew: ``prepare`` on the event loop, ``draw`` in a worker thread,
+        ``install`` back on the loop. A newer build drops the result of one under way."""
+        inputs = self.prepare()
+        if inputs is None:  # it showed a note instead of plots
+            self.data.background.cancel(self.css)
+            self._drawing_done()
+            return
+        if not self._body.objects:
+            self._body.objects = self.skeleton()
+        self._drawing = True
+        self._layout.loading = True
+        self.data.background.run(
+            functools.partial(self.draw, inputs), self._put, self._not_drawn, key=self.css
+        )
+
+    def _put(self, drawn) -> None:
+        self._drawing_done()
+        with pn.io.hold():
+            self.install(drawn)
+            if self._stale and self._shown:  # the state moved while it was drawn
+                self._stale = False
+                self.update()
+
+    def _not_drawn(self, error: Exception) -> None:
+        self._drawing_done()
+        self._built = False  # the next refresh tries again
+        raise error
+
+    def _drawing_done(self) -> None:
+        self._drawing = False
+        self._layout.loading = False
+
+    def skeleton(self) -> list:
+        """What the tab holds while its first plots are drawn: its controls, made here and kept,
+        so that ``install`` reuses their models (making them costs the event loop too)."""
+        return []
+
+    def prepare(self):
+        """On the event loop: sync the view's widgets and return what ``draw`` needs (plain
+        values, nothing that changes), or None after showing a note instead of plots."""
+        raise NotImplementedError
+
+    def draw(self, inputs):
+        """In a worker thread: compute and render the plots from ``inputs`` alone."""
+        raise NotImplementedError
+
+    def install(self, drawn) -> None:
+        """On the event loop: put what ``draw`` returned in the page."""
         raise NotImplementedError
 
     def update(self) -> None:
@@ -241,12 +334,15 @@ class TraversalView(View):
         self._rows.param.watch(self.rebuild, "value")
         self._row_map: dict[str, list[int]] = {}
         self._gif = gif_download(model, "traversal", self.frames)
+        self._header = pn.Row(self._rows, self._gif)
 
     def frames(self):
-        """The animated traversal of the current z over the rows shown (every dimension swept
-        at once, there and back; see :func:`explorer.animation.traversal`)."""
+        """What draws the animated traversal of the current z over the rows shown (every
+        dimension swept at once, there and back; see :func:`explorer.animation.traversal`)."""
         m = self.model
-        return animation.traversal(m.vae, self.z(), dims=self.dims, name=m.info.name)
+        return functools.partial(
+            animation.traversal, m.vae, self.z(), dims=self.dims, name=m.info.name
+        )
 
     def _row_options(self) -> dict[str, list[int]]:
         """Pages of PAGE_ROWS dimensions; for larger models first the largest KL."""
@@ -266,7 +362,10 @@ class TraversalView(View):
     def dims(self) -> list[int]:
         return self._row_map.get(self._rows.value) or next(iter(self._row_map.values()))
 
-    def build(self) -> None:
+    def skeleton(self) -> list:
+        return [self._header]
+
+    def prepare(self):
         options = self._row_options()
         if list(options) != list(self._rows.options):
             self._row_map = options
@@ -277,8 +376,11 @@ class TraversalView(View):
             finally:
                 self._syncing = False
         self._rows.visible = len(options) > 1
-        dims = self.dims
-        image = self._image(dims)
+        return self.model.vae, self.z(), self.dims
+
+    def draw(self, inputs):
+        vae, z, dims = inputs
+        image = explore.mosaic(explore.traversal(vae, z, TRAVERSAL_STEPS, dims), pad=PAD)
         values = explore.sweep(TRAVERSAL_STEPS)
         h = image.shape[0]
         element = grid_element(
@@ -290,8 +392,11 @@ class TraversalView(View):
             ],
             title="Each row sweeps one dimension of the current z across [-3, 3]",
         )
-        self._plot = InPlacePlot(element, "latent-traversal-source")
-        self._body.objects = [pn.Row(self._rows, self._gif), self._plot.pane]
+        return render(element, "latent-traversal-source")
+
+    def install(self, figure) -> None:
+        self._plot = InPlacePlot.of(figure)
+        self._body.objects = [self._header, self._plot.pane]
 
     def _image(self, dims) -> np.ndarray:
         grid = explore.traversal(self.model.vae, self.z(), TRAVERSAL_STEPS, dims)
@@ -316,8 +421,10 @@ class SamplesView(View):
         )  # fmt: skip
         self._count.param.watch(self.rebuild, "value")
         self._caption = markdown("")
+        self._header = pn.Row(self._count, self._caption)
 
-    def _image(self) -> np.ndarray:
+    def _work(self):
+        """Sets the caption; returns what draws the mosaic of the samples (in any thread)."""
         m, k = self.model, self._count.value
         if m.mode == "prior":
             mu, sigma = np.zeros(m.latent_dim), np.ones(m.latent_dim)
@@ -325,17 +432,30 @@ class SamplesView(View):
         else:
             mu, sigma = m.mu, m.sigma
             self._caption.object = f"{k} draws of z ~ N(μ, σ²) (seed {m.seed}; Resample for others)"
-        images = explore.samples(m.vae, mu, sigma, k, m.seed)
-        return explore.mosaic(images, ncols=math.isqrt(k), pad=PAD)
+        vae, seed = m.vae, m.seed
 
-    def build(self) -> None:
-        image = self._image()
-        element = grid_element(image, fit_scale(image, 600, 600, 2.0))
-        self._plot = InPlacePlot(element, "latent-samples-source")
-        self._body.objects = [pn.Row(self._count, self._caption), self._plot.pane]
+        def image() -> np.ndarray:
+            images = explore.samples(vae, mu, sigma, k, seed)
+            return explore.mosaic(images, ncols=math.isqrt(k), pad=PAD)
+
+        return image
+
+    def skeleton(self) -> list:
+        return [self._header]
+
+    def prepare(self):
+        return self._work()
+
+    def draw(self, image):
+        image = image()
+        return render(grid_element(image, fit_scale(image, 600, 600, 2.0)), "latent-samples-source")
+
+    def install(self, figure) -> None:
+        self._plot = InPlacePlot.of(figure)
+        self._body.objects = [self._header, self._plot.pane]
 
     def update(self) -> None:
-        write_image(self._plot, self._image())
+        write_image(self._plot, self._work()())
 
 
 class EncodeView(View):
@@ -358,6 +478,7 @@ class EncodeView(View):
             clear,
             css_classes=["latent-encode-canvas"],
         )
+        self._top = pn.Row(self._canvas_box)  # the gallery joins it once drawn
 
     # -- the drawing surface --------------------------------------------------------------
     def _canvas(self):
@@ -371,17 +492,30 @@ class EncodeView(View):
         strokes = canvas.multi_line(
             xs=[], ys=[], line_color="white", line_width=20, line_cap="round", line_join="round"
         )
-        tool = FreehandDrawTool(renderers=[strokes], num_objects=0)
+        # past MAX_STROKES the page drops the oldest stroke itself
+        tool = FreehandDrawTool(renderers=[strokes], num_objects=explore.MAX_STROKES)
         canvas.add_tools(tool)
         canvas.toolbar.active_drag = tool
         strokes.data_source.name = "latent-encode-strokes"
-        strokes.data_source.on_change("data", lambda _attr, _old, _new: self._drawn())
+        untrusted.on_change(
+            strokes.data_source, "data", "Encode drawing", lambda _attr, _old, _new: self._drawn()
+        )
         return canvas, strokes.data_source
 
     def _drawn(self) -> None:
-        xs, ys = self._strokes.data.get("xs", []), self._strokes.data.get("ys", [])
-        if len(xs) == 0:
+        """A stroke was drawn: encode the drawing. What no draw tool sends (a string, NaN, more
+        than MAX_POINTS points) clears the drawing, with a note."""
+        data = self._strokes.data
+        try:
+            strokes = explore.checked_strokes(data.get("xs", []), data.get("ys", []))
+        except ValueError as exc:
+            untrusted.refused("Encode drawing", data.get("xs"), str(exc))
+            self._note.object = html.escape(f"Drawing cleared: {exc}. Draw again.")
+            self._strokes.data = {"xs": [], "ys": []}  # in Bokeh's callback: the lock is held
             return
+        if not strokes:
+            return
+        xs, ys = zip(*strokes, strict=True)
         image = explore.center_like_mnist(explore.strokes_to_image(xs, ys, width=2.5))
         self.encode_image(image, "your drawing")
 
@@ -415,47 +549,57 @@ class EncodeView(View):
 
     # -- plots ----------------------------------------------------------------------------
     def _triptych(self) -> np.ndarray:
-        blank = np.zeros((CELL, CELL), np.float32)
-        cells = [
-            self._input if self._input is not None else blank,
-            self._reconstruction if self._reconstruction is not None else blank,
-            explore.decode(self.model.vae, self.z()[None])[0],
-        ]
-        return explore.mosaic(np.stack(cells), pad=PAD)
+        return triptych(self.model.vae, self.z(), self._input, self._reconstruction)
 
-    def build(self) -> None:
+    def skeleton(self) -> list:
+        return [self._top, self._note]
+
+    def prepare(self):
         self._input = self._reconstruction = None
-        labels = ["input x", "reconstruction", "current z"]
-        image = self._triptych()
-        element = grid_element(
-            image, 4.0, xticks=list(zip(centres(3), labels, strict=True)), title="q(z|x)"
-        )
-        self._plot = InPlacePlot(element, "latent-encode-source")
-        self._body.objects = [
-            pn.Row(self._gallery(), self._canvas_box),
-            self._note,
-            self._plot.pane,
-        ]
+        return self.model.vae, self.z(), self.data.sample()
 
-    def _gallery(self):
-        sample = self.data.sample()
-        if sample is None:
-            return markdown(self.data.no_sample_note(), width=480)
-        cols = 16
-        image = explore.mosaic(explore.as_images(sample.images), ncols=cols, pad=PAD)
-        gallery = InPlacePlot(
-            grid_element(image, 1.0, title=f"Click to encode ({sample.source})"),
-            "latent-encode-gallery-source",
+    def draw(self, inputs):
+        vae, z, sample = inputs
+        labels = ["input x", "reconstruction", "current z"]
+        element = grid_element(
+            triptych(vae, z, None, None),
+            4.0,
+            xticks=list(zip(centres(3), labels, strict=True)),
+            title="q(z|x)",
         )
-        h = image.shape[0]
+        gallery = None
+        if sample is not None:
+            image = explore.mosaic(explore.as_images(sample.images), ncols=GALLERY_COLUMNS, pad=PAD)
+            title = f"Click to encode ({sample.source})"
+            figure = render(grid_element(image, 1.0, title=title), "latent-encode-gallery-source")
+            gallery = figure, sample, image.shape[0]
+        return render(element, "latent-encode-source"), gallery
+
+    def install(self, drawn) -> None:
+        figure, gallery = drawn
+        self._plot = InPlacePlot.of(figure)
+        self._top.objects = [self._gallery(gallery), self._canvas_box]
+        self._body.objects = [self._top, self._note, self._plot.pane]
+
+    def _gallery(self, drawn):
+        """The gallery ``draw`` rendered, as (figure, sample, height), or a note without one."""
+        if drawn is None:
+            return markdown(self.data.no_sample_note(), width=480)
+        figure, sample, h = drawn
+        gallery = InPlacePlot.of(figure)
+        cols = GALLERY_COLUMNS
         rows = -(-len(sample) // cols)
 
         def tapped(event):
-            row, col = explore.cell_at(event.x, h - event.y, (rows, cols), CELL, PAD)
+            x, y = untrusted.number(event.x), untrusted.number(event.y)
+            if x is None or y is None:
+                untrusted.refused("Encode gallery tap", (event.x, event.y), "not a finite point")
+                return
+            row, col = explore.cell_at(x, h - y, (rows, cols), CELL, PAD)
             if row * cols + col < len(sample):
                 self.select(row * cols + col)
 
-        gallery.figure.on_event(Tap, tapped)
+        untrusted.on_event(gallery.figure, Tap, "Encode gallery tap", tapped)
         return pn.Column(gallery.pane, css_classes=["latent-encode-gallery"])
 
     def update(self) -> None:
@@ -486,7 +630,7 @@ class InterpolationView(View):
             start=0.0, end=1.0, step=0.01, value=0.5, title="t", css_classes=["latent-interp-t"],
             sizing_mode="stretch_width",
         )  # fmt: skip
-        self.t.on_change("value", lambda _attr, _old, _new: self.repaint())
+        untrusted.on_change(self.t, "value", "interpolation t", self._t_moved)
         self.follow.param.watch(self.repaint, "value")
         self.method.param.watch(self.repaint, "value")
         self._note = markdown("")
@@ -505,6 +649,27 @@ class InterpolationView(View):
             pn.Row(*buttons[3:]),
             pn.Row(self.method, self.follow, self._gif),
         )
+        self._side = pn.Column(pn.pane.Bokeh(self.t, width=320), self._note)
+        self._bottom = pn.Row(self._side)  # z(t) joins it once drawn
+
+    def _t_moved(self, _attr, old, new) -> None:
+        """t moved: repaint. A value outside [0, 1] is clamped, one that is no number (NaN, from
+        a client, not from the slider) refused; either way the slider is set to what is used."""
+        if self._syncing:
+            return
+        t = untrusted.clamp(new, (0.0, 1.0))
+        if t != new:
+            why = "not a number" if t is None else f"clamped to {t:g}"
+            untrusted.refused("interpolation t", new, why)
+            before = untrusted.clamp(old, (0.0, 1.0))
+            self._syncing = True
+            try:  # in Bokeh's callback: the lock is held, a direct write is fine
+                self.t.value = t if t is not None else before if before is not None else 0.5
+            finally:
+                self._syncing = False
+            if t is None:
+                return
+        self.repaint()
 
     def set_point(self, end: str, source: str) -> None:
         """Set A or B from the current z, the last encoded image, or a draw of N(0, I)."""
@@ -534,11 +699,16 @@ class InterpolationView(View):
             self.b = self.z()
 
     def frames(self):
-        """The animated path from A to B by the chosen method, there and back."""
+        """What draws the animated path from A to B by the chosen method, there and back."""
         self._ends()
         m = self.model
-        return animation.interpolation(
-            m.vae, self.a, self.b, methods=(self.method.value,), name=m.info.name
+        return functools.partial(
+            animation.interpolation,
+            m.vae,
+            self.a,
+            self.b,
+            methods=(self.method.value,),
+            name=m.info.name,
         )
 
     def _images(self) -> tuple[np.ndarray, np.ndarray]:
@@ -561,22 +731,29 @@ class InterpolationView(View):
         )
         return explore.mosaic(images[: self.steps], pad=PAD), images[self.steps]
 
-    def build(self) -> None:
-        strip, at_t = self._images()
+    def skeleton(self) -> list:
+        return [self._controls, self._bottom]
+
+    def prepare(self):
+        return self._images()  # a dozen decodes: light enough here, and it moves A and B
+
+    def draw(self, images):
+        strip, at_t = images
         ticks = [f"{t:.1f}" for t in np.linspace(0, 1, self.steps)]
-        self._strip = InPlacePlot(
+        strip_figure = render(
             grid_element(
                 strip, 2.0, xticks=list(zip(centres(self.steps), ticks, strict=True)),
                 title="A → B",
             ),
             "latent-interp-source",
         )  # fmt: skip
-        self._at_t = InPlacePlot(grid_element(at_t, 6.0, title="z(t)"), "latent-interp-t-source")
-        self._body.objects = [
-            self._controls,
-            self._strip.pane,
-            pn.Row(self._at_t.pane, pn.Column(pn.pane.Bokeh(self.t, width=320), self._note)),
-        ]
+        return strip_figure, render(grid_element(at_t, 6.0, title="z(t)"), "latent-interp-t-source")
+
+    def install(self, figures) -> None:
+        strip, at_t = figures
+        self._strip, self._at_t = InPlacePlot.of(strip), InPlacePlot.of(at_t)
+        self._bottom.objects = [self._at_t.pane, self._side]
+        self._body.objects = [self._controls, self._strip.pane, self._bottom]
 
     def update(self) -> None:
         strip, at_t = self._images()
@@ -602,6 +779,7 @@ class MapView(View):
         self.x_dim.param.watch(self._new_dims, "value")
         self.y_dim.param.watch(self._new_dims, "value")
         self._legend = pn.pane.HTML(sizing_mode="stretch_width")
+        self._header = pn.Row(self.x_dim, self.y_dim, self.size)
         self._plot = None
 
     def _new_dims(self, *_) -> None:
@@ -615,7 +793,7 @@ class MapView(View):
         post = self.data.posterior()
         with pn.io.hold():
             if post is not None:
-                self._points.data.update(x=post[0][:, i], y=post[0][:, j])
+                self._points_source.data.update(x=post[0][:, i], y=post[0][:, j])
             figure = self._plot.figure
             figure.xaxis[0].axis_label = dim_label("z", i)
             figure.yaxis[0].axis_label = dim_label("z", j)
@@ -627,7 +805,13 @@ class MapView(View):
 
     def click(self, x: float, y: float) -> None:
         """Set the two dimensions of z to (x, y): μ with σ = 0 there (so z lands exactly on the
-        point) in sample mode, z itself when z is set exactly (also from the prior)."""
+        point) in sample mode, z itself when z is set exactly (also from the prior). A point that
+        is not finite (only a hostile client sends one) is refused."""
+        point = untrusted.number(x), untrusted.number(y)
+        if None in point:
+            untrusted.refused("2-D map tap", (x, y), "not a finite point")
+            return
+        x, y = point
         m = self.model
         i, j = self.dims
         if m.mode == "sample":
@@ -658,31 +842,41 @@ class MapView(View):
         grid = explore.manifold(self.model.vae, self.z(), self.dims, n)
         return explore.mosaic(grid, pad=0)
 
-    def build(self) -> None:
+    def skeleton(self) -> list:
+        return [self._header]
+
+    def prepare(self):
         self._plot = None
         if self.model.latent_dim < 2:
             self._body.objects = [markdown("A map needs a model with two latent dimensions.")]
-            return
+            return None
         self._choose_dims()
         if self.x_dim.value == self.y_dim.value:
-            self._body.objects = [
-                pn.Row(self.x_dim, self.y_dim, self.size),
-                markdown("Choose two different dimensions."),
-            ]
-            return
+            self._body.objects = [self._header, markdown("Choose two different dimensions.")]
+            return None
         i, j = self.dims
-        n = self.size.value
+        return self.model.vae, self.z(), (i, j), self.size.value, self._points(i, j)
+
+    def draw(self, inputs):
+        vae, z, (i, j), n, points = inputs
         half = (explore.SPAN[1] - explore.SPAN[0]) / (n - 1) / 2  # cell centres on the grid
         lo, hi = explore.SPAN[0] - half, explore.SPAN[1] + half
+        manifold = explore.mosaic(explore.manifold(vae, z, (i, j), n), pad=0)
         image = hv.Image(
-            to_uint8(self._manifold()),
+            to_uint8(manifold),
             bounds=(lo, lo, hi, hi),
             kdims=[dim_label("z", i), dim_label("z", j)],
         ).opts(cmap="gray", clim=(0, 255))
+        if points is None:
+            dots = hv.Points([]).opts(size=0)
+        else:
+            dots = hv.Points(points, kdims=["x", "y"], vdims=["label", "color"]).opts(
+                color="color", size=5, alpha=0.8, line_color="white", line_width=0.5
+            )
         overlay = (
             image
-            * self._points(i, j)
-            * hv.Points([tuple(self.z()[[i, j]])]).opts(
+            * dots
+            * hv.Points([tuple(z[[i, j]])]).opts(
                 color=CURRENT, marker="cross", size=22, line_width=3
             )
         )
@@ -690,22 +884,25 @@ class MapView(View):
             frame_width=480, frame_height=480, toolbar=None, default_tools=[], tools=[],
             xlim=(lo, hi), ylim=(lo, hi), title="Click to move z there",
         )  # fmt: skip
-        self._plot = InPlacePlot(overlay, "latent-map-source")
-        self._points = self._plot.figure.renderers[1].data_source
+        return render(overlay, "latent-map-source")
+
+    def install(self, figure) -> None:
+        self._plot = InPlacePlot.of(figure)
+        self._points_source = self._plot.figure.renderers[1].data_source
         self._current = self._plot.figure.renderers[-1].data_source
         self._current.name = "latent-map-current-source"
-        self._plot.figure.on_event(Tap, lambda event: self.click(event.x, event.y))
-        self._body.objects = [
-            pn.Row(self.x_dim, self.y_dim, self.size),
-            self._plot.pane,
-            self._legend,
-        ]
+        untrusted.on_event(
+            self._plot.figure, Tap, "2-D map tap", lambda event: self.click(event.x, event.y)
+        )
+        self._body.objects = [self._header, self._plot.pane, self._legend]
 
-    def _points(self, i: int, j: int) -> hv.Points:
+    def _points(self, i: int, j: int) -> dict | None:
+        """The data sample's posterior means in dimensions i and j, labelled and coloured (the
+        legend says which colour is which); None without a sample."""
         sample, post = self.data.sample(), self.data.posterior()
         if sample is None or post is None:
             self._legend.object = html.escape(self.data.no_sample_note())
-            return hv.Points([]).opts(size=0)
+            return None
         mu = post[0]
         names = [sample.classes[int(k)] for k in sample.labels]
         colors = [PALETTE[int(k) % len(PALETTE)] for k in sample.labels]
@@ -713,10 +910,7 @@ class MapView(View):
             f"<span style='color:{c}'>●&nbsp;{html.escape(name)}</span>"
             for c, name in zip(PALETTE, sample.classes, strict=False)
         )
-        points = {"x": mu[:, i], "y": mu[:, j], "label": names, "color": colors}
-        return hv.Points(points, kdims=["x", "y"], vdims=["label", "color"]).opts(
-            color="color", size=5, alpha=0.8, line_color="white", line_width=0.5
-        )
+        return {"x": mu[:, i], "y": mu[:, j], "label": names, "color": colors}
 
     def update(self) -> None:
         if self._plot is None:
@@ -745,54 +939,30 @@ class CompareView(View):
         )  # fmt: skip
         self._path.param.watch(lambda event: self.add(event.new), "value")
         self._note = markdown("")
+        self._header = pn.Row(self.choice, self._path)
         self._nets: dict[str, object] = {}  # source → VAE, for this session (weights are shared)
         self._offered_for = None  # the network the offered choices were made for
 
     def add(self, source: str) -> None:
-        """Offer another checkpoint (same latent size) and select it."""
+        """Offer another checkpoint (same latent size) and select it; read off the event loop."""
         source = (source or "").strip()
         if not source:
             return
-        if self._net(source) is None:
+        m = self.model
+        read = functools.partial(
+            comparable, source, m.access, resolve_device(m.device), m.latent_dim
+        )
+        self.data.background.run(read, functools.partial(self._added, source), key="compare-add")
+
+    def _added(self, source: str, found: tuple) -> None:
+        net, note = found
+        if net is None or net.latent_dim != self.model.latent_dim:
+            self._note.object = note or f"{html.escape(source)} no longer fits this model"
             return
+        self._nets[source] = net
         self.choice.options = list(dict.fromkeys([*self.choice.options, source]))
         if source not in self.choice.value:
             self.choice.value = [*self.choice.value, source]
-
-    def _net(self, source: str):
-        m = self.model
-        if source not in self._nets:
-            try:
-                loaded = ckpt.load_shared(m.access.check(source), device=resolve_device(m.device))
-            except ckpt.CheckpointError as exc:
-                self._note.object = html.escape(str(exc))
-                return None
-            if loaded.info.latent_dim != m.latent_dim:
-                self._note.object = (
-                    f"{html.escape(source)} has {loaded.info.latent_dim} latent dimensions; "
-                    f"this model has {m.latent_dim}"
-                )
-                return None
-            self._nets[source] = loaded.model
-        return self._nets[source]
-
-    def _offer(self) -> None:
-        """Zoo models of the same latent size; by default this model's zoo family (β = …)."""
-        info = self.model.info
-        self._nets.clear()
-        options = [
-            name
-            for name in zoo.available()
-            if name != info.source and ckpt.load_shared(name).info.latent_dim == info.latent_dim
-        ]
-        family = info.source.rsplit("-beta", 1)[0] if info.source in zoo.NAMES else None
-        default = [name for name in options if name.rsplit("-beta", 1)[0] == family]
-        self._syncing = True
-        try:
-            self.choice.options = options
-            self.choice.value = default
-        finally:
-            self._syncing = False
 
     def _images(self) -> np.ndarray:
         z = self.z()
@@ -800,21 +970,63 @@ class CompareView(View):
         images = [explore.decode(net, z[None])[0] for net in nets]
         return explore.mosaic(np.stack(images), pad=PAD)
 
-    def build(self) -> None:
-        if self._offered_for is not self.model.vae:
-            self._offer()
-            self._offered_for = self.model.vae
-        chosen = [s for s in self.choice.value if self._net(s) is not None]
-        self._sources = [self.model.info.name, *chosen]
-        labels = [f"this ({self._sources[0]})", *chosen]
-        image = self._images()
+    def skeleton(self) -> list:
+        return [self._header, self._note]
+
+    def prepare(self):
+        m = self.model
+        offer = self._offered_for is not m.vae  # a new model: offer the zoo's of its size
+        wanted = None if offer else list(self.choice.value)
+        nets = {} if offer else dict(self._nets)
+        where = m.access, resolve_device(m.device)
+        return m.vae, m.info, self.z(), where, wanted, nets
+
+    def draw(self, inputs):
+        vae, info, z, (access, device), wanted, nets = inputs
+        options = None
+        if wanted is None:
+            options = [
+                name
+                for name in zoo.available()
+                if name != info.source and ckpt.load_shared(name).info.latent_dim == info.latent_dim
+            ]
+            family = info.source.rsplit("-beta", 1)[0] if info.source in zoo.NAMES else None
+            wanted = [name for name in options if name.rsplit("-beta", 1)[0] == family]
+        chosen, notes = [], []
+        for source in wanted:
+            if source not in nets:
+                net, note = comparable(source, access, device, info.latent_dim)
+                if net is None:
+                    notes.append(note)
+                    continue
+                nets[source] = net
+            chosen.append(source)
+        images = [explore.decode(net, z[None])[0] for net in [vae, *map(nets.get, chosen)]]
+        labels = [f"this ({info.name})", *chosen]
         element = grid_element(
-            image, 5.0, xticks=list(zip(centres(len(labels)), labels, strict=True)),
+            explore.mosaic(np.stack(images), pad=PAD), 5.0,
+            xticks=list(zip(centres(len(labels)), labels, strict=True)),
             title="The same z, decoded by each model",
         )  # fmt: skip
-        self._plot = InPlacePlot(element, "latent-compare-source")
+        figure = render(element, "latent-compare-source")
+        return figure, vae, options, wanted, nets, [info.name, *chosen], notes
+
+    def install(self, drawn) -> None:
+        figure, vae, options, wanted, nets, sources, notes = drawn
+        if options is not None:
+            self._syncing = True
+            try:
+                self.choice.options = options
+                self.choice.value = wanted
+            finally:
+                self._syncing = False
+            self._offered_for = vae
+        self._nets, self._sources = nets, sources
+        if notes:
+            self._note.object = notes[-1]
+        self._plot = InPlacePlot.of(figure)
         self._body.objects = [
-            pn.Row(self.choice, self._path),
+            self._header,
             self._note,
             pn.Column(self._plot.pane, scroll=True, sizing_mode="stretch_width"),
         ]
@@ -831,12 +1043,18 @@ class KLView(View):
     css = "latent-kl"
     follows = ("mu", "sigma")
 
-    def build(self) -> None:
+    def prepare(self):
         post = self.data.posterior()
         if post is None:
             self._plot = None
             self._body.objects = [markdown(self.data.no_sample_note())]
-            return
+            return None
+        sample = self.data.sample()
+        now = explore.gaussian_kl(self.model.mu, self.model.sigma)
+        return post, now, len(sample), sample.source
+
+    def draw(self, inputs):
+        post, now, count, source = inputs
         kl = explore.kl_per_dimension(*post)
         active = explore.active_units(post[0])
         n = kl.size
@@ -846,27 +1064,29 @@ class KLView(View):
             kdims=["dimension"],
             vdims=["kl", "color"],
         ).opts(color="color", line_color=None)
-        now = explore.gaussian_kl(self.model.mu, self.model.sigma)
         marks = hv.Scatter({"dimension": dims, "now": now}, kdims=["dimension"], vdims=["now"])
+        ceiling = float(max(kl.max(), 1.0)) * 1.1
         overlay = (bars * marks.opts(color=CURRENT, size=8, marker="diamond")).opts(
             height=320, responsive=True, min_width=400, toolbar=None, default_tools=[],
             tools=["hover"], ylabel="KL (nats)", xlabel="", xrotation=90 if n > 16 else 0,
-            ylim=(0, float(max(kl.max(), 1.0)) * 1.1),
+            ylim=(0, ceiling),
             title="Bars: mean KL(q(z_d|x) ‖ N(0,1)) over the data; ◆: KL of your N(μ_d, σ_d²)",
         )  # fmt: skip
-        self._plot = InPlacePlot(overlay, "latent-kl-source", sizing_mode="stretch_width")
-        self._marks = self._plot.figure.renderers[1].data_source
-        self._marks.name = "latent-kl-current-source"
-        self._ceiling = float(max(kl.max(), 1.0)) * 1.1
         order = ", ".join(dim_label("z", d) for d in explore.by_kl(kl)[: min(n, 8)])
-        summary = markdown(
+        summary = (
             f"**Active units: {int(active.sum())} of {n}** (variance of the posterior mean over "
             f"the data > {explore.ACTIVE_THRESHOLD}; Burda et al. 2016; grey bars are inactive). "
-            f"Total KL {kl.sum():.1f} nats over {len(self.data.sample())} images "
-            f"({html.escape(self.data.sample().source)}). Largest: {order}.",
-            css_classes=["latent-kl-summary"],
+            f"Total KL {kl.sum():.1f} nats over {count} images "
+            f"({html.escape(source)}). Largest: {order}."
         )
-        self._body.objects = [summary, self._plot.pane]
+        return render(overlay, "latent-kl-source"), ceiling, summary
+
+    def install(self, drawn) -> None:
+        figure, self._ceiling, summary = drawn
+        self._plot = InPlacePlot.of(figure, sizing_mode="stretch_width")
+        self._marks = self._plot.figure.renderers[1].data_source
+        self._marks.name = "latent-kl-current-source"
+        self._body.objects = [markdown(summary, css_classes=["latent-kl-summary"]), self._plot.pane]
 
     def update(self) -> None:
         if self._plot is None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,11 +76,12 @@ def free_port() -> int:
 class Server:
     """A real `panel serve apps/explorer.py` process on a free port."""
 
-    def __init__(self, log: Path, *args: str):
+    def __init__(self, log: Path, *args: str, options: tuple[str, ...] = ()):
+        """``args`` go to the app; ``options`` to `panel serve` (more apps, session lifetimes)."""
         self.port = free_port()
         self.log = log
         command = [
-            sys.executable, "-m", "panel", "serve", "apps/explorer.py",
+            sys.executable, "-m", "panel", "serve", "apps/explorer.py", *options,
             "--port", str(self.port), "--address", "127.0.0.1",
             "--allow-websocket-origin", f"127.0.0.1:{self.port}",
         ]  # fmt: skip
@@ -121,15 +124,16 @@ class Server:
 
 @pytest.fixture(scope="session")
 def start_server(tmp_path_factory):
-    """Factory: start_server(*app_args) → a running Server, stopped at the end of the session.
+    """Factory: start_server(*app_args, options=()) → a running Server, stopped at the end of the
+    session.
 
     Each server's log must hold no traceback when it stops.
     """
     servers = []
 
-    def start(*args: str) -> Server:
+    def start(*args: str, options: tuple[str, ...] = ()) -> Server:
         log = tmp_path_factory.mktemp("server") / "server.log"
-        servers.append(Server(log, *args))
+        servers.append(Server(log, *args, options=options))
         return servers[-1]
 
     yield start
@@ -191,3 +195,22 @@ def open_offline(browser, path: Path, *, console_errors: bool = False, **context
     page.route("**/*", route)
     page.goto(url)
     return page, log
+
+
+def run_async(coroutine) -> object:
+    """``asyncio.run(coroutine)`` in a thread of its own: Playwright's sync API (the session's
+    ``browser``) keeps an event loop running in the main thread, where asyncio.run refuses."""
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed to the test's thread
+            result["error"] = error
+
+    thread = threading.Thread(target=run, name="run_async")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")

@@ -124,3 +124,31 @@ def test_checkpoint_dir_confines_paths(browser, start_server, tmp_path, checkpoi
     path_input.press("Enter")
     page.wait_for_function(f"() => ({BARS})().length === 20", timeout=15000)
     page.context.close()
+
+
+def test_uploads_over_the_limit_or_empty_are_refused_in_the_browser(browser, start_server, ckpt20):
+    """A file over the websocket's message limit (20 MB) would drop the session unannounced: the
+    page refuses it before sending, says so, and the session goes on."""
+    server = start_server("--max-upload-mb", "1")
+    page = browser.new_context().new_page()
+    app = App(page, server.url)
+    upload = page.locator(".latent-upload input[type=file]")
+    huge = {
+        "name": "huge.pth",
+        "mimeType": "application/octet-stream",
+        "buffer": b"\0" * 25_000_000,
+    }
+    upload.set_input_files(huge)
+    page.locator(".latent-error").get_by_text(
+        "huge.pth is too large (23.8 MB; limit 1 MB)"
+    ).wait_for(timeout=10000)
+    before = app.image()
+    app.press("latent-mu-0", times=3)
+    app.wait_image_change(before)  # the session is alive and decoding
+    upload.set_input_files({"name": "empty.pth", "mimeType": "text/plain", "buffer": b""})
+    page.locator(".latent-error").get_by_text("empty.pth is empty").wait_for(timeout=10000)
+    upload.set_input_files(str(ckpt20))  # a good file under the limit still loads
+    page.wait_for_function(f"() => ({BARS})().length === 20", timeout=15000)
+    assert app.errors == []
+    assert "huge.pth" not in server.logs()  # nothing of it reached the server but its name
+    page.context.close()

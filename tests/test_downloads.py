@@ -103,13 +103,15 @@ def test_json_download_decodes_to_the_same_image(app, tmp_path, ckpt12):
     path = download(page, "latent-download-json", tmp_path)
     assert path.name == f"{ckpt12.stem}-z.json"
     saved = json.loads(path.read_text())
-    assert (saved["checkpoint"], saved["mode"], saved["latent_dim"]) == (str(ckpt12), "sample", 12)
+    # The operator's --checkpoint path stays on the server: visitors get its file name only.
+    assert (saved["checkpoint"], saved["mode"], saved["latent_dim"]) == (ckpt12.name, "sample", 12)
+    assert str(ckpt12.parent) not in path.read_text()
     assert saved["mu"][0] == pytest.approx(0.25)
     assert saved["sigma"][1] == pytest.approx(0.8)
     assert saved["seed"] != 0  # resampled
     out = tmp_path / "decoded.npy"
     result = subprocess.run(
-        [str(SCRIPT), "decode", "--from-json", str(path), "--out", str(out)],
+        [str(SCRIPT), "decode", str(ckpt12), "--from-json", str(path), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -178,7 +180,7 @@ def test_traversal_gif_download_animates_the_current_z(app, tmp_path, ckpt12):
         assert gif.info["loop"] == 0
         gif.seek(5)
         frame = np.asarray(gif.convert("L"), dtype=np.int16)
-    model = state.model_from_json(saved)
+    model = state.model_from_json(saved, checkpoint=str(ckpt12))
     expected = animation.traversal(model.vae, model.current_z(), name=ckpt12.name)[5]
     assert np.abs(frame - np.asarray(expected.image, dtype=np.int16)).max() <= 1
     assert errors == []

@@ -60,3 +60,40 @@ def test_wrong_length_is_fitted(model):
     assert model.mu == [1.0] * 12
     urlstate.apply_query(model, {"mu": [2.0] * 3})
     assert model.mu == [2.0] * 3 + [1.0] * 9
+
+
+HOSTILE_SEARCHES = {
+    "400-digit seed": ("?seed=" + "9" * 400, "clamped"),
+    "400-digit negative seed": ("?seed=-" + "9" * 400, "clamped"),
+    "400-digit μ": ("?mu=[" + "9" * 400 + "]", "12 dimensions"),
+    "5,000-digit μ": ("?mu=[" + "9" * 5000 + "]", "not a list"),
+    "5,000-digit seed": ("?seed=" + "9" * 5000, "clamped"),
+    "deep nesting": ("?mu=" + "[" * 30000 + "]" * 30000, "not a list"),
+    "unicode digits": ("?seed=%C2%B2%C2%B2", "not a number"),
+    "too long": ("?mu=" + "1," * 40000, "too long"),
+    "too many fields": ("?" + "&".join(f"k{i}=1" for i in range(200)), "too many"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_SEARCHES))
+def test_hostile_links_give_notices_never_errors(model, case):
+    search, expect = HOSTILE_SEARCHES[case]
+    query, notices = urlstate.parse_search(search)
+    notices += urlstate.apply_query(model, query)
+    assert any(expect in notice for notice in notices), notices
+    assert all("\n" not in notice and len(notice) < 200 for notice in notices)
+    assert model.image is not None and model.message == ""
+
+
+def test_huge_values_inside_lists_are_ignored(model):
+    before = list(model.mu)
+    notices = urlstate.apply_query(model, {"mu": "[" + ",".join(["1e999"] * 12) + "]"})
+    assert model.mu == before and any("not finite" in n for n in notices), notices
+    notices = urlstate.apply_query(model, {"mu": json.dumps([10**400] * 12)})
+    assert model.mu == before and any("not finite" in n for n in notices), notices
+
+
+def test_seed_round_trips_through_the_search_string(model):
+    model.param.update(seed=123, mode="prior")
+    query, notices = urlstate.parse_search(urlstate.search_string(model))
+    assert notices == [] and query["seed"] == "123" and query["mode"] == "prior"
