@@ -1,6 +1,6 @@
 """Stalls: how long one session's slider waits while another session does something heavy.
 
-Starts `panel serve apps/vae_explorer.py` and opens session B, a Bokeh client as
+Starts `panel serve apps/explorer.py` and opens session B, a Bokeh client as
 benchmarks/load.py drives them: it moves μ0 --rate times a second, each move timed from sending
 the value to the server's patch of the image source, and waited for before the next (a stall
 shows as one long wait). Session A runs in a child process (its own work, such as applying a
@@ -92,7 +92,7 @@ def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """`panel serve` of ``root``'s app, with ``root`` first on the path (a copy of the code)."""
     port = free_port()
     command = [
-        sys.executable, "-m", "panel", "serve", "apps/vae_explorer.py",
+        sys.executable, "-m", "panel", "serve", "apps/explorer.py",
         "--port", str(port), "--address", "127.0.0.1",
         "--allow-websocket-origin", f"127.0.0.1:{port}",
     ]  # fmt: skip
@@ -104,7 +104,7 @@ def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
     while time.time() < deadline:
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}/vae_explorer"
+                return proc, f"http://127.0.0.1:{port}/explorer"
         if proc.poll() is not None:
             break
         time.sleep(0.2)

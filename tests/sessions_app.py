@@ -1,7 +1,7 @@
 """A Bokeh app that tests serve beside the explorer: how many sessions of other apps the server
 still holds (not yet discarded), as JSON in a Div named ``sessions``.
 
-    panel serve apps/vae_explorer.py tests/sessions_app.py ...
+    panel serve apps/explorer.py tests/sessions_app.py ...
 """
 
 import gc
