@@ -39,6 +39,7 @@ from pathlib import Path
 import torch
 from browser import free_port
 from load import ClientSession, percentile, slider_values
+from panel.models.widgets import EnterEvent
 
 import explorer.ui  # noqa: F401  (registers the app's own Bokeh models: pulled documents hold them)
 
@@ -115,6 +116,14 @@ def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
 # -- session A ----------------------------------------------------------------------------------
 
 
+class Enter(EnterEvent):
+    """Panel's Enter event of a text input as BokehJS sends it, with the text: Panel's own class,
+    made for receiving it, sends only the model."""
+
+    def event_values(self) -> dict:
+        return {**super().event_values(), "value_input": self.value_input}
+
+
 class Actor(ClientSession):
     """Session A: applies the server's patches to its document (so that models a tab sends can be
     found and used) and waits for the patch that ends each action."""
@@ -145,6 +154,12 @@ class Actor(ClientSession):
             if css in (getattr(model, "css_classes", None) or []):
                 return model
         raise RuntimeError(f"no model with class {css} in session A")
+
+    def enter(self, css: str, text: str) -> None:
+        """Type ``text`` into a text input and press Enter, as a browser reports it."""
+        model = self.find(css)
+        model.value = text
+        self.doc.callbacks.send_event(Enter(model, value_input=text))
 
     def touches(self, model_id: str, attr: str | None = None):
         def test(message) -> bool:
@@ -223,9 +238,8 @@ async def one_round(url: str, big: Path, number: int, timeout: float) -> list[di
     await asyncio.sleep(PAUSE_S)
     now = time.time_ns()
     os.utime(big, ns=(now, now))  # a new modification time: the server reads the file again
-    path = actor.find("latent-path")
     loaded = await actor.act(
-        lambda: setattr(path, "value", str(big)), actor.touches(image), timeout
+        lambda: actor.enter("latent-path", str(big)), actor.touches(image), timeout
     )
     record(f"load {big.stat().st_size / 2**20:.0f} MB checkpoint", *loaded)
     await asyncio.sleep(PAUSE_S)

@@ -56,14 +56,17 @@ UPDATE = (
 RESAMPLE = "seed.value = vaeNextSeed(seed.value);"
 
 
-def page_html(source: LatentModel | Mapping) -> str:
+def page_html(source: LatentModel | Mapping, net: list[dict] | None = None) -> str:
     """The living page for a LatentModel's current state, or for a state dict (explorer.state).
 
+    ``net``: the model's :func:`layers.decoder_layers`, when made already (their torch.fx trace
+    patches torch for every thread while it runs: an app makes them where no other thread
+    decodes, and the rest of the page elsewhere).
     Raises ``layers.LayerError`` for a decoder the page cannot run, ValueError with no model."""
     model = source if isinstance(source, LatentModel) else state.model_from_json(source)
     if model.image is None or model.info is None:
         raise ValueError(model.message or "no model loaded: nothing to export")
-    net = layers.decoder_layers(model.vae)
+    net = layers.decoder_layers(model.vae) if net is None else net
     document = _document(model, json.dumps(layers.to_json(net), separators=(",", ":")))
     text = {
         "header": _header_html(model),

@@ -24,7 +24,7 @@ import param
 from bokeh.models import Slider
 from panel.models import HTML
 
-from explorer import explore, export, live, state, untrusted, urlstate, zoo
+from explorer import explore, export, layers, live, state, untrusted, urlstate, zoo
 from explorer.access import UPLOAD_PREFIX
 from explorer.background import Background, download_callback
 from explorer.checkpoint import CheckpointError, upload_name
@@ -402,7 +402,11 @@ class LatentExplorer(pn.viewable.Viewer):
             self._download("json", "z (JSON)", lambda m: state.dumps(m).encode()),
             self._download("html", "Page (HTML)", lambda m: export.page_html(m).encode()),
             self._download(
-                "live", "Living page (HTML)", lambda m: live.page_html(m).encode(), "live.html"
+                "live",
+                "Living page (HTML)",
+                lambda m, net: live.page_html(m, net=net).encode(),
+                "live.html",
+                ahead=lambda m: layers.decoder_layers(m.vae),
             ),
         ]
         # The mode's help above the buttons: a tooltip on them would cover the buttons beside it.
@@ -420,17 +424,23 @@ class LatentExplorer(pn.viewable.Viewer):
         )
 
     def _download(
-        self, kind: str, label: str, make, suffix: str | None = None
+        self, kind: str, label: str, make, suffix: str | None = None, ahead=None
     ) -> pn.widgets.FileDownload:
         """A button that downloads ``make(model)`` (bytes) for the current z, made on click, as
         ``<model>-z.<suffix>`` (the suffix defaults to ``kind``). ``make`` runs in a worker
-        thread on a snapshot of the model: a page takes half a second, which no session waits."""
+        thread on a snapshot of the model: a page takes half a second, which no session waits.
+
+        ``ahead(model)``, when given, runs first on the event loop, and ``make`` gets its result
+        too: for what must not run beside other threads' decodes (a torch.fx trace patches
+        ``nn.Module.__call__`` for every thread while it runs: a slider's decode then failed)."""
         suffix = suffix or kind
 
         def prepare():
             model = self.model.snapshot()
             widget.filename = f"{model.info.stem}-z.{suffix}"
-            return functools.partial(make, model)
+            if ahead is None:
+                return functools.partial(make, model)
+            return functools.partial(make, model, ahead(model))
 
         widget = pn.widgets.FileDownload(
             callback=download_callback(prepare),

@@ -31,6 +31,7 @@ from bokeh.protocol.receiver import Receiver
 from conftest import run_async
 from pagejs import FIND, IMAGE
 from panel.io.state import set_curdoc
+from panel.models.widgets import EnterEvent
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -211,6 +212,14 @@ def big_checkpoint(path, megabytes: float):
     return path
 
 
+class Enter(EnterEvent):
+    """Panel's Enter event of a text input as BokehJS sends it, with the text: Panel's own class,
+    made for receiving it, sends only the model."""
+
+    def event_values(self) -> dict:
+        return {**super().event_values(), "value_input": self.value_input}
+
+
 class Client:
     """One session as a browser holds it: the pulled document, the server's patches applied to
     it as they arrive (``listen``), its own changes sent as patches."""
@@ -244,6 +253,12 @@ class Client:
         found = [m for m in self.doc.models if css in (getattr(m, "css_classes", None) or [])]
         assert found, f"no {css} in the page"
         return found[0]
+
+    def enter(self, css: str, text: str) -> None:
+        """Type ``text`` into a text input and press Enter, as a browser reports it."""
+        model = self.css(css)
+        model.value = text
+        self.doc.callbacks.send_event(Enter(model, value_input=text))
 
     def image(self) -> list[float]:
         source = self.doc.get_model_by_name("latent-image-source")
@@ -308,7 +323,7 @@ async def two_sessions(url: str, big, tmp_path) -> None:
     a, b = await Client().open(url), await Client().open(url)
     try:
         note, info, error = a.css("latent-loading"), a.css("latent-info"), a.css("latent-error")
-        a.css("latent-path").value = str(big)
+        a.enter("latent-path", str(big))
         await a.until(lambda: note.visible)  # A: "Loading big-model.pth…", the read under way
         assert "big-model.pth" in note.text and "big-model" not in info.text
 
@@ -329,7 +344,7 @@ async def two_sessions(url: str, big, tmp_path) -> None:
         assert "big-model" in info.text and "20" in info.text and not error.visible
         assert a.css("latent-mu-15")  # its sliders: 16 of its 20 dimensions on the first page
 
-        a.css("latent-path").value = str(tmp_path / "nowhere.pth")
+        a.enter("latent-path", str(tmp_path / "nowhere.pth"))
         await a.until(lambda: error.visible)  # a bad path: the one-line error, the model kept
         assert "nowhere.pth" in error.text and not note.visible and "big-model" in info.text
     finally:
