@@ -252,12 +252,9 @@ class LatentModel(param.Parameterized):
         if not isinstance(data, (bytes, bytearray)):
             self.message = f"{name} is not a file upload"
             return
-        if not data:
-            self.message = f"{name} is empty (0 bytes), not a checkpoint"
-            return
-        if len(data) > self.max_upload_bytes:
-            limit = self.max_upload_bytes / 2**20
-            self.message = f"{name} is too large ({len(data) / 2**20:.1f} MB; limit {limit:g} MB)"
+        refusal = self.upload_refusal(filename, len(data))
+        if refusal is not None:
+            self.message = refusal
             return
         source = f"{UPLOAD_PREFIX}{name}"
         self._upload = (source, bytes(data))
@@ -265,6 +262,17 @@ class LatentModel(param.Parameterized):
             self.param.trigger("checkpoint")
         else:
             self.checkpoint = source
+
+    def upload_refusal(self, filename: object, size: float) -> str | None:
+        """Why a file of ``size`` bytes is refused as an upload, or None: the same words whether
+        the server measured it or the page did before sending (explorer.upload_guard)."""
+        name = ckpt.upload_name(filename)
+        if size == 0:
+            return f"{name} is empty (0 bytes), not a checkpoint"
+        if size > self.max_upload_bytes:
+            limit = self.max_upload_bytes / 2**20
+            return f"{name} is too large ({size / 2**20:.1f} MB; limit {limit:g} MB)"
+        return None
 
     def _uploaded(self, source: str) -> tuple[str, bytes]:
         if self._upload is None or self._upload[0] != source:

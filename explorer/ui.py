@@ -27,7 +27,7 @@ from panel.models import HTML
 from explorer import explore, export, layers, live, state, untrusted, urlstate, zoo
 from explorer.access import UPLOAD_PREFIX
 from explorer.background import Background, download_callback
-from explorer.checkpoint import CheckpointError, upload_name
+from explorer.checkpoint import CheckpointError
 from explorer.decoding import to_png_bytes
 from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
 from explorer.latent import (
@@ -542,16 +542,11 @@ class LatentExplorer(pn.viewable.Viewer):
         """The browser refused a file (see UploadGuard): say why, in the model's words."""
         items = refused if isinstance(refused, list) else []
         reason, filename, size = [*items, None, None, None][:3]
-        name = upload_name(filename)
-        size = untrusted.number(size)
-        if reason == "too large" and size is not None:
-            limit = self.model.max_upload_bytes / 2**20
-            message = f"{name} is too large ({size / 2**20:.1f} MB; limit {limit:g} MB)"
-        elif reason == "empty":
-            message = f"{name} is empty (0 bytes), not a checkpoint"
-        else:
-            message = "upload one checkpoint file at a time"
-        self.model.message = message
+        size = 0 if reason == "empty" else untrusted.number(size)
+        refusal = None
+        if reason in ("too large", "empty") and size is not None:
+            refusal = self.model.upload_refusal(filename, size)
+        self.model.message = refusal or "upload one checkpoint file at a time"
 
     def _load(self, source: str) -> None:
         """Load a checkpoint (zoo name or path); a retry of the same source reloads."""
