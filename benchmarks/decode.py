@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from explorer import checkpoint, explore
-from explorer.decoding import decode_image
+from explorer.compute.decoding import decode_image
 
 BATCHES = {"traversal 12x11": 132, "samples 8x8": 64, "manifold 16x16": 256}
 

@@ -25,8 +25,8 @@ import bokeh
 from browser import FIND, launch, summary
 from playwright.sync_api import sync_playwright
 
-from explorer import live
-from explorer.latent import LatentModel
+from explorer.latent.space import LatentModel
+from explorer.pages import living
 
 TARGETS = {"repaint_median_ms": 16.0, "size_mb": 5.0}
 IMAGE_SLIDERS = ("latent-mu-0", "latent-z-0")  # timed: μ0 (N(μ, σ²) mode), z0 (set exactly)
@@ -122,7 +122,7 @@ def main() -> None:
             model = LatentModel(checkpoint=source, rng_seed=0)
             if model.info is None:
                 raise SystemExit(f"{source}: {model.message}")
-            path = live.export_html(model, folder / f"{Path(source).stem}.html")
+            path = living.export_html(model, folder / f"{Path(source).stem}.html")
             report[source] = {
                 "latent_dim": model.info.latent_dim,
                 "bytes": sizes(path.read_text(encoding="utf-8")),

@@ -14,8 +14,9 @@ from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, Slider
 from bokeh.plotting import figure
 
-from explorer import checkpoint, noise
-from explorer.decoding import decode_image
+from explorer import checkpoint
+from explorer.compute import noise
+from explorer.compute.decoding import decode_image
 
 torch.set_num_threads(1)
 source_name = sys.argv[sys.argv.index("--checkpoint") + 1] if "--checkpoint" in sys.argv else None

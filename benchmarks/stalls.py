@@ -41,7 +41,7 @@ from browser import free_port
 from load import ClientSession, percentile, slider_values
 from panel.models.widgets import EnterEvent
 
-import explorer.ui  # noqa: F401  (registers the app's own Bokeh models: pulled documents hold them)
+import explorer.app.explorer  # noqa: F401  (registers the app's own Bokeh models: pulled documents hold them)
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE_SOURCE = "latent-image-source"

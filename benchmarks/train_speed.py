@@ -37,10 +37,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Subset
-from torchvision import datasets, transforms
+from torchvision import datasets as torchvision_datasets
+from torchvision import transforms
 
-from explorer import data, training
+from explorer.data import datasets
 from explorer.model import VAE, VAEConfig, kl_divergence
+from explorer.training import loop
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 BATCH = 128
@@ -85,7 +87,7 @@ def original_batches(model, optimizer, batches, spent: dict[str, float]) -> None
 def epoch_order(n: int, epoch: int) -> list[tuple[int, torch.Tensor]]:
     """The epoch's chunks of CHUNK batches: each one's start and image positions.
 
-    The epoch is a seeded permutation; ``training.train_epoch``, given a chunk, shuffles it
+    The epoch is a seeded permutation; ``loop.train_epoch``, given a chunk, shuffles it
     again with a generator seeded by the chunk's start (``visit_order`` repeats that shuffle).
     """
     order = torch.randperm(n, generator=torch.Generator().manual_seed(SEED + epoch))
@@ -112,7 +114,7 @@ def interleaved_epoch(original, ours, dataset, images, epoch, split) -> tuple[fl
     """One epoch of each pipeline, run in alternating chunks of CHUNK batches; their seconds.
 
     Both pipelines see the same machine load at nearly the same moments, so their ratio stays
-    fair on a shared machine; ours runs ``training.train_epoch`` on each chunk (the same work as
+    fair on a shared machine; ours runs ``loop.train_epoch`` on each chunk (the same work as
     one call on the whole epoch). ``split`` collects the original's data and step seconds.
     """
     (orig_model, orig_opt), (our_model, our_opt) = original, ours
@@ -129,7 +131,7 @@ def interleaved_epoch(original, ours, dataset, images, epoch, split) -> tuple[fl
         spent[0] += time.perf_counter() - t
         torch.manual_seed(SEED + 1000 * epoch + start)
         t = time.perf_counter()
-        training.train_epoch(our_model, our_opt, images.index_select(0, chunk), beta=BETA,
+        loop.train_epoch(our_model, our_opt, images.index_select(0, chunk), beta=BETA,
                              batch_size=BATCH, generator=chunk_generator(start))  # fmt: skip
         spent[1] += time.perf_counter() - t
     return spent[0], spent[1]
@@ -140,7 +142,7 @@ def new_model(memory: str) -> tuple[VAE, torch.optim.Optimizer]:
     torch.manual_seed(SEED)
     model = VAE(VAEConfig(latent_dim=12, output="linear"))
     if memory == "ours":
-        training.prepare_model(model, torch.device("cpu"))
+        loop.prepare_model(model, torch.device("cpu"))
     return model, torch.optim.Adam(model.parameters(), lr=1e-3)
 
 
@@ -162,12 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         root = torchvision_root(args.idx_dir, Path(tmp))
-        base = datasets.FashionMNIST(str(root), train=True, transform=transforms.ToTensor())
+        base = torchvision_datasets.FashionMNIST(
+            str(root), train=True, transform=transforms.ToTensor()
+        )
         setup_original = time.perf_counter() - t
         t = time.perf_counter()
-        ours_data = data.load("fashion-mnist", args.idx_dir)
+        ours_data = datasets.load("fashion-mnist", args.idx_dir)
         setup_ours = time.perf_counter() - t
-        train_idx, val_idx = data.train_val_split(ours_data, 0.9, SEED)
+        train_idx, val_idx = datasets.train_val_split(ours_data, 0.9, SEED)
         train_idx = train_idx[: args.images]
         t = time.perf_counter()
         dataset = Subset(base, train_idx.tolist())
@@ -188,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"epoch {epoch + 1}: original {spent[0]:.2f} s, ours {spent[1]:.2f} s",
                   file=sys.stderr, flush=True)  # fmt: skip
         load.append(os.getloadavg()[0])
-        val_orig = training.evaluate(original[0], val, beta=BETA)
-        val_ours = training.evaluate(ours[0], val, beta=BETA)
+        val_orig = loop.evaluate(original[0], val, beta=BETA)
+        val_ours = loop.evaluate(ours[0], val, beta=BETA)
 
     n, threads = len(images), torch.get_num_threads()
     mean = {k: statistics.fmean(v) for k, v in times.items()}

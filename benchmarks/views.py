@@ -41,8 +41,8 @@ TABS = {
 
 def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
     """Per view: the time of one μ move with that view shown (all watchers, in process)."""
-    from explorer.latent import LatentModel
-    from explorer.views import ExplorationViews
+    from explorer.app.views import ExplorationViews
+    from explorer.latent.space import LatentModel
 
     model = LatentModel(checkpoint=checkpoint, rng_seed=0)
     views = ExplorationViews(model)

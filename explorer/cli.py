@@ -27,12 +27,12 @@ from explorer.options import add_access_arguments
 PROG = "vae-explorer"
 # Caps, copied from the modules that enforce them again (tests check that the copies agree) so
 # that argparse refuses a value before torch is imported or anything is loaded.
-MAX_STEPS = 41  # figures.MAX_STEPS: traversal/interpolation columns, manifold size, GIF 2N-2
-MAX_COUNT = 256  # figures.MAX_COUNT: samples; compare's rows of prior draws
-MAX_DIMS = 32  # figures.MAX_DIMS: traversal rows
-MAX_MODELS = 8  # figures.MAX_MODELS: compare's --models
-FIGURE_MAX_SCALE = 16  # figures.MAX_SCALE
-MAX_SIDE = 4096  # figures.MAX_SIDE: pixels a side of a figure, whatever the options
+MAX_STEPS = 41  # stills.MAX_STEPS: traversal/interpolation columns, manifold size, GIF 2N-2
+MAX_COUNT = 256  # stills.MAX_COUNT: samples; compare's rows of prior draws
+MAX_DIMS = 32  # stills.MAX_DIMS: traversal rows
+MAX_MODELS = 8  # stills.MAX_MODELS: compare's --models
+FIGURE_MAX_SCALE = 16  # stills.MAX_SCALE
+MAX_SIDE = 4096  # stills.MAX_SIDE: pixels a side of a figure, whatever the options
 MAX_GIF_PIXELS = 2**25  # animation.MAX_PIXELS: pixels of all an animation's frames together
 DECODE_MAX_SCALE = 64  # decoding.MAX_SCALE: 28 px → 1792 px
 SEED_BOUNDS = (0, 2**31 - 1)  # latent.SEED_BOUNDS
@@ -201,7 +201,7 @@ def write(out: Path, data: bytes) -> None:
 def vector(option: str, text: str | None, n: int, bounds: tuple[float, float]):
     """The value of a vector option (``--z 0.5,-1,...``): ``n`` finite numbers within
     ``bounds``; None when not given. A bad one is a CommandError naming the option and value."""
-    from explorer.decoding import parse_vector
+    from explorer.compute.decoding import parse_vector
 
     if text is None:
         return None
@@ -233,8 +233,8 @@ def load_checkpoint(source: str):
 def load_state(path: Path, checkpoint: str | None):
     """A LatentModel in the state saved in ``path`` (``checkpoint``, if given, replaces its
     model); a bad file is a CommandError with status 2, a checkpoint that fails one with 1."""
-    from explorer import state
     from explorer.checkpoint import CheckpointError
+    from explorer.latent import state
 
     try:
         data = state.read(path)  # its messages start with the path
@@ -334,8 +334,8 @@ def run_decode(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from explorer.decoding import decode_image, to_png_bytes
-    from explorer.latent import Z_BOUNDS
+    from explorer.compute.decoding import decode_image, to_png_bytes
+    from explorer.latent.space import Z_BOUNDS
 
     if args.from_json is not None:
         image = load_state(args.from_json, args.checkpoint).image
@@ -448,10 +448,10 @@ def run_export(args: argparse.Namespace) -> int:
         model = _export_model(args)
 
     # HoloViews and Bokeh: only once the input is good
-    from explorer import export, layers, live
+    from explorer.pages import layers, living, static
 
     try:
-        (live if args.live else export).export_html(model, out)
+        (living if args.live else static).export_html(model, out)
     except layers.LayerError as exc:
         raise CommandError(f"cannot write a living page: {exc}", 2) from None
     except OSError as exc:
@@ -462,7 +462,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def _export_model(args: argparse.Namespace):
     """A LatentModel on CKPT (decoding on the CPU) set from --z / --mu, --sigma, --seed."""
-    from explorer.latent import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+    from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
 
     model = LatentModel(checkpoint=args.checkpoint, device="cpu")
     if model.info is None:
@@ -489,7 +489,7 @@ def _export_model(args: argparse.Namespace):
 # figure --------------------------------------------------------------------------------------
 
 
-FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")  # figures.FIGURES
+FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")  # stills.FIGURES
 ANIMATED = ("traversal", "interpolation")  # animation.ANIMATED
 
 
@@ -589,16 +589,16 @@ def run_figure(args: argparse.Namespace) -> int:
         raise CommandError("--frame-ms applies to .gif output only", 2)
     check_seed(args.seed)
     check_out(out)
-    from explorer import animation, figures
-    from explorer.latent import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS
+    from explorer.figures import animation, stills
+    from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS
 
     loaded = load_checkpoint(args.checkpoint)
     n = loaded.info.latent_dim
     bounds = {"z": Z_BOUNDS, "mu": MU_BOUNDS, "sigma": SIGMA_BOUNDS, "a": Z_BOUNDS, "b": Z_BOUNDS}
     options = {name: vector(f"--{name}", getattr(args, name), n, bounds[name]) for name in bounds}
     try:
-        figures.check(n, dims=args.dims, steps=args.steps, count=args.count, scale=args.scale)
-    except figures.FigureError as exc:  # before the other models load
+        stills.check(n, dims=args.dims, steps=args.steps, count=args.count, scale=args.scale)
+    except stills.FigureError as exc:  # before the other models load
         raise CommandError(str(exc), 2) from None
     others = None
     if args.models:
@@ -614,14 +614,14 @@ def run_figure(args: argparse.Namespace) -> int:
             image = frames[0].image
             what = f"gif, {len(frames)} frames, {len(data):,} bytes"
         else:
-            image = figures.build(
+            image = stills.build(
                 args.kind, loaded, count=args.count, others=others, scale=args.scale or 3,
                 **common, **options,
             ).image  # fmt: skip
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
             data, what = buffer.getvalue(), "png"
-    except figures.FigureError as exc:
+    except stills.FigureError as exc:
         raise CommandError(str(exc), 2) from None
     except ValueError as exc:  # a model whose output overflows: NaN or infinite pixels
         raise CommandError(f"cannot draw the figure: {exc}") from None
@@ -695,7 +695,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import panel as pn
 
     from explorer import checkpoint
-    from explorer.app import create_app, default_checkpoint
+    from explorer.app.server import create_app, default_checkpoint
 
     source = args.checkpoint or default_checkpoint()
     try:

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from explorer import data, zoo
+from explorer import zoo
+from explorer.data import datasets
 from explorer.model import VAE, kl_divergence
 
 SPAN = (-3.0, 3.0)  # the range swept by traversals and maps: the μ sliders' range
@@ -374,20 +375,20 @@ def load_sample(
     source: str, dataset: str | None, data_dir: str | Path | None = None, n: int = SAMPLE_SIZE
 ) -> Sample | None:
     """The zoo model's bundled sample, else the first ``n`` images of ``dataset`` (read from
-    ``data_dir`` or where data.load finds it: its test split, or mnist-5k's only one); None when
+    ``data_dir`` or where datasets.load finds it: its test split, or mnist-5k's only one); None when
     there is none."""
-    classes_of = dataset if dataset in data.CLASSES else None
+    classes_of = dataset if dataset in datasets.CLASSES else None
     if source in zoo.NAMES and sample_file(source).is_file():
         with np.load(sample_file(source)) as npz:
             images, labels = npz["images"][:n], npz["labels"][:n]
         name = classes_of or ("fashion-mnist" if source.startswith("fashion") else "mnist")
-        return Sample(images, labels, data.CLASSES[name], f"{source} bundled sample")
+        return Sample(images, labels, datasets.CLASSES[name], f"{source} bundled sample")
     if classes_of is None:
         return None
     split = "train" if dataset == "mnist-5k" else "test"
     try:
-        loaded = data.load(dataset, data_dir, split=split).head(n)
-    except data.DataError:
+        loaded = datasets.load(dataset, data_dir, split=split).head(n)
+    except datasets.DataError:
         return None
     return Sample(
         loaded.images.numpy(), loaded.labels.numpy(), loaded.classes, f"{dataset} {split} split"

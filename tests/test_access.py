@@ -10,7 +10,7 @@ import pytest
 from explorer import zoo
 from explorer.access import CheckpointAccess
 from explorer.checkpoint import CheckpointError
-from explorer.latent import LatentModel
+from explorer.latent.space import LatentModel
 
 
 @pytest.fixture

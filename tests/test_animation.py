@@ -16,11 +16,12 @@ import pytest
 from conftest import drawn
 from PIL import Image, ImageSequence
 
-from explorer import animation, checkpoint, cli, explore
-from explorer.decoding import to_uint8
-from explorer.figures import FigureError
-from explorer.latent import LatentModel
-from explorer.views import ExplorationViews
+from explorer import checkpoint, cli, explore
+from explorer.app.views import ExplorationViews
+from explorer.compute.decoding import to_uint8
+from explorer.figures import animation
+from explorer.figures.stills import FigureError
+from explorer.latent.space import LatentModel
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 SCALE = 2

@@ -15,8 +15,8 @@ from pagejs import FIND, IMAGE, SLIDER
 from playwright.sync_api import expect
 
 from explorer import zoo
-from explorer.latent import MODE_HELP, resolve_device
-from explorer.ui import SUBTITLE
+from explorer.app.explorer import SUBTITLE
+from explorer.latent.space import MODE_HELP, resolve_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 

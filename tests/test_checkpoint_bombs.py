@@ -30,7 +30,7 @@ from explorer.checkpoint import (
     MAX_ZIP_ENTRIES,
     CheckpointError,
 )
-from explorer.latent import LatentModel
+from explorer.latent.space import LatentModel
 from explorer.model import VAE, VAEConfig
 
 MB = 2**20

@@ -18,8 +18,9 @@ import torch
 from PIL import Image
 
 import explorer
-from explorer import checkpoint, cli, state
-from explorer.latent import LatentModel
+from explorer import checkpoint, cli
+from explorer.latent import state
+from explorer.latent.space import LatentModel
 from explorer.model import VAE, VAEConfig
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import data
-from explorer.data import DataError
+from explorer.data import datasets
+from explorer.data.datasets import DataError
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 
@@ -46,7 +46,7 @@ def write_split(folder: Path, prefix: str, n: int, gz: bool, seed: int = 0):
 def test_read_idx_round_trip(tmp_path, gz):
     images = np.arange(3 * 28 * 28, dtype=np.int64).reshape(3, 28, 28) % 256
     path = write_idx(tmp_path / "images-idx3-ubyte", images, gz)
-    tensor = data.read_idx(path)
+    tensor = datasets.read_idx(path)
     assert tensor.dtype == torch.uint8
     assert tensor.shape == (3, 28, 28)
     assert np.array_equal(tensor.numpy(), images)
@@ -54,21 +54,21 @@ def test_read_idx_round_trip(tmp_path, gz):
 
 def test_read_idx_labels(tmp_path):
     path = write_idx(tmp_path / "labels-idx1-ubyte", np.array([7, 0, 9]))
-    assert data.read_idx(path).tolist() == [7, 0, 9]
+    assert datasets.read_idx(path).tolist() == [7, 0, 9]
 
 
 def test_truncated_idx_is_a_data_error(tmp_path):
     path = tmp_path / "cut-idx3-ubyte"
     path.write_bytes(idx_bytes(np.zeros((4, 28, 28)))[:-100])
     with pytest.raises(DataError, match="truncated"):
-        data.read_idx(path)
+        datasets.read_idx(path)
 
 
 def test_truncated_gzip_is_a_data_error(tmp_path):
     path = tmp_path / "cut-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(idx_bytes(np.zeros((4, 28, 28))))[:-20])
     with pytest.raises(DataError, match="cannot read"):
-        data.read_idx(path)
+        datasets.read_idx(path)
 
 
 @pytest.mark.parametrize(
@@ -80,19 +80,19 @@ def test_invalid_idx_is_a_data_error(tmp_path, payload):
     path = tmp_path / "bad-idx3-ubyte"
     path.write_bytes(payload)
     with pytest.raises(DataError, match="not an IDX file"):
-        data.read_idx(path)
+        datasets.read_idx(path)
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["raw", "gzip"])
 def test_load_from_a_folder_of_idx_files(tmp_path, gz):
     images, labels = write_split(tmp_path, "train", 20, gz)
     test_images, _ = write_split(tmp_path, "t10k", 5, gz, seed=1)
-    train = data.load("fashion-mnist", tmp_path)
+    train = datasets.load("fashion-mnist", tmp_path)
     assert len(train) == 20
     assert np.array_equal(train.images.numpy(), images)
     assert train.labels.dtype == torch.int64
     assert train.labels.tolist() == labels.tolist()
-    test = data.load("fashion-mnist", tmp_path, split="test")
+    test = datasets.load("fashion-mnist", tmp_path, split="test")
     assert np.array_equal(test.images.numpy(), test_images)
 
 
@@ -101,7 +101,7 @@ def test_load_from_a_folder_of_idx_files(tmp_path, gz):
 )
 def test_load_from_a_torchvision_root(tmp_path, name, folder):
     images, _ = write_split(tmp_path / folder / "raw", "train", 12, gz=True)
-    loaded = data.load(name, tmp_path)
+    loaded = datasets.load(name, tmp_path)
     assert loaded.name == name
     assert np.array_equal(loaded.images.numpy(), images)
 
@@ -110,12 +110,12 @@ def test_missing_labels_file_means_not_found(tmp_path):
     write_split(tmp_path, "train", 4, gz=False)
     (tmp_path / "train-labels-idx1-ubyte").unlink()
     with pytest.raises(DataError, match="not found"):
-        data.load("mnist", tmp_path)
+        datasets.load("mnist", tmp_path)
 
 
 def test_missing_mnist_says_where_to_get_it(tmp_path):
     with pytest.raises(DataError) as info:
-        data.load("mnist", tmp_path / "empty")
+        datasets.load("mnist", tmp_path / "empty")
     message = str(info.value)
     assert "not found" in message and str(tmp_path / "empty") in message
     assert "--download" in message and "mnist-5k" in message
@@ -124,9 +124,9 @@ def test_missing_mnist_says_where_to_get_it(tmp_path):
 
 def test_missing_fashion_mnist_names_the_debian_package(tmp_path, monkeypatch):
     # Pretend Debian's folder is absent (it is installed here and in CI).
-    monkeypatch.setitem(data._SYSTEM_DIRS, "fashion-mnist", tmp_path / "absent")
+    monkeypatch.setitem(datasets._SYSTEM_DIRS, "fashion-mnist", tmp_path / "absent")
     with pytest.raises(DataError, match="dataset-fashion-mnist") as info:
-        data.load("fashion-mnist", tmp_path)
+        datasets.load("fashion-mnist", tmp_path)
     assert "--download" in str(info.value)
 
 
@@ -137,22 +137,22 @@ def test_missing_fashion_mnist_names_the_debian_package(tmp_path, monkeypatch):
 )  # fmt: skip
 def test_bad_names_are_data_errors(name, split, match):
     with pytest.raises(DataError, match=match):
-        data.load(name, split=split)
+        datasets.load(name, split=split)
 
 
 @pytest.mark.skipif(not DEBIAN.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
 def test_debian_fashion_mnist():
-    train = data.load("fashion-mnist", data_dir=None)
+    train = datasets.load("fashion-mnist", data_dir=None)
     assert train.images.shape == (60000, 28, 28) and train.images.dtype == torch.uint8
     assert sorted(train.labels.unique().tolist()) == list(range(10))
     assert torch.bincount(train.labels).tolist() == [6000] * 10
     assert train.classes[9] == "Ankle boot"
-    assert len(data.load("fashion-mnist", split="test")) == 10000
+    assert len(datasets.load("fashion-mnist", split="test")) == 10000
 
 
 @pytest.fixture(scope="module")
-def mnist5k() -> data.Dataset:
-    return data.load("mnist-5k")
+def mnist5k() -> datasets.Dataset:
+    return datasets.load("mnist-5k")
 
 
 def test_mnist_5k(mnist5k):
@@ -176,24 +176,24 @@ def test_head_and_as_float(mnist5k):
 
 
 def test_train_val_split(mnist5k):
-    train, val = data.train_val_split(mnist5k, 0.9, seed=42)
+    train, val = datasets.train_val_split(mnist5k, 0.9, seed=42)
     assert (len(train), len(val)) == (4500, 500)
     assert not set(train.tolist()) & set(val.tolist())
     assert sorted(train.tolist() + val.tolist()) == list(range(5000))
-    again, _ = data.train_val_split(mnist5k, 0.9, seed=42)
-    other, _ = data.train_val_split(mnist5k, 0.9, seed=43)
+    again, _ = datasets.train_val_split(mnist5k, 0.9, seed=42)
+    other, _ = datasets.train_val_split(mnist5k, 0.9, seed=43)
     assert torch.equal(train, again) and not torch.equal(train, other)
 
 
 def test_train_val_split_edges(mnist5k):
     small = mnist5k.head(7)
-    train, val = data.train_val_split(small, 1.0, seed=0)
+    train, val = datasets.train_val_split(small, 1.0, seed=0)
     assert len(train) == 7 and len(val) == 0
-    train, val = data.train_val_split(small, 0.01, seed=0)
+    train, val = datasets.train_val_split(small, 0.01, seed=0)
     assert len(train) == 1 and len(val) == 6
     for bad in (0.0, -0.5, 1.5):
         with pytest.raises(DataError, match="train-split"):
-            data.train_val_split(small, bad, seed=0)
+            datasets.train_val_split(small, bad, seed=0)
 
 
 def test_mismatched_idx_pair_is_refused(tmp_path):
@@ -209,7 +209,7 @@ def test_mismatched_idx_pair_is_refused(tmp_path):
     idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((5, 28, 28)))
     idx(tmp_path / "train-labels-idx1-ubyte.gz", np.zeros(4))
     with pytest.raises(DataError, match="5 images but 4 labels"):
-        data.load("mnist", tmp_path)
+        datasets.load("mnist", tmp_path)
     idx(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((4, 20, 20)))
     with pytest.raises(DataError, match="not 28×28"):
-        data.load("mnist", tmp_path)
+        datasets.load("mnist", tmp_path)

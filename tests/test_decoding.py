@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.decoding import MAX_SCALE, decode_image, parse_vector, to_png_bytes, to_uint8
+from explorer.compute.decoding import MAX_SCALE, decode_image, parse_vector, to_png_bytes, to_uint8
 from explorer.model import VAE, VAEConfig
 
 

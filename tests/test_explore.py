@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from explorer import checkpoint, explore, zoo
-from explorer.decoding import decode_image
+from explorer.compute.decoding import decode_image
 from explorer.model import kl_divergence
 
 

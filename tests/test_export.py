@@ -23,9 +23,11 @@ from conftest import open_offline
 from pagejs import FIND
 from PIL import Image
 
-from explorer import checkpoint, export, state, zoo
-from explorer.decoding import decode_image
-from explorer.latent import LatentModel
+from explorer import checkpoint, zoo
+from explorer.compute.decoding import decode_image
+from explorer.latent import state
+from explorer.latent.space import LatentModel
+from explorer.pages import static
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 Z = [0.5, -1.25, 2.0, 0.0, -3.5, 1.0, 0.75, -0.5, 3.9, 0.1, -0.1, 0.0]
@@ -169,7 +171,7 @@ def test_python_api_pages_are_self_contained(api_pages):
 def test_nothing_to_export_without_a_model(tmp_path):
     model = LatentModel(checkpoint=str(tmp_path / "missing.pth"), device="cpu")
     with pytest.raises(ValueError, match="not found"):
-        export.page_html(model)
+        static.page_html(model)
 
 
 # -- in the browser ------------------------------------------------------------------------------
@@ -188,9 +190,9 @@ def api_pages(files) -> dict[str, Path]:
     # would link them from any page written in this process); the page must not.
     importlib.import_module("panel.models.tabulator")
     model = expected_model("api-model", files)
-    pages = {"api-model": export.export_html(model, Path(files["tmp"]) / "api-model.html")}
+    pages = {"api-model": static.export_html(model, Path(files["tmp"]) / "api-model.html")}
     data = state.to_json(expected_model("api-state", files))
-    pages["api-state"] = export.export_html(data, Path(files["tmp"]) / "api-state.html")
+    pages["api-state"] = static.export_html(data, Path(files["tmp"]) / "api-state.html")
     return pages
 
 

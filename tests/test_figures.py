@@ -14,8 +14,11 @@ import pytest
 from conftest import drawn
 from PIL import Image
 
-from explorer import animation, checkpoint, cli, decoding, explore, figures, latent
-from explorer.decoding import to_uint8
+from explorer import checkpoint, cli, explore
+from explorer.compute import decoding
+from explorer.compute.decoding import to_uint8
+from explorer.figures import animation, stills
+from explorer.latent import space
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 SCALE = 2
@@ -24,40 +27,38 @@ ONES, MINUS = ",".join(["1"] * 12), ",".join(["-1"] * 12)
 
 def test_grid_layout_labels_and_margins():
     images = np.random.default_rng(0).random((2, 3, 28, 28)).astype(np.float32)
-    fig = figures.grid(
-        images, title="T", row_labels=["a", "b"], col_labels=["x", "y", "z"], scale=2
-    )
+    fig = stills.grid(images, title="T", row_labels=["a", "b"], col_labels=["x", "y", "z"], scale=2)
     assert fig.image.mode == "L"
     for r in range(2):
         for c in range(3):
             np.testing.assert_array_equal(fig.cell(r, c), drawn(images[r, c]))
     (x0, y0, w, h), (x1, _, _, _) = fig.cells[0][0], fig.cells[0][1]
-    assert (w, h) == (56, 56) and x1 - x0 == 56 + 2 * figures.GAP
+    assert (w, h) == (56, 56) and x1 - x0 == 56 + 2 * stills.GAP
     pixels = np.asarray(fig.image)
-    assert (pixels[:, : figures.MARGIN] == 255).all()  # white margins
-    assert (pixels[y0 - 4 - figures.FONT_SIZE : y0 - 2, x0 : x0 + w] < 128).any()  # a label
+    assert (pixels[:, : stills.MARGIN] == 255).all()  # white margins
+    assert (pixels[y0 - 4 - stills.FONT_SIZE : y0 - 2, x0 : x0 + w] < 128).any()  # a label
     # a long column label widens its column instead of overlapping the next one
-    wide = figures.grid(images[:1], col_labels=["fashion-mnist-beta0.1"] * 3, scale=1)
+    wide = stills.grid(images[:1], col_labels=["fashion-mnist-beta0.1"] * 3, scale=1)
     assert wide.cells[0][1][0] - wide.cells[0][0][0] > 100
 
 
 def test_grid_cell_labels_sit_above_each_image():
     images = np.random.default_rng(0).random((2, 2, 28, 28)).astype(np.float32)
-    fig = figures.grid(images, title="T", cell_labels=[["a", "b"], ["c", ""]], scale=2)
+    fig = stills.grid(images, title="T", cell_labels=[["a", "b"], ["c", ""]], scale=2)
     for r in range(2):
         for c in range(2):
             np.testing.assert_array_equal(fig.cell(r, c), drawn(images[r, c]))
     pixels = np.asarray(fig.image)
     for r, c in [(0, 0), (1, 0), (1, 1)]:
         x, y, w, _ = fig.cells[r][c]
-        above = pixels[y - 4 - figures.FONT_SIZE : y - 2, x : x + w]
+        above = pixels[y - 4 - stills.FONT_SIZE : y - 2, x : x + w]
         assert (above < 128).any() == (c == 0 or r == 0)  # a label, but none for ""
-    assert fig.cells[1][0][1] - fig.cells[0][0][1] >= 56 + figures.FONT_SIZE  # room for it
+    assert fig.cells[1][0][1] - fig.cells[0][0][1] >= 56 + stills.FONT_SIZE  # room for it
 
 
 def test_traversal_figure(loaded):
     z = np.linspace(-1, 1, 12).astype(np.float32)
-    fig = figures.traversal(loaded.model, z, steps=5, dims=[3, 7], scale=SCALE)
+    fig = stills.traversal(loaded.model, z, steps=5, dims=[3, 7], scale=SCALE)
     assert len(fig.cells) == 2 and len(fig.cells[0]) == 5
     expected = explore.traversal(loaded.model, z, 5, [3, 7])
     np.testing.assert_array_equal(fig.cell(1, 4), drawn(expected[1, 4]))  # z7 = +3
@@ -68,7 +69,7 @@ def test_traversal_figure(loaded):
 
 def test_samples_figure(loaded):
     mu, sigma = np.full(12, 0.3), np.full(12, 0.7)
-    fig = figures.samples(loaded.model, mu, sigma, count=10, seed=5, scale=SCALE)
+    fig = stills.samples(loaded.model, mu, sigma, count=10, seed=5, scale=SCALE)
     assert len(fig.cells) == 3 and len(fig.cells[0]) == 4  # 10 in a near-square grid
     expected = explore.samples(loaded.model, mu, sigma, 10, 5)
     np.testing.assert_array_equal(fig.cell(2, 1), drawn(expected[9]))
@@ -78,7 +79,7 @@ def test_samples_figure(loaded):
 def test_interpolation_figure_ends_at_a_and_b(loaded):
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((2, 12)).astype(np.float32)
-    fig = figures.interpolation(loaded.model, a, b, steps=6, scale=SCALE)
+    fig = stills.interpolation(loaded.model, a, b, steps=6, scale=SCALE)
     assert len(fig.cells) == 2 and len(fig.cells[0]) == 6  # linear and spherical rows
     ends = explore.decode(loaded.model, np.stack([a, b]))
     for row in range(2):
@@ -89,7 +90,7 @@ def test_interpolation_figure_ends_at_a_and_b(loaded):
 
 def test_manifold_figure(loaded):
     z = np.zeros(12, np.float32)
-    fig = figures.manifold(loaded.model, z, (2, 5), n=5, scale=SCALE)
+    fig = stills.manifold(loaded.model, z, (2, 5), n=5, scale=SCALE)
     expected = explore.manifold(loaded.model, z, (2, 5), 5)
     np.testing.assert_array_equal(fig.cell(0, 4), drawn(expected[0, 4]))  # top right: (+3, +3)
     corner = z.copy()
@@ -103,7 +104,7 @@ def test_manifold_figure(loaded):
 def test_compare_figure(loaded, ckpt12, checkpoint_factory):
     other = checkpoint.load(checkpoint_factory("other.pth", 12, seed=9)).model
     latents = np.random.default_rng(2).standard_normal((3, 12)).astype(np.float32)
-    fig = figures.compare({"first": loaded.model, "second": other}, latents, scale=SCALE)
+    fig = stills.compare({"first": loaded.model, "second": other}, latents, scale=SCALE)
     assert len(fig.cells) == 3 and len(fig.cells[0]) == 2
     np.testing.assert_array_equal(fig.cell(2, 1), drawn(explore.decode(other, latents[2:])[0]))
     np.testing.assert_array_equal(
@@ -113,44 +114,44 @@ def test_compare_figure(loaded, ckpt12, checkpoint_factory):
 
 def test_build_defaults_and_refusals(loaded, ckpt20):
     zoo_model = checkpoint.load("mnist-beta1")
-    fig = figures.build("compare", zoo_model, count=2, scale=1)
+    fig = stills.build("compare", zoo_model, count=2, scale=1)
     assert len(fig.cells) == 2 and len(fig.cells[0]) == 3  # this model and its two β siblings
-    fig = figures.build("interpolation", zoo_model, steps=3, scale=1)
+    fig = stills.build("interpolation", zoo_model, steps=3, scale=1)
     sample = explore.load_sample("mnist-beta1", "mnist-5k", n=2)
     a, b = explore.encode(zoo_model.model, sample.images)[0]
     ends = to_uint8(explore.decode(zoo_model.model, np.stack([a, b])))
     np.testing.assert_array_equal(fig.cell(0, 0), ends[0])  # the first two sample images
     np.testing.assert_array_equal(fig.cell(1, 2), ends[1])
-    assert len(figures.build("traversal", checkpoint.load(ckpt20), scale=1).cells) == 16
-    with pytest.raises(figures.FigureError, match="negative"):
-        figures.build("samples", loaded, sigma=[-1.0] * 12)
-    with pytest.raises(figures.FigureError, match="two different"):
-        figures.build("manifold", loaded, dims=[3])
-    with pytest.raises(figures.FigureError, match="each dimension may be given once"):
-        figures.build("manifold", loaded, dims=[3, 3])
-    with pytest.raises(figures.FigureError, match="from 0 to 11"):
-        figures.build("traversal", loaded, dims=[12])
-    with pytest.raises(figures.FigureError, match="20 latent dimensions"):
-        figures.build("compare", loaded, others={"big": checkpoint.load(ckpt20).model})
+    assert len(stills.build("traversal", checkpoint.load(ckpt20), scale=1).cells) == 16
+    with pytest.raises(stills.FigureError, match="negative"):
+        stills.build("samples", loaded, sigma=[-1.0] * 12)
+    with pytest.raises(stills.FigureError, match="two different"):
+        stills.build("manifold", loaded, dims=[3])
+    with pytest.raises(stills.FigureError, match="each dimension may be given once"):
+        stills.build("manifold", loaded, dims=[3, 3])
+    with pytest.raises(stills.FigureError, match="from 0 to 11"):
+        stills.build("traversal", loaded, dims=[12])
+    with pytest.raises(stills.FigureError, match="20 latent dimensions"):
+        stills.build("compare", loaded, others={"big": checkpoint.load(ckpt20).model})
 
 
 # -- the command -------------------------------------------------------------------------------
 def test_the_command_offers_every_figure():
-    assert cli.FIGURES == figures.FIGURES  # cli keeps its own copy: no torch import to parse
+    assert cli.FIGURES == stills.FIGURES  # cli keeps its own copy: no torch import to parse
 
 
 def test_the_command_has_the_same_caps():
     """cli copies the caps to check arguments before importing torch: the copies must agree."""
     assert (cli.MAX_STEPS, cli.MAX_COUNT, cli.MAX_DIMS, cli.MAX_MODELS, cli.FIGURE_MAX_SCALE) == (
-        figures.MAX_STEPS,
-        figures.MAX_COUNT,
-        figures.MAX_DIMS,
-        figures.MAX_MODELS,
-        figures.MAX_SCALE,
+        stills.MAX_STEPS,
+        stills.MAX_COUNT,
+        stills.MAX_DIMS,
+        stills.MAX_MODELS,
+        stills.MAX_SCALE,
     )
-    assert (cli.MAX_SIDE, cli.MAX_GIF_PIXELS) == (figures.MAX_SIDE, animation.MAX_PIXELS)
+    assert (cli.MAX_SIDE, cli.MAX_GIF_PIXELS) == (stills.MAX_SIDE, animation.MAX_PIXELS)
     assert cli.DECODE_MAX_SCALE == decoding.MAX_SCALE
-    assert cli.SEED_BOUNDS == latent.SEED_BOUNDS
+    assert cli.SEED_BOUNDS == space.SEED_BOUNDS
 
 
 @pytest.fixture
@@ -174,19 +175,19 @@ OVERSIZED = {
 
 @pytest.mark.parametrize("kind", OVERSIZED)
 def test_an_oversized_figure_is_refused_before_decoding(loaded, decodes, kind):
-    with pytest.raises(figures.FigureError, match=r"the figure would be [\d,]+x[\d,]+ pixels"):
-        figures.build(kind, loaded, a=[0.0] * 12, b=[1.0] * 12, others={}, **OVERSIZED[kind])
+    with pytest.raises(stills.FigureError, match=r"the figure would be [\d,]+x[\d,]+ pixels"):
+        stills.build(kind, loaded, a=[0.0] * 12, b=[1.0] * 12, others={}, **OVERSIZED[kind])
     assert decodes == []  # refused before anything was decoded, let alone drawn
 
 
 def test_the_largest_figures_within_the_caps_are_drawn(loaded, decodes):
-    fig = figures.build("manifold", loaded, steps=figures.MAX_STEPS)
-    assert max(fig.image.size) <= figures.MAX_SIDE and len(decodes) == 1
-    fig = figures.build("samples", loaded, count=figures.MAX_COUNT)
-    assert max(fig.image.size) <= figures.MAX_SIDE
+    fig = stills.build("manifold", loaded, steps=stills.MAX_STEPS)
+    assert max(fig.image.size) <= stills.MAX_SIDE and len(decodes) == 1
+    fig = stills.build("samples", loaded, count=stills.MAX_COUNT)
+    assert max(fig.image.size) <= stills.MAX_SIDE
     dims = list(range(12))
-    fig = figures.build("traversal", loaded, steps=figures.MAX_STEPS, dims=dims)
-    assert max(fig.image.size) <= figures.MAX_SIDE
+    fig = stills.build("traversal", loaded, steps=stills.MAX_STEPS, dims=dims)
+    assert max(fig.image.size) <= stills.MAX_SIDE
 
 
 CAPPED = {
@@ -202,8 +203,8 @@ CAPPED = {
 @pytest.mark.parametrize("case", CAPPED)
 def test_build_refuses_options_beyond_their_caps(loaded, decodes, case):
     options, words = CAPPED[case]
-    with pytest.raises(figures.FigureError) as error:
-        figures.build("compare" if case == "models" else "traversal", loaded, **options)
+    with pytest.raises(stills.FigureError) as error:
+        stills.build("compare" if case == "models" else "traversal", loaded, **options)
     assert words in str(error.value)
     assert decodes == []
 
@@ -211,11 +212,11 @@ def test_build_refuses_options_beyond_their_caps(loaded, decodes, case):
 def test_long_labels_keep_their_end():
     images = np.zeros((1, 2, 28, 28), np.float32)
     long = "/a/very/long/folder/of/many/checkpoints/vae_high_kl.pth"
-    fig = figures.grid(images, col_labels=[long, "short"], scale=1)
-    short = figures.grid(images, col_labels=["..." + long[-29:], "short"], scale=1)
+    fig = stills.grid(images, col_labels=[long, "short"], scale=1)
+    short = stills.grid(images, col_labels=["..." + long[-29:], "short"], scale=1)
     assert np.array_equal(np.asarray(fig.image), np.asarray(short.image))
-    with pytest.raises(figures.FigureError, match="the figure would be"):
-        figures.grid(images, title="T" * 2000)
+    with pytest.raises(stills.FigureError, match="the figure would be"):
+        stills.grid(images, title="T" * 2000)
 
 
 GOOD = {
@@ -271,7 +272,7 @@ def test_figure_command_contents(runs, ckpt12):
     _, tmp = runs
     vae = checkpoint.load(ckpt12).model
     with Image.open(tmp / "t.png") as image:
-        fig = figures.traversal(
+        fig = stills.traversal(
             vae, np.zeros(12, np.float32), steps=4, dims=[0, 5], name="random12.pth"
         )
         np.testing.assert_array_equal(np.asarray(image), np.asarray(fig.image))

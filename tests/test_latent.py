@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer import checkpoint, noise
-from explorer.decoding import decode_image
-from explorer.latent import LatentModel
+from explorer import checkpoint
+from explorer.compute import noise
+from explorer.compute.decoding import decode_image
+from explorer.latent.space import LatentModel
 
 
 @pytest.fixture

@@ -21,8 +21,10 @@ from conftest import make_checkpoint, open_offline
 from pagejs import FIND, IMAGE, SLIDER
 from torch import nn
 
-from explorer import checkpoint, layers, live, noise
+from explorer import checkpoint
+from explorer.compute import noise
 from explorer.model import VAE, VAEConfig
+from explorer.pages import layers, living
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 TOLERANCE = 1e-4  # the issue's bound; measured errors are ~1e-6
@@ -329,7 +331,7 @@ def test_the_javascript_runs_other_layouts(browser):
     """The same JavaScript, no new code, runs decoders of other shapes (Conv2d, LeakyReLU,
     Tanh, a standalone BatchNorm, Unflatten) as torch does."""
     page = browser.new_page()
-    page.set_content(f"<script>{live.script()}</script>")
+    page.set_content(f"<script>{living.script()}</script>")
     try:
         for name, vae in other_layouts().items():
             spec = json.dumps(layers.to_json(layers.decoder_layers(vae)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer import noise
+from explorer.compute import noise
 
 
 def test_a_seed_gives_the_same_draws_and_seeds_differ():

@@ -35,10 +35,10 @@ from panel.models.widgets import EnterEvent
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
-import explorer.ui  # noqa: F401  (registers the app's own Bokeh models too)
+import explorer.app.explorer  # noqa: F401  (registers the app's own Bokeh models too)
 from explorer import checkpoint as ckpt
-from explorer.background import Background
-from explorer.latent import LatentModel
+from explorer.app.background import Background
+from explorer.latent.space import LatentModel
 from explorer.model import VAE, VAEConfig
 
 TIMEOUT = 60.0

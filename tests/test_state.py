@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 
-from explorer import state
 from explorer.checkpoint import CheckpointError
-from explorer.latent import LatentModel
+from explorer.latent import state
+from explorer.latent.space import LatentModel
 
 SETTINGS = {
     "sample": {"mu": [0.5, -1.25] + [0.0] * 10, "sigma": [0.3] * 12, "seed": 1234},

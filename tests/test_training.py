@@ -19,8 +19,10 @@ from PIL import Image
 from test_checkpoint import TRAIN_LOSSES, VAL_LOSSES, OriginalVAE, original_payload
 from torchvision.utils import make_grid
 
-from explorer import checkpoint, curves, data, training, zoo
+from explorer import checkpoint, zoo
+from explorer.data import datasets
 from explorer.model import VAE, VAEConfig
+from explorer.training import curves, loop
 from explorer.zoo import build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +92,7 @@ def test_save_plots(first_run):
     proc, path, figs = first_run
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in figs.iterdir()) == sorted(
-        [*training.CURVE_PNG_NAMES, "training_curves.html"]
+        [*loop.CURVE_PNG_NAMES, "training_curves.html"]
     )
     html = (figs / "training_curves.html").read_text()
     assert "<html" in html and "Bokeh" in html and "Reconstruction" in html
@@ -131,7 +133,7 @@ def test_curves_of_a_resumed_original_run_end_at_the_last_epoch():
 def test_resume_continues_the_epochs(first_run, tmp_path, capsys):
     _, path, _ = first_run
     ckpt = shutil.copy(path, tmp_path / "resumed.pth")
-    assert training.main(["--resume", str(ckpt), "--epochs", "2"]) == 0
+    assert loop.main(["--resume", str(ckpt), "--epochs", "2"]) == 0
     assert "epoch 3/3" in capsys.readouterr().out
     first, resumed = checkpoint.read(path), checkpoint.read(ckpt)
     meta = resumed["meta"]
@@ -144,14 +146,10 @@ def test_resume_continues_the_epochs(first_run, tmp_path, capsys):
 
 def test_resume_repeats_an_uninterrupted_run(tmp_path, capsys):
     args = ["--dataset", "mnist-5k", "--limit", "200", "--num-threads", "1", "--no-optimizer-state"]
-    assert (
-        training.main([*args, "--epochs", "2", "--checkpoint-path", str(tmp_path / "a.pth")]) == 0
-    )
+    assert loop.main([*args, "--epochs", "2", "--checkpoint-path", str(tmp_path / "a.pth")]) == 0
     args.remove("--no-optimizer-state")
-    assert (
-        training.main([*args, "--epochs", "1", "--checkpoint-path", str(tmp_path / "b.pth")]) == 0
-    )
-    assert training.main(["--resume", str(tmp_path / "b.pth"), "--epochs", "1"]) == 0
+    assert loop.main([*args, "--epochs", "1", "--checkpoint-path", str(tmp_path / "b.pth")]) == 0
+    assert loop.main(["--resume", str(tmp_path / "b.pth"), "--epochs", "1"]) == 0
     a, b = checkpoint.read(tmp_path / "a.pth"), checkpoint.read(tmp_path / "b.pth")
     assert a["meta"]["val_losses"] == b["meta"]["val_losses"]
     for key, tensor in a["model_state_dict"].items():
@@ -166,7 +164,7 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(first_run, tmp_
     before = digest(ckpt)
     proc = train_py("--resume", str(ckpt), "--lr", "1e30", "--epochs", "2", "--num-threads", "1",
                     cwd=tmp_path)  # fmt: skip
-    assert proc.returncode == training.EXIT_DIVERGED
+    assert proc.returncode == loop.EXIT_DIVERGED
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert "epoch 2" in lines[0] and "nan" in lines[0].lower() and "--lr" in lines[0]
@@ -176,15 +174,15 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(first_run, tmp_
 
 def test_diverging_first_epoch_writes_nothing(tmp_path, capsys):
     out = tmp_path / "never.pth"
-    status = training.main([*BASE, "--lr", "1e30", "--epochs", "1", "--checkpoint-path", str(out)])
-    assert status == training.EXIT_DIVERGED
+    status = loop.main([*BASE, "--lr", "1e30", "--epochs", "1", "--checkpoint-path", str(out)])
+    assert status == loop.EXIT_DIVERGED
     assert not out.exists()
     assert "no checkpoint was written" in capsys.readouterr().err
 
 
 def test_bad_argument_is_one_line(tmp_path):
     proc = train_py("--epochs", "0", cwd=tmp_path)
-    assert proc.returncode == training.EXIT_ERROR
+    assert proc.returncode == loop.EXIT_ERROR
     assert proc.stderr.strip() == (
         "train.py: error: argument --epochs: must be an integer > 0, got 0 (see --help)"
     )
@@ -204,7 +202,7 @@ def test_errors_are_one_line(tmp_path, capsys, args, expected):
     argv = [a.format(tmp=tmp_path) for a in args] + ["--checkpoint-path", str(tmp_path / "x.pth")]
     if "--dataset" not in argv:
         argv += BASE
-    assert training.main(argv) == training.EXIT_ERROR
+    assert loop.main(argv) == loop.EXIT_ERROR
     err = capsys.readouterr().err
     assert err.startswith("train.py: error: ") and expected in err
     assert err.count("\n") == 1
@@ -213,21 +211,21 @@ def test_errors_are_one_line(tmp_path, capsys, args, expected):
 def test_resume_refuses_a_different_latent_size(first_run, tmp_path, capsys):
     _, path, _ = first_run
     argv = ["--resume", str(path), "--latent-dim", "4", "--checkpoint-path", str(tmp_path / "x")]
-    assert training.main(argv) == training.EXIT_ERROR
+    assert loop.main(argv) == loop.EXIT_ERROR
     assert "does not match" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
 def small_set() -> tuple[torch.Tensor, torch.Tensor]:
-    return training.split_images(data.load("mnist-5k").head(640), 0.8, seed=0)
+    return loop.split_images(datasets.load("mnist-5k").head(640), 0.8, seed=0)
 
 
 def test_loss_decreases(small_set):
     train_x, val_x = small_set
     torch.manual_seed(0)
-    model = training.prepare_model(VAE(VAEConfig()), torch.device("cpu"))
+    model = loop.prepare_model(VAE(VAEConfig()), torch.device("cpu"))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    history = training.fit(model, optimizer, train_x, val_x, epochs=4, progress=False,
+    history = loop.fit(model, optimizer, train_x, val_x, epochs=4, progress=False,
                            log=lambda line: None)  # fmt: skip
     assert history.epochs == 4 and len(history.val_loss) == 4
     assert all(b < a for a, b in itertools.pairwise(history.train_loss)), history
@@ -238,8 +236,8 @@ def test_evaluate_uses_the_posterior_mean(small_set):
     _, val_x = small_set
     torch.manual_seed(0)
     model = VAE(VAEConfig())
-    first = training.evaluate(model, val_x, batch_size=50)
-    again = training.evaluate(model, val_x, batch_size=1000)  # deterministic, batch-independent
+    first = loop.evaluate(model, val_x, batch_size=50)
+    again = loop.evaluate(model, val_x, batch_size=1000)  # deterministic, batch-independent
     assert first.loss == pytest.approx(again.loss, rel=1e-5)
     assert first.loss == pytest.approx(first.recon + first.kl, rel=1e-5)
     assert not model.training
@@ -252,25 +250,25 @@ def test_non_finite_loss_stops_before_the_step(small_set):
     model = VAE(VAEConfig())
     before = {k: v.clone() for k, v in model.state_dict().items()}
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    with pytest.raises(training.NonFiniteLoss, match="batch 1"):
-        training.train_epoch(model, optimizer, bad, batch_size=64)
+    with pytest.raises(loop.NonFiniteLoss, match="batch 1"):
+        loop.train_epoch(model, optimizer, bad, batch_size=64)
     params = {k: v for k, v in model.state_dict().items() if "running" not in k and "num" not in k}
     assert all(torch.equal(v, before[k]) for k, v in params.items())
 
 
 def test_history_round_trips_through_meta():
-    history = training.History()
-    history.append(training.Stats(3.0, 2.0, 1.0), training.Stats(4.0, 2.5, 1.5))
-    history.append(training.Stats(2.0, 1.5, 0.5), None)
+    history = loop.History()
+    history.append(loop.Stats(3.0, 2.0, 1.0), loop.Stats(4.0, 2.5, 1.5))
+    history.append(loop.Stats(2.0, 1.5, 0.5), None)
     meta = history.to_meta()
     assert meta["train_losses"] == [3.0, 2.0] and meta["val_kl"] == [1.5]
-    assert training.History.from_meta(meta) == history
+    assert loop.History.from_meta(meta) == history
 
 
 def test_select_device():
-    assert training.select_device("cpu").type == "cpu"
+    assert loop.select_device("cpu").type == "cpu"
     expected = "cuda" if torch.cuda.is_available() else None
-    auto = training.select_device("auto").type
+    auto = loop.select_device("auto").type
     assert auto == expected or (expected is None and auto in ("cpu", "mps"))
 
 
@@ -289,13 +287,13 @@ def test_help_shows_the_original_apps_defaults(tmp_path):
 
 
 def test_a_new_run_starts_as_the_originals(tmp_path):
-    args = training.build_parser().parse_args([])
-    run = training._prepare(args)
+    args = loop.build_parser().parse_args([])
+    run = loop._prepare(args)
     s = run.settings
     assert (s["dataset"], s["beta"], s["latent_dim"], s["batch_size"]) == ("mnist", 1.0, 12, 128)
     assert (s["lr"], s["train_split"]) == (1e-3, 0.9)
     assert run.model.config.output == "linear" and args.download
-    assert training._checkpoint_path(args) == Path("vae_checkpoint.pth")
+    assert loop._checkpoint_path(args) == Path("vae_checkpoint.pth")
     torch.manual_seed(s["seed"])
     expected = VAE(VAEConfig(output="linear")).init_weights().state_dict()
     assert all(torch.equal(expected[k], v) for k, v in run.model.state_dict().items())
@@ -306,8 +304,8 @@ def test_the_zoo_recipe_is_not_changed_by_the_defaults(name):
     """The zoo was trained from PyTorch's default weights with a sigmoid output: its recipe
     says so, whatever train.py's defaults are."""
     recipe = build.RECIPES[name]
-    args = training.build_parser().parse_args(recipe.argv(Path("x.pth")))
-    run = training._prepare(args)
+    args = loop.build_parser().parse_args(recipe.argv(Path("x.pth")))
+    run = loop._prepare(args)
     assert (run.settings["dataset"], run.model.config.output) == (recipe.dataset, "sigmoid")
     torch.manual_seed(build.SEED)
     expected = VAE(VAEConfig(latent_dim=build.LATENT_DIM)).state_dict()
@@ -323,7 +321,7 @@ def test_offline_default_run_is_one_line(tmp_path):
     command = [sys.executable, str(ROOT / "train.py")]
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
-    assert proc.returncode == training.EXIT_ERROR
+    assert proc.returncode == loop.EXIT_ERROR
     assert proc.stdout == "" and "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("train.py: error: mnist is not in data")
@@ -350,7 +348,7 @@ def original_checkpoint(tmp_path) -> tuple[Path, DecoderFirstVAE, dict]:
     torch.manual_seed(0)
     net = DecoderFirstVAE(12)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = data.load("mnist-5k").head(64).as_float()
+    x = datasets.load("mnist-5k").head(64).as_float()
     for _ in range(2):
         mu, logvar = net.encoder(x)
         loss = (net.decoder(mu) - x).pow(2).sum() / len(x) + 1e-3 * logvar.pow(2).sum()
@@ -367,21 +365,21 @@ def original_checkpoint(tmp_path) -> tuple[Path, DecoderFirstVAE, dict]:
 def test_resume_renumbers_the_originals_adam_state(original_checkpoint):
     path, net, saved = original_checkpoint
     loaded = checkpoint.load(path).model
-    state = training._renumbered(saved, checkpoint.read(path), loaded)
+    state = loop._renumbered(saved, checkpoint.read(path), loaded)
     names = [name for name, _ in net.named_parameters()]
     ours = [name for name, _ in loaded.named_parameters()]
     assert names != ours  # the orders differ, so the test means something
     for old, name in enumerate(names):
         moved = state["state"][ours.index(name)]
         assert torch.equal(moved["exp_avg"], saved["state"][old]["exp_avg"]), name
-    assert training._renumbered({"state": {}, "param_groups": []}, {}, loaded) is None
+    assert loop._renumbered({"state": {}, "param_groups": []}, {}, loaded) is None
 
 
 def test_resume_an_original_checkpoint(original_checkpoint, tmp_path, capsys):
     path, _, _ = original_checkpoint
     out = tmp_path / "continued.pth"
     argv = ["--resume", str(path), "--epochs", "1", "--checkpoint-path", str(out), *BASE]
-    assert training.main(argv) == 0
+    assert loop.main(argv) == 0
     assert "epoch 4/4" in capsys.readouterr().out  # after the original's three
     resumed = checkpoint.read(out)
     meta = resumed["meta"]

@@ -16,11 +16,12 @@ from bokeh.document import Document
 from bokeh.io.doc import patch_curdoc
 from bokeh.models import Slider, Title
 
-from explorer import explore, untrusted
-from explorer.elements import bars_element, image_element, render
-from explorer.latent import LatentModel
-from explorer.ui import BoundedIntInput, DimensionSliders
-from explorer.views import ExplorationViews
+from explorer import explore
+from explorer.app import untrusted
+from explorer.app.explorer import BoundedIntInput, DimensionSliders
+from explorer.app.views import ExplorationViews
+from explorer.latent.space import LatentModel
+from explorer.plots import bars_element, image_element, render
 
 NAN = float("nan")
 

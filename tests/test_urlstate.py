@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from explorer import urlstate
-from explorer.latent import LatentModel
+from explorer.latent import urlstate
+from explorer.latent.space import LatentModel
 
 
 @pytest.fixture

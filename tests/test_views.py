@@ -11,12 +11,12 @@ import pytest
 from conftest import make_checkpoint
 
 from explorer import explore
-from explorer.app import parse_args
+from explorer.app.explorer import LatentExplorer
+from explorer.app.server import parse_args
+from explorer.app.views import ExplorationViews
 from explorer.cli import build_parser
-from explorer.decoding import to_uint8
-from explorer.latent import LatentModel
-from explorer.ui import LatentExplorer
-from explorer.views import ExplorationViews
+from explorer.compute.decoding import to_uint8
+from explorer.latent.space import LatentModel
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ import pytest
 from conftest import make_checkpoint, open_offline
 from test_browser import App
 
-from explorer import export, live, state
 from explorer.access import CheckpointAccess
-from explorer.latent import LatentModel
-from explorer.ui import literal
+from explorer.app.explorer import literal
+from explorer.latent import state
+from explorer.latent.space import LatentModel
+from explorer.pages import living, static
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -52,7 +53,7 @@ def test_operator_path_is_shown_by_name_only(hostile):
     model = operator_model(str(hostile))
     assert model.public_checkpoint == NAME
     secret = str(hostile.parent)
-    for text in (state.dumps(model), export.page_html(model), live.page_html(model)):
+    for text in (state.dumps(model), static.page_html(model), living.page_html(model)):
         assert secret not in text
 
 
@@ -67,7 +68,7 @@ def test_a_visitors_own_path_is_kept(hostile, ckpt12):
 def test_pages_show_hostile_names_as_text(browser, hostile, tmp_path, kind):
     model = operator_model(str(hostile))
     path = tmp_path / f"{kind}.html"
-    (export if kind == "static" else live).export_html(model, path)
+    (static if kind == "static" else living).export_html(model, path)
     page, log = open_offline(browser, path)
     page.locator(".latent-info").first.wait_for(timeout=30000)
     assert not page.evaluate(XSS_RAN)

@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer import checkpoint, data, training, zoo
+from explorer import checkpoint, zoo
+from explorer.data import datasets
+from explorer.training import loop
 
 SEED = 42
 LATENT_DIM = 12
@@ -63,8 +65,8 @@ def sample_path(name: str) -> Path:
 def write_sample(name: str, data_dir: str | None = None) -> Path:
     """256 images of the model's validation split (the same seeded split train.py used)."""
     recipe = RECIPES[name]
-    dataset = data.load(recipe.dataset, data_dir)
-    _, val_idx = data.train_val_split(dataset, TRAIN_SPLIT, SEED)
+    dataset = datasets.load(recipe.dataset, data_dir)
+    _, val_idx = datasets.train_val_split(dataset, TRAIN_SPLIT, SEED)
     idx = val_idx[:SAMPLE_SIZE]
     out = sample_path(name)
     images = dataset.images[idx].numpy().astype(np.uint8)
@@ -140,7 +142,7 @@ def build(name: str, plot_dir: Path, data_dir: str | None) -> None:
     if data_dir:
         argv += ["--data-dir", data_dir]
     print(f"== {name}: train.py {' '.join(argv)}", flush=True)
-    status = training.main(argv)
+    status = loop.main(argv)
     if status != 0:
         raise SystemExit(f"{name}: train.py exited with status {status}")
     print(f"== {name}: sample {write_sample(name, data_dir)}", flush=True)

@@ -24,10 +24,12 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from explorer import checkpoint, curves, data, zoo
+from explorer import checkpoint, zoo
 from explorer.checkpoint import CheckpointError
-from explorer.data import DataError
+from explorer.data import datasets
+from explorer.data.datasets import DataError
 from explorer.model import VAE, VAEConfig, vae_loss
+from explorer.training import curves
 
 EXIT_ERROR = 2  # bad arguments, missing data, unusable checkpoint
 EXIT_DIVERGED = 3  # the loss became NaN or infinite
@@ -251,10 +253,10 @@ def fit(
 
 
 def split_images(
-    dataset: data.Dataset, train_split: float, seed: int
+    dataset: datasets.Dataset, train_split: float, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Seeded train/validation split as float images N×1×28×28 (converted once, here)."""
-    train_idx, val_idx = data.train_val_split(dataset, train_split, seed)
+    train_idx, val_idx = datasets.train_val_split(dataset, train_split, seed)
     to_float = lambda idx: dataset.images[idx].unsqueeze(1).float().div_(255.0)  # noqa: E731
     return to_float(train_idx), to_float(val_idx)
 
@@ -351,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the convolutional VAE on MNIST-like 28×28 images. With --resume, "
         "settings not given are taken from the checkpoint.",
     )
-    p.add_argument("--dataset", choices=data.DATASETS, help=f"default {d['dataset']}")
+    p.add_argument("--dataset", choices=datasets.DATASETS, help=f"default {d['dataset']}")
     p.add_argument(
         "--latent-dim", type=_positive(int), help=f"size of z (default {d['latent_dim']})"
     )
@@ -545,7 +547,7 @@ def train(args: argparse.Namespace) -> int:
     device = select_device(args.device)
     run = _prepare(args)
     s = run.settings
-    dataset = data.load(s["dataset"], args.data_dir, "train", args.download).head(s["limit"])
+    dataset = datasets.load(s["dataset"], args.data_dir, "train", args.download).head(s["limit"])
     train_x, val_x = split_images(dataset, s["train_split"], s["seed"])
     train_x, val_x = train_x.to(device), val_x.to(device)
     model = prepare_model(run.model, device)

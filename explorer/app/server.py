@@ -8,11 +8,12 @@ from pathlib import Path
 import panel as pn
 import torch
 
-from explorer import untrusted, zoo
+from explorer import zoo
 from explorer.access import CheckpointAccess
-from explorer.latent import LatentModel
+from explorer.app import untrusted
+from explorer.app.explorer import LatentExplorer
+from explorer.latent.space import LatentModel
 from explorer.options import add_access_arguments
-from explorer.ui import LatentExplorer
 
 ORIGINAL_DEFAULT = "vae_high_kl.pth"  # the original app's default, looked for in the working dir
 

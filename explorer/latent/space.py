@@ -18,9 +18,10 @@ import param
 import torch
 
 from explorer import checkpoint as ckpt
-from explorer import noise, zoo
+from explorer import zoo
 from explorer.access import UPLOAD_PREFIX, CheckpointAccess
-from explorer.decoding import decode_image
+from explorer.compute import noise
+from explorer.compute.decoding import decode_image
 from explorer.model import VAE
 from explorer.options import MAX_UPLOAD_MB
 

@@ -15,8 +15,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from explorer import checkpoint, explore, zoo
-from explorer.decoding import to_uint8
-from explorer.latent import dim_label
+from explorer.compute.decoding import to_uint8
+from explorer.latent.space import dim_label
 from explorer.model import VAE
 
 SCALE = 3  # output pixels per image pixel

@@ -30,13 +30,14 @@ from bokeh.events import Tap
 from bokeh.models import FreehandDrawTool, Slider
 from bokeh.plotting import figure
 
-from explorer import animation, explore, untrusted, zoo
 from explorer import checkpoint as ckpt
-from explorer.background import Background, download_callback
-from explorer.decoding import to_uint8
-from explorer.elements import render
-from explorer.latent import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, dim_label, resolve_device
-from explorer.plots import InPlacePlot
+from explorer import explore, zoo
+from explorer.app import untrusted
+from explorer.app.background import Background, download_callback
+from explorer.compute.decoding import to_uint8
+from explorer.figures import animation
+from explorer.latent.space import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, dim_label, resolve_device
+from explorer.plots import InPlacePlot, render
 
 TRAVERSAL_STEPS = 11
 PAGE_ROWS = 16  # traversal rows shown at once
@@ -396,7 +397,7 @@ class TraversalView(View):
 
     def install(self, figure) -> None:
         self._plot = InPlacePlot.of(figure)
-        self._body.objects = [self._header, self._plot.pane]
+        self._body.objects = [self._header, pn.pane.Bokeh(self._plot.figure)]
 
     def _image(self, dims) -> np.ndarray:
         grid = explore.traversal(self.model.vae, self.z(), TRAVERSAL_STEPS, dims)
@@ -452,7 +453,7 @@ class SamplesView(View):
 
     def install(self, figure) -> None:
         self._plot = InPlacePlot.of(figure)
-        self._body.objects = [self._header, self._plot.pane]
+        self._body.objects = [self._header, pn.pane.Bokeh(self._plot.figure)]
 
     def update(self) -> None:
         write_image(self._plot, self._work()())
@@ -579,7 +580,7 @@ class EncodeView(View):
         figure, gallery = drawn
         self._plot = InPlacePlot.of(figure)
         self._top.objects = [self._gallery(gallery), self._canvas_box]
-        self._body.objects = [self._top, self._note, self._plot.pane]
+        self._body.objects = [self._top, self._note, pn.pane.Bokeh(self._plot.figure)]
 
     def _gallery(self, drawn):
         """The gallery ``draw`` rendered, as (figure, sample, height), or a note without one."""
@@ -600,7 +601,7 @@ class EncodeView(View):
                 self.select(row * cols + col)
 
         untrusted.on_event(gallery.figure, Tap, "Encode gallery tap", tapped)
-        return pn.Column(gallery.pane, css_classes=["latent-encode-gallery"])
+        return pn.Column(pn.pane.Bokeh(gallery.figure), css_classes=["latent-encode-gallery"])
 
     def update(self) -> None:
         write_image(self._plot, self._triptych())
@@ -752,8 +753,8 @@ class InterpolationView(View):
     def install(self, figures) -> None:
         strip, at_t = figures
         self._strip, self._at_t = InPlacePlot.of(strip), InPlacePlot.of(at_t)
-        self._bottom.objects = [self._at_t.pane, self._side]
-        self._body.objects = [self._controls, self._strip.pane, self._bottom]
+        self._bottom.objects = [pn.pane.Bokeh(self._at_t.figure), self._side]
+        self._body.objects = [self._controls, pn.pane.Bokeh(self._strip.figure), self._bottom]
 
     def update(self) -> None:
         strip, at_t = self._images()
@@ -894,7 +895,7 @@ class MapView(View):
         untrusted.on_event(
             self._plot.figure, Tap, "2-D map tap", lambda event: self.click(event.x, event.y)
         )
-        self._body.objects = [self._header, self._plot.pane, self._legend]
+        self._body.objects = [self._header, pn.pane.Bokeh(self._plot.figure), self._legend]
 
     def _points(self, i: int, j: int) -> dict | None:
         """The data sample's posterior means in dimensions i and j, labelled and coloured (the
@@ -1028,7 +1029,7 @@ class CompareView(View):
         self._body.objects = [
             self._header,
             self._note,
-            pn.Column(self._plot.pane, scroll=True, sizing_mode="stretch_width"),
+            pn.Column(pn.pane.Bokeh(self._plot.figure), scroll=True, sizing_mode="stretch_width"),
         ]
 
     def update(self) -> None:
@@ -1083,10 +1084,13 @@ class KLView(View):
 
     def install(self, drawn) -> None:
         figure, self._ceiling, summary = drawn
-        self._plot = InPlacePlot.of(figure, sizing_mode="stretch_width")
+        self._plot = InPlacePlot.of(figure)
         self._marks = self._plot.figure.renderers[1].data_source
         self._marks.name = "latent-kl-current-source"
-        self._body.objects = [markdown(summary, css_classes=["latent-kl-summary"]), self._plot.pane]
+        self._body.objects = [
+            markdown(summary, css_classes=["latent-kl-summary"]),
+            pn.pane.Bokeh(self._plot.figure, sizing_mode="stretch_width"),
+        ]
 
     def update(self) -> None:
         if self._plot is None:

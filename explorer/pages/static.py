@@ -27,9 +27,10 @@ from bokeh.embed.bundle import Bundle, bundle_for_objs_and_resources
 from bokeh.layouts import column, row
 from bokeh.resources import INLINE
 
-from explorer import __version__, state
-from explorer.elements import bars_element, color, image_element, render
-from explorer.latent import MODE_LABELS, LatentModel, dim_label
+from explorer import __version__
+from explorer.latent import state
+from explorer.latent.space import MODE_LABELS, LatentModel, dim_label
+from explorer.plots import bars_element, color, image_element, render
 
 BARS_LIMIT = 4.0  # the app's initial z axis: ±4, widened to fit a taller bar
 # Bokeh's page template (a string extends it): resources inline only, and the text around the

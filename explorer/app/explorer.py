@@ -24,13 +24,16 @@ import param
 from bokeh.models import Slider
 from panel.models import HTML
 
-from explorer import explore, export, layers, live, state, untrusted, urlstate, zoo
+from explorer import explore, zoo
 from explorer.access import UPLOAD_PREFIX
-from explorer.background import Background, download_callback
+from explorer.app import untrusted
+from explorer.app.background import Background, download_callback
+from explorer.app.upload_guard import guard_uploads
+from explorer.app.views import ExplorationViews
 from explorer.checkpoint import CheckpointError
-from explorer.decoding import to_png_bytes
-from explorer.elements import IMAGE_PX, NEGATIVE, POSITIVE, bars_data, bars_element, image_element
-from explorer.latent import (
+from explorer.compute.decoding import to_png_bytes
+from explorer.latent import state, urlstate
+from explorer.latent.space import (
     MODE_HELP,
     MODE_LABELS,
     SLIDER_HELP,
@@ -39,9 +42,16 @@ from explorer.latent import (
     dim_label,
     resolve_device,
 )
-from explorer.plots import InPlacePlot
-from explorer.upload_guard import guard_uploads
-from explorer.views import ExplorationViews
+from explorer.pages import layers, living, static
+from explorer.plots import (
+    IMAGE_PX,
+    NEGATIVE,
+    POSITIVE,
+    InPlacePlot,
+    bars_data,
+    bars_element,
+    image_element,
+)
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 16  # dimensions shown at once; larger models page through them
@@ -334,13 +344,14 @@ class LatentExplorer(pn.viewable.Viewer):
         self._bars = InPlacePlot(
             bars_element(self._z_or_blank(), self._bars_limit),
             "latent-bars-source",
-            sizing_mode="stretch_width",
         )
         self._image_box = pn.Column(
-            self._image.pane, css_classes=["latent-image"], width=IMAGE_PX + 10
+            pn.pane.Bokeh(self._image.figure), css_classes=["latent-image"], width=IMAGE_PX + 10
         )
         self._bars_box = pn.Column(
-            self._bars.pane, css_classes=["latent-bars"], sizing_mode="stretch_width"
+            pn.pane.Bokeh(self._bars.figure, sizing_mode="stretch_width"),
+            css_classes=["latent-bars"],
+            sizing_mode="stretch_width",
         )
         # z's values and statistics: one Panel HTML *model* written directly (the pane around
         # it cost ~2 ms of server time per change; a Bokeh Div cost the browser ~3 ms a change),
@@ -400,11 +411,11 @@ class LatentExplorer(pn.viewable.Viewer):
         downloads = [
             self._download("png", "Image (PNG)", lambda m: to_png_bytes(m.image)),
             self._download("json", "z (JSON)", lambda m: state.dumps(m).encode()),
-            self._download("html", "Page (HTML)", lambda m: export.page_html(m).encode()),
+            self._download("html", "Page (HTML)", lambda m: static.page_html(m).encode()),
             self._download(
                 "live",
                 "Living page (HTML)",
-                lambda m, net: live.page_html(m, net=net).encode(),
+                lambda m, net: living.page_html(m, net=net).encode(),
                 "live.html",
                 ahead=lambda m: layers.decoder_layers(m.vae),
             ),

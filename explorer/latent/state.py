@@ -21,7 +21,7 @@ import numpy as np
 
 from explorer.access import UPLOAD_PREFIX
 from explorer.checkpoint import CheckpointError
-from explorer.latent import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+from explorer.latent.space import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
 
 FORMAT = "vae-explorer-state"
 VERSION = 1

@@ -24,9 +24,8 @@ from bokeh.layouts import column, grid, row
 from bokeh.models import Button, CustomJS, RadioButtonGroup, Slider, Spinner
 from bokeh.resources import INLINE
 
-from explorer import export, layers, state
-from explorer.elements import NEGATIVE, POSITIVE, bars_element, image_element, render
-from explorer.latent import (
+from explorer.latent import state
+from explorer.latent.space import (
     MODE_LABELS,
     MODES,
     SEED_BOUNDS,
@@ -35,10 +34,12 @@ from explorer.latent import (
     LatentModel,
     dim_label,
 )
+from explorer.pages import layers, static
+from explorer.plots import NEGATIVE, POSITIVE, bars_element, image_element, render
 
 SLIDERS_PER_ROW = 4
 PAGE = (
-    export.HEAD
+    static.HEAD
     + """{% block contents %}
 {{ header }}
 <div id="latent-values" class="latent-values"
@@ -70,7 +71,7 @@ def page_html(source: LatentModel | Mapping, net: list[dict] | None = None) -> s
     document = _document(model, json.dumps(layers.to_json(net), separators=(",", ":")))
     text = {
         "header": _header_html(model),
-        "info": export.info_html(model),
+        "info": static.info_html(model),
         "about": _about_html(model, net),
     }
     return file_html(
@@ -78,7 +79,7 @@ def page_html(source: LatentModel | Mapping, net: list[dict] | None = None) -> s
         resources=INLINE,
         title=f"VAE latent explorer (living page): {model.info.name}",
         template=PAGE,
-        template_variables=export.inline_resources(document.roots[0]) | text,
+        template_variables=static.inline_resources(document.roots[0]) | text,
     )
 
 
@@ -92,7 +93,7 @@ def export_html(source: LatentModel | Mapping, path: str | os.PathLike) -> Path:
 def script(*names: str) -> str:
     """The page's JavaScript library (``explorer/js``): by default all of it, the noise
     generator, the forward pass and the page's update."""
-    folder = files("explorer") / "js"
+    folder = files("explorer.pages") / "js"
     return "\n".join((folder / name).read_text(encoding="utf-8") for name in names or SCRIPTS)
 
 
@@ -102,7 +103,7 @@ SCRIPTS = ("noise.js", "decoder.js", "page.js")
 def _document(model: LatentModel, spec: str) -> Document:
     n = model.latent_dim
     z = model.z
-    limit = max(export.BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
+    limit = max(static.BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
     image = render(image_element(model.image), "latent-image-source")
     bars = render(bars_element(z, limit), "latent-bars-source")
     mode_group = RadioButtonGroup(
@@ -206,4 +207,4 @@ def _about_html(model: LatentModel, net: list[dict]) -> str:
         "parameters": f"{layers.parameter_count(net):,} (float32, BatchNorm folded)",
         "ε": "mulberry32 + Box–Muller from the seed, as the app draws it",
     }
-    return export.facts_table("In this page", facts, "latent-about")
+    return static.facts_table("In this page", facts, "latent-about")

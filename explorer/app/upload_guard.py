@@ -16,7 +16,7 @@ from collections.abc import Callable
 import panel as pn
 from bokeh.models import CustomJS, Div
 
-from explorer import untrusted
+from explorer.app import untrusted
 
 # The file input is found by its CSS class across Bokeh's shadow roots, as tests find widgets,
 # and may render after the document is ready: look again for a while.

@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Mapping
 
 from explorer import zoo
-from explorer.latent import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+from explorer.latent.space import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
 
 # URL key → (LatentModel parameter, bounds)
 VECTORS = {

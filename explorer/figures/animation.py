@@ -15,9 +15,10 @@ import math
 import numpy as np
 from PIL import Image
 
-from explorer import explore, figures
-from explorer.figures import Figure, FigureError
-from explorer.latent import dim_label
+from explorer import explore
+from explorer.figures import stills
+from explorer.figures.stills import Figure, FigureError
+from explorer.latent.space import dim_label
 from explorer.model import VAE
 
 STEPS = 21  # values of the sweep (or of t): 2 × 21 − 2 = 40 frames
@@ -41,9 +42,9 @@ def _signed(value: float, digits: int = 2) -> str:
 
 
 def _check_size(frames: int, shape: tuple[int, int, int, int], **labels) -> None:
-    """FigureError when ``frames`` frames laid out as ``shape`` (see figures.layout) would hold
+    """FigureError when ``frames`` frames laid out as ``shape`` (see stills.layout) would hold
     more than MAX_PIXELS together; called before anything is decoded."""
-    at = figures.layout(shape, **labels)
+    at = stills.layout(shape, **labels)
     if frames * at.width * at.height > MAX_PIXELS:
         raise FigureError(
             f"the animation would be {frames} frames of {at.width:,}x{at.height:,} pixels, more "
@@ -85,7 +86,7 @@ def traversal(
     labels = [labels[r * cols : (r + 1) * cols] for r in range(rows)]
     of = f" of {name}" if name else ""
     _check_size(
-        len(there_and_back(steps)), (rows, cols, *figures.IMAGE),
+        len(there_and_back(steps)), (rows, cols, *stills.IMAGE),
         title=f"Traversal{of}: z_d = {_signed(float(values[0]))}", cell_labels=labels,
         scale=scale,
     )  # fmt: skip
@@ -93,7 +94,7 @@ def traversal(
     cells = np.ones((rows * cols, steps, *images.shape[2:]), np.float32)  # blank cells: white
     cells[: len(dims)] = images
     frames = [
-        figures.grid(
+        stills.grid(
             cells[:, k].reshape(rows, cols, *images.shape[2:]),
             title=f"Traversal{of}: z_d = {_signed(float(values[k]))}",
             cell_labels=labels,
@@ -114,14 +115,14 @@ def interpolation(
     t = np.linspace(0.0, 1.0, steps)
     of = f", {name}" if name else ""
     _check_size(
-        len(there_and_back(steps)), (1, len(methods) + 2, *figures.IMAGE),
+        len(there_and_back(steps)), (1, len(methods) + 2, *stills.IMAGE),
         title=f"A -> B{of}: t = {t[0]:.2f}", col_labels=["A", *methods, "B"], scale=scale,
     )  # fmt: skip
     points = [explore.interpolate(a, b, t, m) for m in methods]
     images = explore.decode(vae, np.concatenate([np.stack([a, b]), *points]))
     ends, paths = images[:2], images[2:].reshape(len(methods), steps, *images.shape[1:])
     frames = [
-        figures.grid(
+        stills.grid(
             np.stack([ends[0], *paths[:, k], ends[1]])[None],
             title=f"A -> B{of}: t = {t[k]:.2f}",
             col_labels=["A", *methods, "B"],
@@ -156,10 +157,10 @@ def build(
         raise FigureError(f"only {' and '.join(ANIMATED)} animate: write {kind} as a .png")
     vae, info = loaded.model, loaded.info
     n = info.latent_dim
-    figures.check(n, dims=dims, steps=steps, scale=scale)
+    stills.check(n, dims=dims, steps=steps, scale=scale)
     if kind == "traversal":
         z = np.zeros(n, np.float32) if z is None else np.asarray(z, np.float32)
-        dims = figures.traversal_dims(n, dims)
+        dims = stills.traversal_dims(n, dims)
         return traversal(vae, z, dims=dims, steps=steps or STEPS, name=info.name, scale=scale)
-    a, b = figures.ends(loaded, a, b, seed, data_dir)
+    a, b = stills.ends(loaded, a, b, seed, data_dir)
     return interpolation(vae, a, b, steps=steps or STEPS, name=info.name, scale=scale)
