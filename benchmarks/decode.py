@@ -21,7 +21,8 @@ import time
 import numpy as np
 import torch
 
-from explorer import checkpoint, explore
+from explorer import checkpoint
+from explorer.compute import decoding
 from explorer.compute.decoding import decode_image
 
 BATCHES = {"traversal 12x11": 132, "samples 8x8": 64, "manifold 16x16": 256}
@@ -46,7 +47,7 @@ def measure(model, repeats: int) -> dict[str, float]:
     row = {"1 image": median_ms(lambda: decode_image(model, z), repeats)}
     for name, count in BATCHES.items():
         zs = rng.standard_normal((count, model.latent_dim)).astype(np.float32)
-        row[name] = median_ms(lambda zs=zs: explore.decode(model, zs), repeats)
+        row[name] = median_ms(lambda zs=zs: decoding.decode(model, zs), repeats)
     return row
 
 

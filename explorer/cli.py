@@ -34,7 +34,7 @@ MAX_MODELS = 8  # stills.MAX_MODELS: compare's --models
 FIGURE_MAX_SCALE = 16  # stills.MAX_SCALE
 MAX_SIDE = 4096  # stills.MAX_SIDE: pixels a side of a figure, whatever the options
 MAX_GIF_PIXELS = 2**25  # animation.MAX_PIXELS: pixels of all an animation's frames together
-DECODE_MAX_SCALE = 64  # decoding.MAX_SCALE: 28 px → 1792 px
+DECODE_MAX_SCALE = 64  # png.MAX_SCALE: 28 px → 1792 px
 SEED_BOUNDS = (0, 2**31 - 1)  # latent.SEED_BOUNDS
 FRAME_MS = (20, 60000)  # --frame-ms bounds (browsers draw shorter GIF frames at 100 ms)
 MAX_PROCS = 64  # serve --num-procs
@@ -334,7 +334,8 @@ def run_decode(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from explorer.compute.decoding import decode_image, to_png_bytes
+    from explorer.compute.decoding import decode_image
+    from explorer.figures.png import to_png_bytes
     from explorer.latent.space import Z_BOUNDS
 
     if args.from_json is not None:

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from explorer import checkpoint
-from explorer.compute.decoding import to_uint8
+from explorer.figures.png import to_uint8
 from explorer.model import VAE, VAEConfig
 
 ROOT = Path(__file__).resolve().parent.parent

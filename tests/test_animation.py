@@ -16,10 +16,12 @@ import pytest
 from conftest import drawn
 from PIL import Image, ImageSequence
 
-from explorer import checkpoint, cli, explore
+from explorer import checkpoint, cli
 from explorer.app.views import ExplorationViews
-from explorer.compute.decoding import to_uint8
+from explorer.compute import decoding, grids
+from explorer.data import samples
 from explorer.figures import animation
+from explorer.figures.png import to_uint8
 from explorer.figures.stills import FigureError
 from explorer.latent.space import LatentModel
 
@@ -47,14 +49,14 @@ def test_traversal_frames_are_the_swept_decodes(loaded):
     frames = animation.traversal(loaded.model, z, dims=dims, steps=5, scale=SCALE)
     assert len(frames) == 8  # 5 values there, 3 back
     assert len({f.image.size for f in frames}) == 1
-    values = explore.sweep(5)
+    values = grids.sweep(5)
     for k, frame in enumerate(frames):
         v = values[animation.there_and_back(5)[k]]
         assert len(frame.cells) == 2 and len(frame.cells[0]) == 3
         for i, d in enumerate(dims):
             moved = z.copy()
             moved[d] = v
-            expected = drawn(explore.decode(loaded.model, moved[None])[0])
+            expected = drawn(decoding.decode(loaded.model, moved[None])[0])
             np.testing.assert_array_equal(frame.cell(i // 3, i % 3), expected)
         assert (frame.cell(1, 2) == 255).all()  # no sixth dimension: a blank cell
     for k in range(1, 4):  # there and back: frame k is frame 8 - k
@@ -67,14 +69,14 @@ def test_interpolation_frames_run_from_a_to_b_and_back(loaded):
     a, b = rng.standard_normal((2, 12)).astype(np.float32)
     frames = animation.interpolation(loaded.model, a, b, steps=5, scale=SCALE)
     assert len(frames) == 8
-    ends = explore.decode(loaded.model, np.stack([a, b]))
+    ends = decoding.decode(loaded.model, np.stack([a, b]))
     for frame in frames:  # A and B stand at the ends of every frame
         np.testing.assert_array_equal(frame.cell(0, 0), drawn(ends[0]))
         np.testing.assert_array_equal(frame.cell(0, 3), drawn(ends[1]))
     for col in (1, 2):  # linear, spherical
         np.testing.assert_array_equal(frames[0].cell(0, col), drawn(ends[0]))  # t = 0: A
         np.testing.assert_array_equal(frames[4].cell(0, col), drawn(ends[1]))  # middle, t = 1: B
-    halfway = explore.decode(loaded.model, explore.lerp(a, b, [0.5]))[0]
+    halfway = decoding.decode(loaded.model, grids.lerp(a, b, [0.5]))[0]
     np.testing.assert_array_equal(frames[2].cell(0, 1), drawn(halfway))
     np.testing.assert_array_equal(frames[6].cell(0, 1), drawn(halfway))  # on the way back
     assert not np.array_equal(frames[2].cell(0, 1), frames[2].cell(0, 2))  # the paths differ
@@ -97,9 +99,9 @@ def test_build_defaults_and_refusals(loaded, ckpt20):
     assert sum(len(row) for row in frames[0].cells) == 16  # the first 16 dimensions, 4 × 4
     zoo_model = checkpoint.load("mnist-beta1")
     frames = animation.build("interpolation", zoo_model, steps=3, scale=1)
-    sample = explore.load_sample("mnist-beta1", "mnist-5k", n=2)
-    a, b = explore.encode(zoo_model.model, sample.images)[0]
-    ends = to_uint8(explore.decode(zoo_model.model, np.stack([a, b])))
+    sample = samples.load_sample("mnist-beta1", "mnist-5k", n=2)
+    a, b = decoding.encode(zoo_model.model, sample.images)[0]
+    ends = to_uint8(decoding.decode(zoo_model.model, np.stack([a, b])))
     np.testing.assert_array_equal(frames[0].cell(0, 1), ends[0])  # the first two sample images
     np.testing.assert_array_equal(frames[2].cell(0, 2), ends[1])
     with pytest.raises(FigureError, match="only traversal and interpolation animate"):
@@ -167,7 +169,7 @@ def test_views_download_the_gif_of_their_current_state():
         model.vae, interp.a, interp.b, methods=("spherical",), name=name
     )
     np.testing.assert_array_equal(images[12], np.asarray(expected[12].image))
-    ends = to_uint8(explore.decode(model.vae, np.stack([interp.a, interp.b])))
+    ends = to_uint8(decoding.decode(model.vae, np.stack([interp.a, interp.b])))
     np.testing.assert_array_equal(expected[0].cell(0, 1)[::2, ::2], ends[0])
     np.testing.assert_array_equal(expected[animation.STEPS - 1].cell(0, 1)[::2, ::2], ends[1])
 
@@ -222,7 +224,7 @@ def test_figure_command_writes_gifs(runs, loaded):
         np.testing.assert_array_equal(image, np.asarray(frame.image))
     images, info = gif_frames((tmp / "i.GIF").read_bytes())
     assert len(images) == 40 and info["duration"] == animation.FRAME_MS
-    ends = explore.decode(loaded.model, np.array([[-1.0] * 12, [1.0] * 12], np.float32))
+    ends = decoding.decode(loaded.model, np.array([[-1.0] * 12, [1.0] * 12], np.float32))
     frames = animation.interpolation(loaded.model, [-1.0] * 12, [1.0] * 12, name="random12.pth")
     np.testing.assert_array_equal(frames[0].cell(0, 1), drawn(ends[0]))
     np.testing.assert_array_equal(images[20], np.asarray(frames[20].image))

@@ -8,7 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.compute.decoding import MAX_SCALE, decode_image, parse_vector, to_png_bytes, to_uint8
+from explorer.compute.decoding import decode_image, parse_vector
+from explorer.figures.png import MAX_SCALE, to_png_bytes, to_uint8
 from explorer.model import VAE, VAEConfig
 
 

@@ -19,8 +19,8 @@ from conftest import open_offline
 from pagejs import IMAGE
 from PIL import Image
 
-from explorer.compute.decoding import to_uint8
 from explorer.figures import animation
+from explorer.figures.png import to_uint8
 from explorer.latent import state
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]

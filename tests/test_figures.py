@@ -14,10 +14,11 @@ import pytest
 from conftest import drawn
 from PIL import Image
 
-from explorer import checkpoint, cli, explore
-from explorer.compute import decoding
-from explorer.compute.decoding import to_uint8
-from explorer.figures import animation, stills
+from explorer import checkpoint, cli
+from explorer.compute import decoding, grids
+from explorer.data import samples
+from explorer.figures import animation, png, stills
+from explorer.figures.png import to_uint8
 from explorer.latent import space
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
@@ -60,18 +61,18 @@ def test_traversal_figure(loaded):
     z = np.linspace(-1, 1, 12).astype(np.float32)
     fig = stills.traversal(loaded.model, z, steps=5, dims=[3, 7], scale=SCALE)
     assert len(fig.cells) == 2 and len(fig.cells[0]) == 5
-    expected = explore.traversal(loaded.model, z, 5, [3, 7])
+    expected = grids.traversal(loaded.model, z, 5, [3, 7])
     np.testing.assert_array_equal(fig.cell(1, 4), drawn(expected[1, 4]))  # z7 = +3
     z7 = z.copy()
     z7[7] = 3.0
-    np.testing.assert_array_equal(fig.cell(1, 4), drawn(explore.decode(loaded.model, z7[None])[0]))
+    np.testing.assert_array_equal(fig.cell(1, 4), drawn(decoding.decode(loaded.model, z7[None])[0]))
 
 
 def test_samples_figure(loaded):
     mu, sigma = np.full(12, 0.3), np.full(12, 0.7)
     fig = stills.samples(loaded.model, mu, sigma, count=10, seed=5, scale=SCALE)
     assert len(fig.cells) == 3 and len(fig.cells[0]) == 4  # 10 in a near-square grid
-    expected = explore.samples(loaded.model, mu, sigma, 10, 5)
+    expected = grids.samples(loaded.model, mu, sigma, 10, 5)
     np.testing.assert_array_equal(fig.cell(2, 1), drawn(expected[9]))
     assert (fig.cell(2, 3) == 255).all()  # no eleventh sample: a blank cell
 
@@ -81,7 +82,7 @@ def test_interpolation_figure_ends_at_a_and_b(loaded):
     a, b = rng.standard_normal((2, 12)).astype(np.float32)
     fig = stills.interpolation(loaded.model, a, b, steps=6, scale=SCALE)
     assert len(fig.cells) == 2 and len(fig.cells[0]) == 6  # linear and spherical rows
-    ends = explore.decode(loaded.model, np.stack([a, b]))
+    ends = decoding.decode(loaded.model, np.stack([a, b]))
     for row in range(2):
         np.testing.assert_array_equal(fig.cell(row, 0), drawn(ends[0]))
         np.testing.assert_array_equal(fig.cell(row, 5), drawn(ends[1]))
@@ -91,12 +92,12 @@ def test_interpolation_figure_ends_at_a_and_b(loaded):
 def test_manifold_figure(loaded):
     z = np.zeros(12, np.float32)
     fig = stills.manifold(loaded.model, z, (2, 5), n=5, scale=SCALE)
-    expected = explore.manifold(loaded.model, z, (2, 5), 5)
+    expected = grids.manifold(loaded.model, z, (2, 5), 5)
     np.testing.assert_array_equal(fig.cell(0, 4), drawn(expected[0, 4]))  # top right: (+3, +3)
     corner = z.copy()
     corner[2] = corner[5] = 3.0
     np.testing.assert_array_equal(
-        fig.cell(0, 4), drawn(explore.decode(loaded.model, corner[None])[0])
+        fig.cell(0, 4), drawn(decoding.decode(loaded.model, corner[None])[0])
     )
     assert fig.cells[0][1][0] - fig.cells[0][0][0] == 28 * SCALE  # no gaps: one surface
 
@@ -106,9 +107,9 @@ def test_compare_figure(loaded, ckpt12, checkpoint_factory):
     latents = np.random.default_rng(2).standard_normal((3, 12)).astype(np.float32)
     fig = stills.compare({"first": loaded.model, "second": other}, latents, scale=SCALE)
     assert len(fig.cells) == 3 and len(fig.cells[0]) == 2
-    np.testing.assert_array_equal(fig.cell(2, 1), drawn(explore.decode(other, latents[2:])[0]))
+    np.testing.assert_array_equal(fig.cell(2, 1), drawn(decoding.decode(other, latents[2:])[0]))
     np.testing.assert_array_equal(
-        fig.cell(2, 0), drawn(explore.decode(loaded.model, latents[2:])[0])
+        fig.cell(2, 0), drawn(decoding.decode(loaded.model, latents[2:])[0])
     )
 
 
@@ -117,9 +118,9 @@ def test_build_defaults_and_refusals(loaded, ckpt20):
     fig = stills.build("compare", zoo_model, count=2, scale=1)
     assert len(fig.cells) == 2 and len(fig.cells[0]) == 3  # this model and its two β siblings
     fig = stills.build("interpolation", zoo_model, steps=3, scale=1)
-    sample = explore.load_sample("mnist-beta1", "mnist-5k", n=2)
-    a, b = explore.encode(zoo_model.model, sample.images)[0]
-    ends = to_uint8(explore.decode(zoo_model.model, np.stack([a, b])))
+    sample = samples.load_sample("mnist-beta1", "mnist-5k", n=2)
+    a, b = decoding.encode(zoo_model.model, sample.images)[0]
+    ends = to_uint8(decoding.decode(zoo_model.model, np.stack([a, b])))
     np.testing.assert_array_equal(fig.cell(0, 0), ends[0])  # the first two sample images
     np.testing.assert_array_equal(fig.cell(1, 2), ends[1])
     assert len(stills.build("traversal", checkpoint.load(ckpt20), scale=1).cells) == 16
@@ -150,7 +151,7 @@ def test_the_command_has_the_same_caps():
         stills.MAX_SCALE,
     )
     assert (cli.MAX_SIDE, cli.MAX_GIF_PIXELS) == (stills.MAX_SIDE, animation.MAX_PIXELS)
-    assert cli.DECODE_MAX_SCALE == decoding.MAX_SCALE
+    assert cli.DECODE_MAX_SCALE == png.MAX_SCALE
     assert cli.SEED_BOUNDS == space.SEED_BOUNDS
 
 

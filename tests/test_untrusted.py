@@ -16,10 +16,10 @@ from bokeh.document import Document
 from bokeh.io.doc import patch_curdoc
 from bokeh.models import Slider, Title
 
-from explorer import explore
 from explorer.app import untrusted
 from explorer.app.explorer import BoundedIntInput, DimensionSliders
 from explorer.app.views import ExplorationViews
+from explorer.compute import drawing, grids
 from explorer.latent.space import LatentModel
 from explorer.plots import bars_element, image_element, render
 
@@ -123,7 +123,7 @@ def test_map_click_refuses_a_point_that_is_not_finite(views, model, caplog, poin
         ([[1.0, NAN]], [[1.0, 2.0]]),
         ([[1.0, 2.0]], [[1.0]]),
         ([[0.5] * 50] * 6000, [[0.5] * 50] * 6000),
-        ([[0.5] * (explore.MAX_POINTS + 1)], [[0.5] * (explore.MAX_POINTS + 1)]),
+        ([[0.5] * (drawing.MAX_POINTS + 1)], [[0.5] * (drawing.MAX_POINTS + 1)]),
     ],
 )
 def test_a_hostile_drawing_is_cleared_with_a_note(views, model, caplog, xs, ys):
@@ -136,7 +136,7 @@ def test_a_hostile_drawing_is_cleared_with_a_note(views, model, caplog, xs, ys):
 
 
 def test_checked_strokes():
-    strokes = explore.checked_strokes([[1, 2.5], np.array([3.0])], [[4, 5], [6]])
+    strokes = drawing.checked_strokes([[1, 2.5], np.array([3.0])], [[4, 5], [6]])
     assert [x.tolist() for x, _ in strokes] == [[1.0, 2.5], [3.0]]
     assert all(x.dtype == np.float64 and y.dtype == np.float64 for x, y in strokes)
     for xs, ys in [
@@ -148,21 +148,21 @@ def test_checked_strokes():
         ([[None]], [[1]]),
     ]:
         with pytest.raises(ValueError):
-            explore.checked_strokes(xs, ys)
+            drawing.checked_strokes(xs, ys)
     # counts are checked before anything is read: these strokes are never looked into
-    too_many = [object()] * (explore.MAX_STROKES + 1)
+    too_many = [object()] * (drawing.MAX_STROKES + 1)
     with pytest.raises(ValueError, match="strokes"):
-        explore.checked_strokes(too_many, too_many)
+        drawing.checked_strokes(too_many, too_many)
 
 
 def test_drawing_far_off_the_canvas_is_drawn_clipped():
-    image = explore.strokes_to_image([[1e308, 14.0], ["x", 3.0]], [[14.0, 14.0], [1.0, 2.0]])
+    image = drawing.strokes_to_image([[1e308, 14.0], ["x", 3.0]], [[14.0, 14.0], [1.0, 2.0]])
     assert image.shape == (28, 28) and image[13, 20] > 0.5  # the line runs to the right edge
 
 
 def test_cell_at_refuses_a_point_that_is_not_finite():
     with pytest.raises(ValueError, match="finite"):
-        explore.cell_at(NAN, 1.0, (4, 4), 28, 1)
+        grids.cell_at(NAN, 1.0, (4, 4), 28, 1)
 
 
 @pytest.mark.parametrize("value", [NAN, 1e308, 2.5, None, -1, 2**31])

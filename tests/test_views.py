@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from conftest import make_checkpoint
 
-from explorer import explore
 from explorer.app.explorer import LatentExplorer
 from explorer.app.server import parse_args
 from explorer.app.views import ExplorationViews
 from explorer.cli import build_parser
-from explorer.compute.decoding import to_uint8
+from explorer.compute import decoding, divergence, grids
+from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
 
 
@@ -62,8 +62,8 @@ def test_views_are_lazy_until_shown(views, model):
 def test_traversal_follows_z(views, model):
     traversal = shown(views, "latent-traversal")
     model.set_value("mu", 1, -0.5)
-    grid = explore.traversal(model.vae, model.current_z(), 11)
-    expected = to_uint8(explore.mosaic(grid, pad=1))
+    grid = grids.traversal(model.vae, model.current_z(), 11)
+    expected = to_uint8(grids.mosaic(grid, pad=1))
     np.testing.assert_array_equal(pixels(traversal._plot), expected)
     assert pixels(traversal._plot).shape == (12 * 29 + 1, 11 * 29 + 1)
 
@@ -86,14 +86,14 @@ def test_encode_sets_mu_and_sigma_from_the_posterior(views, model):
     model.mode = "prior"
     encode.select(5)
     sample = views.data.sample()
-    mu, sigma = explore.encode(model.vae, sample.images[5])
+    mu, sigma = decoding.encode(model.vae, sample.images[5])
     assert model.mode == "sample"
     np.testing.assert_allclose(model.mu, np.clip(mu[0], -3, 3), atol=1e-4)
     np.testing.assert_allclose(model.sigma, np.clip(sigma[0], 0, 2), atol=1e-4)
     np.testing.assert_allclose(views.data.encoded, mu[0])
     shown_cells = pixels(encode._plot)
     np.testing.assert_array_equal(shown_cells[1:29, 1:29], sample.images[5])  # the input ...
-    recon = to_uint8(explore.decode(model.vae, mu)[0])
+    recon = to_uint8(decoding.decode(model.vae, mu)[0])
     np.testing.assert_array_equal(shown_cells[1:29, 30:58], recon)  # ... its reconstruction
 
 
@@ -112,8 +112,8 @@ def test_interpolation_strip_runs_from_a_to_b(views, model):
     interp.set_point("A", "random")
     model.set_value("mu", 0, 1.5)  # B follows the current z
     strip = pixels(interp._strip)
-    a_image = to_uint8(explore.decode(model.vae, interp.a[None])[0])
-    b_image = to_uint8(explore.decode(model.vae, model.current_z()[None])[0])
+    a_image = to_uint8(decoding.decode(model.vae, interp.a[None])[0])
+    b_image = to_uint8(decoding.decode(model.vae, model.current_z()[None])[0])
     np.testing.assert_array_equal(strip[1:29, 1:29], a_image)
     np.testing.assert_array_equal(strip[1:29, -29:-1], b_image)
     interp.set_point("B", "random")  # a fixed B no longer follows
@@ -153,9 +153,9 @@ def test_map_shows_the_manifold_and_the_data(views, model):
     map_view = shown(views, "latent-map")
     i, j = map_view.dims
     kl = views.data.kl()
-    assert {i, j} == set(explore.by_kl(kl)[:2])  # the two most used dimensions by default
-    grid = explore.manifold(model.vae, model.current_z(), (i, j), 15)
-    np.testing.assert_array_equal(pixels(map_view._plot), to_uint8(explore.mosaic(grid, pad=0)))
+    assert {i, j} == set(divergence.by_kl(kl)[:2])  # the two most used dimensions by default
+    grid = grids.manifold(model.vae, model.current_z(), (i, j), 15)
+    np.testing.assert_array_equal(pixels(map_view._plot), to_uint8(grids.mosaic(grid, pad=0)))
     points = map_view._plot.figure.renderers[1].data_source.data
     mu = views.data.posterior()[0]
     np.testing.assert_allclose(points["x"], mu[:, i])
@@ -166,8 +166,8 @@ def test_map_shows_the_manifold_and_the_data(views, model):
     assert map_view._plot.figure is figure and figure.xaxis[0].axis_label == "z1"
     np.testing.assert_allclose(points["x"], mu[:, 0])
     np.testing.assert_allclose(points["y"], mu[:, 1])
-    grid = explore.manifold(model.vae, model.current_z(), (0, 1), 15)
-    np.testing.assert_array_equal(pixels(map_view._plot), to_uint8(explore.mosaic(grid, pad=0)))
+    grid = grids.manifold(model.vae, model.current_z(), (0, 1), 15)
+    np.testing.assert_array_equal(pixels(map_view._plot), to_uint8(grids.mosaic(grid, pad=0)))
 
 
 def test_compare_decodes_z_with_each_model(views, model):
@@ -179,7 +179,7 @@ def test_compare_decodes_z_with_each_model(views, model):
     for k, net in enumerate(
         [model.vae, compare._nets["mnist-beta0.1"], compare._nets["mnist-beta10"]]
     ):
-        expected = to_uint8(explore.decode(net, z[None])[0])
+        expected = to_uint8(decoding.decode(net, z[None])[0])
         np.testing.assert_array_equal(row[1:29, 1 + 29 * k : 29 * (k + 1)], expected)
 
 
@@ -206,7 +206,7 @@ def test_a_new_model_rebuilds_the_shown_view(views, model, ckpt20):
     assert model.latent_dim == 20
     assert pixels(traversal._plot).shape == (16 * 29 + 1, 11 * 29 + 1)  # a page of 16 rows
     assert traversal._rows.options == ["16 largest KL", "z1–z16", "z17–z20"]  # counted from 1
-    assert traversal.dims == explore.by_kl(views.data.kl())[:16]  # the most used first
+    assert traversal.dims == divergence.by_kl(views.data.kl())[:16]  # the most used first
     traversal._rows.value = "z17–z20"
     assert traversal.dims == [16, 17, 18, 19]
     assert pixels(traversal._plot).shape == (4 * 29 + 1, 11 * 29 + 1)
@@ -227,7 +227,7 @@ def test_sliders_ordered_by_kl_with_inactive_dimensions_marked():
 
     assert [s.title for s in shown_mu_sliders()] == [f"μ{d + 1}" for d in range(12)]
     sliders.by_kl = True
-    order = explore.by_kl(kl)
+    order = divergence.by_kl(kl)
     titles = [s.title for s in shown_mu_sliders()]
     assert titles == [f"μ{d + 1}" + ("" if active[d] else " (inactive)") for d in order]
     assert kl[order[0]] == kl.max()

@@ -24,14 +24,15 @@ import param
 from bokeh.models import Slider
 from panel.models import HTML
 
-from explorer import explore, zoo
+from explorer import zoo
 from explorer.access import UPLOAD_PREFIX
 from explorer.app import untrusted
 from explorer.app.background import Background, download_callback
 from explorer.app.upload_guard import guard_uploads
 from explorer.app.views import ExplorationViews
 from explorer.checkpoint import CheckpointError
-from explorer.compute.decoding import to_png_bytes
+from explorer.compute import divergence
+from explorer.figures.png import to_png_bytes
 from explorer.latent import state, urlstate
 from explorer.latent.space import (
     MODE_HELP,
@@ -255,7 +256,7 @@ class DimensionSliders(pn.viewable.Viewer):
         event loop, which every session waits for."""
         n = self.model.latent_dim
         usage = self._usage() if self.by_kl and self._usage is not None else None
-        order = explore.by_kl(usage[0]) if usage is not None else list(range(n))
+        order = divergence.by_kl(usage[0]) if usage is not None else list(range(n))
         inactive = {d for d in range(n) if not usage[1][d]} if usage is not None else set()
         pages = max(1, -(-n // PAGE_SIZE))
         label = "by KL {}–{}" if usage is not None else "{}–{}"

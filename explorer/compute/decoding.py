@@ -1,17 +1,17 @@
-"""One latent vector → one image, and images as PNG: shared by the CLI and the app."""
+"""Running the decoder and the encoder: latents → images, images → q(z|x). Pure torch and numpy.
+
+:func:`decode_image` is the one-vector path every slider move takes; :func:`decode` runs a whole
+grid in one forward pass.
+"""
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
 import torch
-from PIL import Image
 
 from explorer.model import VAE
-
-MAX_SCALE = 64  # largest PNG upscaling factor: 28 px → 1792 px
 
 
 def parse_vector(text: str, length: int | None = None) -> list[float]:
@@ -41,35 +41,56 @@ def decode_image(model: VAE, z) -> np.ndarray:
     as shown: 28×28 float32 in [0, 1]. Leaves the model as it is (use one in eval mode)."""
     if isinstance(z, torch.Tensor):
         z = z.detach().cpu()
-    # Checked in numpy: for one small vector torch's per-call cost is several times numpy's.
     z = np.asarray(z, dtype=np.float32)
     if z.shape != (model.latent_dim,):
         raise ValueError(f"z must have shape ({model.latent_dim},), got {z.shape}")
+    return decode(model, z[None])[0]
+
+
+def decode(model: VAE, z) -> np.ndarray:
+    """Latents (N×latent) → images as shown (N×28×28 float32 in [0, 1]), one forward pass."""
+    # Checked in numpy: for one small vector torch's per-call cost is several times numpy's.
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim != 2 or z.shape[1] != model.latent_dim:
+        raise ValueError(f"z must have shape (N, {model.latent_dim}), got {z.shape}")
     if not np.isfinite(z).all():
         raise ValueError("z must hold finite numbers")
-    weight = next(model.parameters())
     with torch.inference_mode():  # a third less overhead than no_grad for one small image
-        batch = torch.as_tensor(z[None], dtype=weight.dtype, device=weight.device)
-        image = model.decode(batch)[0, 0]
-    return image.cpu().numpy().astype(np.float32, copy=False)
+        images = model.decode(_tensor(model, z))[:, 0]
+    return images.cpu().numpy().astype(np.float32, copy=False)
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """An image in [0, 1] → 8-bit grey levels (0 black, 255 white), rounded."""
-    image = np.asarray(image, dtype=np.float32)
-    if not np.isfinite(image).all():
-        raise ValueError("the image holds NaN or infinite values")
-    return np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+def _tensor(model: VAE, array) -> torch.Tensor:
+    weight = next(model.parameters())
+    return torch.as_tensor(np.asarray(array), dtype=weight.dtype, device=weight.device)
 
 
-def to_png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    """A 2-d image in [0, 1] → an 8-bit grey PNG, each pixel drawn as a scale×scale block."""
-    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
-        raise ValueError(f"scale must be an integer from 1 to {MAX_SCALE}, got {scale!r}")
-    pixels = to_uint8(image)
-    if pixels.ndim != 2:
-        raise ValueError(f"expected a 2-d image, got shape {pixels.shape}")
-    pixels = pixels.repeat(scale, axis=0).repeat(scale, axis=1)  # nearest neighbour
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
+def as_images(images) -> np.ndarray:
+    """Images as N×28×28 float32 in [0, 1]: from uint8 (0–255) or floats in [0, 1]."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    if images.ndim == 2:
+        images = images[None]
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    images = images.astype(np.float32)
+    if not np.isfinite(images).all():
+        raise ValueError("images hold NaN or infinite values")
+    return np.clip(images, 0.0, 1.0)
+
+
+def posterior(model: VAE, images) -> tuple[np.ndarray, np.ndarray]:
+    """q(z|x) of each image as (μ, log σ²), each N×latent float32, one forward pass."""
+    x = as_images(images)[:, None]
+    with torch.inference_mode():
+        mu, logvar = model.encode(_tensor(model, x))
+    return mu.cpu().numpy().astype(np.float32), logvar.cpu().numpy().astype(np.float32)
+
+
+def encode(model: VAE, images) -> tuple[np.ndarray, np.ndarray]:
+    """q(z|x) of each image as (μ, σ), each N×latent float32."""
+    mu, logvar = posterior(model, images)
+    return mu, np.exp(0.5 * logvar).astype(np.float32)

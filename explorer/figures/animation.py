@@ -15,7 +15,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from explorer import explore
+from explorer.compute import decoding, grids
 from explorer.figures import stills
 from explorer.figures.stills import Figure, FigureError
 from explorer.latent.space import dim_label
@@ -79,7 +79,7 @@ def traversal(
     ``dims[i]`` is ``frame.cell(i // cols, i % cols)``.
     """
     dims = list(range(vae.latent_dim)) if dims is None else list(dims)
-    values = explore.sweep(steps)
+    values = grids.sweep(steps)
     cols = math.ceil(math.sqrt(len(dims)))
     rows = -(-len(dims) // cols)
     labels = [dim_label("z", d) for d in dims] + [""] * (rows * cols - len(dims))
@@ -90,7 +90,7 @@ def traversal(
         title=f"Traversal{of}: z_d = {_signed(float(values[0]))}", cell_labels=labels,
         scale=scale,
     )  # fmt: skip
-    images = explore.traversal(vae, z, steps, dims)  # len(dims) × steps × 28 × 28, one pass
+    images = grids.traversal(vae, z, steps, dims)  # len(dims) × steps × 28 × 28, one pass
     cells = np.ones((rows * cols, steps, *images.shape[2:]), np.float32)  # blank cells: white
     cells[: len(dims)] = images
     frames = [
@@ -118,8 +118,8 @@ def interpolation(
         len(there_and_back(steps)), (1, len(methods) + 2, *stills.IMAGE),
         title=f"A -> B{of}: t = {t[0]:.2f}", col_labels=["A", *methods, "B"], scale=scale,
     )  # fmt: skip
-    points = [explore.interpolate(a, b, t, m) for m in methods]
-    images = explore.decode(vae, np.concatenate([np.stack([a, b]), *points]))
+    points = [grids.interpolate(a, b, t, m) for m in methods]
+    images = decoding.decode(vae, np.concatenate([np.stack([a, b]), *points]))
     ends, paths = images[:2], images[2:].reshape(len(methods), steps, *images.shape[1:])
     frames = [
         stills.grid(

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from explorer import checkpoint, explore, zoo
-from explorer.compute.decoding import to_uint8
+from explorer import checkpoint, zoo
+from explorer.compute import decoding, grids
+from explorer.data.samples import load_sample
+from explorer.figures.png import to_uint8
 from explorer.latent.space import dim_label
 from explorer.model import VAE
 
@@ -182,11 +184,11 @@ def traversal(
     labels = {
         "title": f"Latent traversal{f' of {name}' if name else ''}: each row sweeps one dimension",
         "row_labels": [dim_label("z", d) for d in dims],
-        "col_labels": [_number(v) for v in explore.sweep(steps)],
+        "col_labels": [_number(v) for v in grids.sweep(steps)],
         "scale": scale,
     }
     layout((len(dims), steps, *IMAGE), **labels)  # refuse an oversized figure before decoding
-    return grid(explore.traversal(vae, z, steps, dims), **labels)
+    return grid(grids.traversal(vae, z, steps, dims), **labels)
 
 
 def samples(
@@ -205,7 +207,7 @@ def samples(
         "scale": scale,
     }
     layout((rows, cols, *IMAGE), **labels)
-    images = explore.samples(vae, mu, sigma, count, seed)
+    images = grids.samples(vae, mu, sigma, count, seed)
     cells = np.ones((rows * cols, *images.shape[1:]), np.float32)
     cells[:count] = images
     return grid(cells.reshape(rows, cols, *images.shape[1:]), **labels)
@@ -226,8 +228,8 @@ def interpolation(
         "scale": scale,
     }
     layout((len(methods), steps, *IMAGE), **labels)
-    latents = np.concatenate([explore.interpolate(a, b, t, m) for m in methods])
-    images = explore.decode(vae, latents).reshape(len(methods), steps, *IMAGE)
+    latents = np.concatenate([grids.interpolate(a, b, t, m) for m in methods])
+    images = decoding.decode(vae, latents).reshape(len(methods), steps, *IMAGE)
     return grid(images, **labels)
 
 
@@ -236,7 +238,7 @@ def manifold(
 ) -> Figure:
     """The decoded manifold over two dimensions on a grid across [-3, 3] (others from z)."""
     i, j = dims
-    values = explore.sweep(n)
+    values = grids.sweep(n)
     labels = {
         "title": f"Manifold of z{i} (across) and z{j} (up){f', {name}' if name else ''}",
         "row_labels": [_number(v) for v in values[::-1]],
@@ -245,7 +247,7 @@ def manifold(
         "gap": 0,
     }
     layout((n, n, *IMAGE), **labels)
-    return grid(explore.manifold(vae, z, (i, j), n), **labels)
+    return grid(grids.manifold(vae, z, (i, j), n), **labels)
 
 
 def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
@@ -258,7 +260,7 @@ def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
         "scale": scale,
     }
     layout((latents.shape[0], len(nets), *IMAGE), **labels)
-    columns = [explore.decode(net, latents) for net in nets.values()]
+    columns = [decoding.decode(net, latents) for net in nets.values()]
     return grid(np.stack(columns, axis=1), **labels)  # rows = latents, columns = models
 
 
@@ -320,7 +322,7 @@ def build(
         if given_z:
             rows = z[None]
         else:
-            rows = explore.sample_latents(np.zeros(n), np.ones(n), count or 6, seed)
+            rows = grids.sample_latents(np.zeros(n), np.ones(n), count or 6, seed)
         return compare(nets, rows, scale=scale)
     raise FigureError(f"unknown figure {kind!r}: choose one of {', '.join(FIGURES)}")
 
@@ -385,8 +387,8 @@ def _two_points(loaded, seed: int, data_dir) -> np.ndarray:
     """The posterior means of the first two images of the model's data sample, else two draws
     of the prior from ``seed``."""
     info = loaded.info
-    sample = explore.load_sample(info.source, info.dataset, data_dir, n=2)
+    sample = load_sample(info.source, info.dataset, data_dir, n=2)
     if sample is not None and len(sample) == 2:
-        return explore.encode(loaded.model, sample.images)[0]
+        return decoding.encode(loaded.model, sample.images)[0]
     n = info.latent_dim
-    return explore.sample_latents(np.zeros(n), np.ones(n), 2, seed)
+    return grids.sample_latents(np.zeros(n), np.ones(n), 2, seed)

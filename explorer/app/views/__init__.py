@@ -31,11 +31,13 @@ from bokeh.models import FreehandDrawTool, Slider
 from bokeh.plotting import figure
 
 from explorer import checkpoint as ckpt
-from explorer import explore, zoo
+from explorer import zoo
 from explorer.app import untrusted
 from explorer.app.background import Background, download_callback
-from explorer.compute.decoding import to_uint8
+from explorer.compute import decoding, divergence, drawing, grids
+from explorer.data import samples
 from explorer.figures import animation
+from explorer.figures.png import to_uint8
 from explorer.latent.space import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, dim_label, resolve_device
 from explorer.plots import InPlacePlot, render
 
@@ -119,9 +121,9 @@ def triptych(vae, z: np.ndarray, shown: np.ndarray | None, reconstruction: np.nd
     cells = [
         shown if shown is not None else blank,
         reconstruction if reconstruction is not None else blank,
-        explore.decode(vae, z[None])[0],
+        decoding.decode(vae, z[None])[0],
     ]
-    return explore.mosaic(np.stack(cells), pad=PAD)
+    return grids.mosaic(np.stack(cells), pad=PAD)
 
 
 def comparable(source: str, access, device: str, latent_dim: int) -> tuple[object, str]:
@@ -153,12 +155,12 @@ class SessionData:
         self._sample_key = self._sample = None
         self._posterior_of = self._posterior = None
 
-    def sample(self) -> explore.Sample | None:
+    def sample(self) -> samples.Sample | None:
         info = self.model.info
         key = (info.source, info.dataset) if info is not None else None
         if key != self._sample_key:
             self._sample_key = key
-            self._sample = explore.load_sample(*key, self.data_dir) if key else None
+            self._sample = samples.load_sample(*key, self.data_dir) if key else None
         return self._sample
 
     def posterior(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -168,19 +170,19 @@ class SessionData:
             return None
         if self._posterior_of is not vae:
             self._posterior_of = vae
-            self._posterior = explore.posterior(vae, sample.images)
+            self._posterior = decoding.posterior(vae, sample.images)
         return self._posterior
 
     def kl(self) -> np.ndarray | None:
         post = self.posterior()
-        return explore.kl_per_dimension(*post) if post is not None else None
+        return divergence.kl_per_dimension(*post) if post is not None else None
 
     def usage(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(KL per dimension, active mask) over the data sample, or None without one."""
         post = self.posterior()
         if post is None:
             return None
-        return explore.kl_per_dimension(*post), explore.active_units(post[0])
+        return divergence.kl_per_dimension(*post), divergence.active_units(post[0])
 
     def no_sample_note(self) -> str:
         return (
@@ -356,7 +358,7 @@ class TraversalView(View):
         }
         kl = self.data.kl() if n > PAGE_ROWS else None
         if kl is not None:
-            options = {f"{PAGE_ROWS} largest KL": explore.by_kl(kl)[:PAGE_ROWS], **options}
+            options = {f"{PAGE_ROWS} largest KL": divergence.by_kl(kl)[:PAGE_ROWS], **options}
         return options
 
     @property
@@ -381,8 +383,8 @@ class TraversalView(View):
 
     def draw(self, inputs):
         vae, z, dims = inputs
-        image = explore.mosaic(explore.traversal(vae, z, TRAVERSAL_STEPS, dims), pad=PAD)
-        values = explore.sweep(TRAVERSAL_STEPS)
+        image = grids.mosaic(grids.traversal(vae, z, TRAVERSAL_STEPS, dims), pad=PAD)
+        values = grids.sweep(TRAVERSAL_STEPS)
         h = image.shape[0]
         element = grid_element(
             image,
@@ -400,8 +402,8 @@ class TraversalView(View):
         self._body.objects = [self._header, pn.pane.Bokeh(self._plot.figure)]
 
     def _image(self, dims) -> np.ndarray:
-        grid = explore.traversal(self.model.vae, self.z(), TRAVERSAL_STEPS, dims)
-        return explore.mosaic(grid, pad=PAD)
+        grid = grids.traversal(self.model.vae, self.z(), TRAVERSAL_STEPS, dims)
+        return grids.mosaic(grid, pad=PAD)
 
     def update(self) -> None:
         write_image(self._plot, self._image(self.dims))
@@ -436,8 +438,8 @@ class SamplesView(View):
         vae, seed = m.vae, m.seed
 
         def image() -> np.ndarray:
-            images = explore.samples(vae, mu, sigma, k, seed)
-            return explore.mosaic(images, ncols=math.isqrt(k), pad=PAD)
+            images = grids.samples(vae, mu, sigma, k, seed)
+            return grids.mosaic(images, ncols=math.isqrt(k), pad=PAD)
 
         return image
 
@@ -494,7 +496,7 @@ class EncodeView(View):
             xs=[], ys=[], line_color="white", line_width=20, line_cap="round", line_join="round"
         )
         # past MAX_STROKES the page drops the oldest stroke itself
-        tool = FreehandDrawTool(renderers=[strokes], num_objects=explore.MAX_STROKES)
+        tool = FreehandDrawTool(renderers=[strokes], num_objects=drawing.MAX_STROKES)
         canvas.add_tools(tool)
         canvas.toolbar.active_drag = tool
         strokes.data_source.name = "latent-encode-strokes"
@@ -508,7 +510,7 @@ class EncodeView(View):
         than MAX_POINTS points) clears the drawing, with a note."""
         data = self._strokes.data
         try:
-            strokes = explore.checked_strokes(data.get("xs", []), data.get("ys", []))
+            strokes = drawing.checked_strokes(data.get("xs", []), data.get("ys", []))
         except ValueError as exc:
             untrusted.refused("Encode drawing", data.get("xs"), str(exc))
             self._note.object = html.escape(f"Drawing cleared: {exc}. Draw again.")
@@ -517,7 +519,7 @@ class EncodeView(View):
         if not strokes:
             return
         xs, ys = zip(*strokes, strict=True)
-        image = explore.center_like_mnist(explore.strokes_to_image(xs, ys, width=2.5))
+        image = drawing.center_like_mnist(drawing.strokes_to_image(xs, ys, width=2.5))
         self.encode_image(image, "your drawing")
 
     def clear(self) -> None:
@@ -529,14 +531,14 @@ class EncodeView(View):
         """Encode image ``index`` of the data sample."""
         sample = self.data.sample()
         label = sample.classes[int(sample.labels[index])]
-        self.encode_image(explore.as_images(sample.images[index])[0], f"image {index} ({label})")
+        self.encode_image(decoding.as_images(sample.images[index])[0], f"image {index} ({label})")
 
     def encode_image(self, image: np.ndarray, what: str) -> None:
         """Set μ and σ to the image's posterior (clipped to the sliders' bounds), sample mode."""
         m = self.model
-        mu, sigma = explore.encode(m.vae, image[None])
+        mu, sigma = decoding.encode(m.vae, image[None])
         self._input = image
-        self._reconstruction = explore.decode(m.vae, mu)[0]
+        self._reconstruction = decoding.decode(m.vae, mu)[0]
         self.data.encoded = mu[0]
         clipped = int((np.abs(mu[0]) > MU_BOUNDS[1]).sum() + (sigma[0] > 2.0).sum())
         self._note.object = f"q(z|x) of {html.escape(what)}: mean σ {sigma[0].mean():.2f}" + (
@@ -570,7 +572,7 @@ class EncodeView(View):
         )
         gallery = None
         if sample is not None:
-            image = explore.mosaic(explore.as_images(sample.images), ncols=GALLERY_COLUMNS, pad=PAD)
+            image = grids.mosaic(decoding.as_images(sample.images), ncols=GALLERY_COLUMNS, pad=PAD)
             title = f"Click to encode ({sample.source})"
             figure = render(grid_element(image, 1.0, title=title), "latent-encode-gallery-source")
             gallery = figure, sample, image.shape[0]
@@ -596,7 +598,7 @@ class EncodeView(View):
             if x is None or y is None:
                 untrusted.refused("Encode gallery tap", (event.x, event.y), "not a finite point")
                 return
-            row, col = explore.cell_at(x, h - y, (rows, cols), CELL, PAD)
+            row, col = grids.cell_at(x, h - y, (rows, cols), CELL, PAD)
             if row * cols + col < len(sample):
                 self.select(row * cols + col)
 
@@ -715,8 +717,8 @@ class InterpolationView(View):
     def _images(self) -> tuple[np.ndarray, np.ndarray]:
         self._ends()
         ts = np.append(np.linspace(0.0, 1.0, self.steps), self.t.value)
-        path = explore.interpolate(self.a, self.b, ts, self.method.value)
-        images = explore.decode(self.model.vae, path)
+        path = grids.interpolate(self.a, self.b, ts, self.method.value)
+        images = decoding.decode(self.model.vae, path)
         angle = np.degrees(
             np.arccos(
                 np.clip(
@@ -730,7 +732,7 @@ class InterpolationView(View):
             f"|A| = {np.linalg.norm(self.a):.2f}, |B| = {np.linalg.norm(self.b):.2f}, "
             f"angle {angle:.0f}°; t = {self.t.value:.2f}"
         )
-        return explore.mosaic(images[: self.steps], pad=PAD), images[self.steps]
+        return grids.mosaic(images[: self.steps], pad=PAD), images[self.steps]
 
     def skeleton(self) -> list:
         return [self._controls, self._bottom]
@@ -830,7 +832,7 @@ class MapView(View):
         options = {dim_label("z", d): d for d in range(n)}
         if self.x_dim.options != options:
             kl = self.data.kl()
-            x, y = explore.by_kl(kl)[:2] if kl is not None else (0, 1)
+            x, y = divergence.by_kl(kl)[:2] if kl is not None else (0, 1)
             self._syncing = True
             try:
                 self.x_dim.options = self.y_dim.options = options
@@ -840,8 +842,8 @@ class MapView(View):
 
     def _manifold(self) -> np.ndarray:
         n = self.size.value
-        grid = explore.manifold(self.model.vae, self.z(), self.dims, n)
-        return explore.mosaic(grid, pad=0)
+        grid = grids.manifold(self.model.vae, self.z(), self.dims, n)
+        return grids.mosaic(grid, pad=0)
 
     def skeleton(self) -> list:
         return [self._header]
@@ -860,9 +862,9 @@ class MapView(View):
 
     def draw(self, inputs):
         vae, z, (i, j), n, points = inputs
-        half = (explore.SPAN[1] - explore.SPAN[0]) / (n - 1) / 2  # cell centres on the grid
-        lo, hi = explore.SPAN[0] - half, explore.SPAN[1] + half
-        manifold = explore.mosaic(explore.manifold(vae, z, (i, j), n), pad=0)
+        half = (grids.SPAN[1] - grids.SPAN[0]) / (n - 1) / 2  # cell centres on the grid
+        lo, hi = grids.SPAN[0] - half, grids.SPAN[1] + half
+        manifold = grids.mosaic(grids.manifold(vae, z, (i, j), n), pad=0)
         image = hv.Image(
             to_uint8(manifold),
             bounds=(lo, lo, hi, hi),
@@ -968,8 +970,8 @@ class CompareView(View):
     def _images(self) -> np.ndarray:
         z = self.z()
         nets = [self.model.vae, *(self._nets[source] for source in self._sources[1:])]
-        images = [explore.decode(net, z[None])[0] for net in nets]
-        return explore.mosaic(np.stack(images), pad=PAD)
+        images = [decoding.decode(net, z[None])[0] for net in nets]
+        return grids.mosaic(np.stack(images), pad=PAD)
 
     def skeleton(self) -> list:
         return [self._header, self._note]
@@ -1002,10 +1004,10 @@ class CompareView(View):
                     continue
                 nets[source] = net
             chosen.append(source)
-        images = [explore.decode(net, z[None])[0] for net in [vae, *map(nets.get, chosen)]]
+        images = [decoding.decode(net, z[None])[0] for net in [vae, *map(nets.get, chosen)]]
         labels = [f"this ({info.name})", *chosen]
         element = grid_element(
-            explore.mosaic(np.stack(images), pad=PAD), 5.0,
+            grids.mosaic(np.stack(images), pad=PAD), 5.0,
             xticks=list(zip(centres(len(labels)), labels, strict=True)),
             title="The same z, decoded by each model",
         )  # fmt: skip
@@ -1051,13 +1053,13 @@ class KLView(View):
             self._body.objects = [markdown(self.data.no_sample_note())]
             return None
         sample = self.data.sample()
-        now = explore.gaussian_kl(self.model.mu, self.model.sigma)
+        now = divergence.gaussian_kl(self.model.mu, self.model.sigma)
         return post, now, len(sample), sample.source
 
     def draw(self, inputs):
         post, now, count, source = inputs
-        kl = explore.kl_per_dimension(*post)
-        active = explore.active_units(post[0])
+        kl = divergence.kl_per_dimension(*post)
+        active = divergence.active_units(post[0])
         n = kl.size
         dims = [dim_label("z", d) for d in range(n)]
         bars = hv.Bars(
@@ -1073,10 +1075,11 @@ class KLView(View):
             ylim=(0, ceiling),
             title="Bars: mean KL(q(z_d|x) ‖ N(0,1)) over the data; ◆: KL of your N(μ_d, σ_d²)",
         )  # fmt: skip
-        order = ", ".join(dim_label("z", d) for d in explore.by_kl(kl)[: min(n, 8)])
+        order = ", ".join(dim_label("z", d) for d in divergence.by_kl(kl)[: min(n, 8)])
         summary = (
             f"**Active units: {int(active.sum())} of {n}** (variance of the posterior mean over "
-            f"the data > {explore.ACTIVE_THRESHOLD}; Burda et al. 2016; grey bars are inactive). "
+            f"the data > {divergence.ACTIVE_THRESHOLD}; Burda et al. 2016; "
+            "grey bars are inactive). "
             f"Total KL {kl.sum():.1f} nats over {count} images "
             f"({html.escape(source)}). Largest: {order}."
         )
@@ -1095,7 +1098,7 @@ class KLView(View):
     def update(self) -> None:
         if self._plot is None:
             return
-        now = explore.gaussian_kl(self.model.mu, self.model.sigma)
+        now = divergence.gaussian_kl(self.model.mu, self.model.sigma)
         self._marks.data.update(now=now)
         top = float(now.max(initial=0.0)) * 1.1
         if top > self._ceiling:

@@ -1,0 +1,143 @@
+"""Grids of latents and of the images they decode to: traversals, samples, maps, interpolation
+paths, and the mosaic that tiles a grid into one image (so a view shows a grid as ONE element)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from explorer.compute.decoding import decode
+from explorer.model import VAE
+
+SPAN = (-3.0, 3.0)  # the range swept by traversals and maps: the μ sliders' range
+
+
+def sweep(steps: int, span: tuple[float, float] = SPAN) -> np.ndarray:
+    """``steps`` evenly spaced values across ``span``, ends included."""
+    if steps < 2:
+        raise ValueError(f"a sweep needs at least 2 steps, got {steps}")
+    return np.linspace(span[0], span[1], steps, dtype=np.float32)
+
+
+def traversal_latents(z, values, dims=None) -> np.ndarray:
+    """rows × len(values) × latent: row r is z with dimension ``dims[r]`` set to each value."""
+    z = np.asarray(z, dtype=np.float32)
+    dims = list(range(z.size)) if dims is None else list(dims)
+    values = np.asarray(values, dtype=np.float32)
+    grid = np.broadcast_to(z, (len(dims), values.size, z.size)).copy()
+    for row, dim in enumerate(dims):
+        grid[row, :, dim] = values
+    return grid
+
+
+def manifold_latents(z, dims: tuple[int, int], values) -> np.ndarray:
+    """n × n × latent over two dimensions: column c sets ``dims[0]`` (x) to ``values[c]``; row r
+    sets ``dims[1]`` (y) to ``values[n-1-r]``, so the top row is the largest y, as in a plot."""
+    i, j = dims
+    if i == j:
+        raise ValueError(f"a map needs two different dimensions, got {i} and {j}")
+    z = np.asarray(z, dtype=np.float32)
+    values = np.asarray(values, dtype=np.float32)
+    n = values.size
+    grid = np.broadcast_to(z, (n, n, z.size)).copy()
+    grid[:, :, i] = values[None, :]
+    grid[:, :, j] = values[::-1, None]
+    return grid
+
+
+def sample_latents(mu, sigma, k: int, seed: int) -> np.ndarray:
+    """k draws of z ~ N(μ, σ²) (k×latent), reproducible from ``seed``."""
+    mu = np.asarray(mu, dtype=np.float32)
+    sigma = np.asarray(sigma, dtype=np.float32)
+    eps = torch.randn(k, mu.size, generator=torch.Generator().manual_seed(seed)).numpy()
+    return (mu + sigma * eps).astype(np.float32)
+
+
+def lerp(a, b, t) -> np.ndarray:
+    """Points (1 − t)·A + t·B for each t (len(t)×latent)."""
+    a, b, t = _path_args(a, b, t)
+    return ((1.0 - t) * a + t * b).astype(np.float32)
+
+
+def slerp(a, b, t) -> np.ndarray:
+    """Spherical interpolation (Shoemake 1985; for latents, White 2016, "Sampling Generative
+    Networks"): along the great circle between the directions of A and B, the norm following
+    the same weights. Falls back to :func:`lerp` when A and B are (anti)parallel or zero."""
+    a, b, t = _path_args(a, b, t)
+    norms = np.linalg.norm(a) * np.linalg.norm(b)
+    if norms == 0:
+        return lerp(a[0], b[0], t[:, 0])
+    omega = np.arccos(np.clip(float(a[0] @ b[0]) / norms, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return lerp(a[0], b[0], t[:, 0])
+    path = (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+    return path.astype(np.float32)
+
+
+INTERPOLATIONS = {"linear": lerp, "spherical": slerp}
+
+
+def interpolate(a, b, t, method: str = "linear") -> np.ndarray:
+    """The points at ``t`` (scalars in [0, 1]) on the linear or spherical path from A to B."""
+    if method not in INTERPOLATIONS:
+        raise ValueError(f"method must be one of {', '.join(INTERPOLATIONS)}, got {method!r}")
+    return INTERPOLATIONS[method](a, b, t)
+
+
+def _path_args(a, b, t):
+    a = np.asarray(a, dtype=np.float64).reshape(1, -1)
+    b = np.asarray(b, dtype=np.float64).reshape(1, -1)
+    if a.shape != b.shape:
+        raise ValueError(f"A and B differ in size: {a.shape[1]} and {b.shape[1]}")
+    return a, b, np.atleast_1d(np.asarray(t, dtype=np.float64)).reshape(-1, 1)
+
+
+def traversal(model: VAE, z, steps: int = 11, dims=None, span=SPAN) -> np.ndarray:
+    """The β-VAE figure: rows × steps × 28 × 28, row r sweeping dimension ``dims[r]`` of z."""
+    grid = traversal_latents(z, sweep(steps, span), dims)
+    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(*grid.shape[:2], 28, 28)
+
+
+def samples(model: VAE, mu, sigma, k: int, seed: int) -> np.ndarray:
+    """k images decoded from z ~ N(μ, σ²) (k×28×28)."""
+    return decode(model, sample_latents(mu, sigma, k, seed))
+
+
+def manifold(model: VAE, z, dims: tuple[int, int], n: int = 15, span=SPAN) -> np.ndarray:
+    """The decoded manifold over two dimensions: n × n × 28 × 28, top row = largest y."""
+    grid = manifold_latents(z, dims, sweep(n, span))
+    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(n, n, 28, 28)
+
+
+def mosaic(images, ncols: int | None = None, pad: int = 1, fill: float = 0.5) -> np.ndarray:
+    """Tile images (rows×cols×H×W, or N×H×W with ``ncols``) into one 2-d image, ``pad`` pixels
+    of ``fill`` between and around them. Missing cells of a last row are left as ``fill``."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        ncols = ncols or images.shape[0]
+        nrows = -(-images.shape[0] // ncols)
+        cells = np.full((nrows * ncols, *images.shape[1:]), fill, dtype=images.dtype)
+        cells[: images.shape[0]] = images
+        images = cells.reshape(nrows, ncols, *images.shape[1:])
+    if images.ndim != 4:
+        raise ValueError(f"expected rows×cols×H×W or N×H×W images, got shape {images.shape}")
+    rows, cols, h, w = images.shape
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), fill, dtype=images.dtype)
+    for r in range(rows):
+        top = pad + r * (h + pad)
+        for c in range(cols):
+            left = pad + c * (w + pad)
+            out[top : top + h, left : left + w] = images[r, c]
+    return out
+
+
+def cell_at(x: float, y: float, shape: tuple[int, int], cell: int, pad: int) -> tuple[int, int]:
+    """The (row, col) of the mosaic cell under image pixel (x, y) (x right, y down), clamped.
+
+    Raises ValueError unless x and y are finite numbers."""
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise ValueError(f"a cell needs a finite point, got ({x}, {y})")
+    rows, cols = shape
+    row = int(min(max(y // (cell + pad), 0), rows - 1))
+    col = int(min(max(x // (cell + pad), 0), cols - 1))
+    return row, col
