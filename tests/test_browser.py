@@ -16,7 +16,8 @@ from playwright.sync_api import expect
 
 from explorer import zoo
 from explorer.app.explorer import SUBTITLE
-from explorer.latent.space import MODE_HELP, resolve_device
+from explorer.compute.device import resolve_device
+from explorer.latent.space import MODE_HELP
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 

@@ -32,6 +32,7 @@ from explorer.app.upload_guard import guard_uploads
 from explorer.app.views import ExplorationViews
 from explorer.checkpoint import CheckpointError
 from explorer.compute import divergence
+from explorer.compute.device import resolve_device
 from explorer.figures.png import to_png_bytes
 from explorer.latent import state, urlstate
 from explorer.latent.space import (
@@ -41,7 +42,6 @@ from explorer.latent.space import (
     SLIDERS,
     LatentModel,
     dim_label,
-    resolve_device,
 )
 from explorer.pages import layers, living, static
 from explorer.plots import (

@@ -41,7 +41,7 @@ def load_sample(
     if source in zoo.NAMES and sample_file(source).is_file():
         with np.load(sample_file(source)) as npz:
             images, labels = npz["images"][:n], npz["labels"][:n]
-        name = classes_of or ("fashion-mnist" if source.startswith("fashion") else "mnist")
+        name = classes_of or zoo.family(source)
         return Sample(images, labels, datasets.CLASSES[name], f"{source} bundled sample")
     if classes_of is None:
         return None

@@ -373,14 +373,7 @@ def ends(loaded, a, b, seed: int, data_dir) -> tuple:
 
 def siblings(info) -> dict[str, VAE]:
     """The other zoo models of a zoo model's data set (the same family at other β)."""
-    if info.source not in zoo.NAMES:
-        return {}
-    family = info.source.rsplit("-beta", 1)[0]
-    return {
-        name: checkpoint.load(name).model
-        for name in zoo.available()
-        if name != info.source and name.rsplit("-beta", 1)[0] == family
-    }
+    return {name: checkpoint.load(name).model for name in zoo.siblings(info.source)}
 
 
 def _two_points(loaded, seed: int, data_dir) -> np.ndarray:

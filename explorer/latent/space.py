@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import param
-import torch
 
 from explorer import checkpoint as ckpt
 from explorer import zoo
 from explorer.access import UPLOAD_PREFIX, CheckpointAccess
 from explorer.compute import noise
 from explorer.compute.decoding import decode_image
+from explorer.compute.device import available_devices, resolve_device
 from explorer.model import VAE
 from explorer.options import MAX_UPLOAD_MB
 
@@ -79,26 +79,6 @@ class Vector(param.List):
                 raise ValueError(f"{self.name}[{i}] must be a number, got {item!r}")
             if not math.isfinite(item) or not low <= item <= high:
                 raise ValueError(f"{self.name}[{i}] = {item} is outside [{low}, {high}]")
-
-
-def available_devices() -> list[str]:
-    """'auto' plus the torch devices this machine really has."""
-    devices = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    if torch.backends.mps.is_available():
-        devices.append("mps")
-    return devices
-
-
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def clip(value: float, bounds: tuple[float, float]) -> float:

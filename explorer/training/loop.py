@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from explorer import checkpoint, zoo
 from explorer.checkpoint import CheckpointError
+from explorer.compute.device import available_devices, resolve_device
 from explorer.data import datasets
 from explorer.data.datasets import DataError
 from explorer.model import VAE, VAEConfig, vae_loss
@@ -131,11 +132,8 @@ class History:
 
 def select_device(name: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple's MPS, then the CPU; a named device must be available."""
-    has_mps = torch.backends.mps.is_available()
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": has_mps}
-    if not available.get(name, False):
+    name = resolve_device(name)
+    if name not in available_devices():
         raise TrainingError(f"device {name} is not available here: use --device auto or cpu")
     return torch.device(name)
 

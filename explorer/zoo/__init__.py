@@ -27,3 +27,15 @@ def path(name: str) -> Path:
 def available() -> list[str]:
     """Zoo names whose checkpoint files are present, in catalogue order."""
     return [name for name in NAMES if path(name).is_file()]
+
+
+def family(name: str) -> str | None:
+    """A zoo model's data set, which its siblings share: "mnist" for "mnist-beta10"; None for a
+    source outside the zoo."""
+    return name.rsplit("-beta", 1)[0] if name in NAMES else None
+
+
+def siblings(name: str) -> list[str]:
+    """The other zoo models present of ``name``'s family (the same data set at other β)."""
+    kin = family(name)
+    return [other for other in available() if other != name and family(other) == kin] if kin else []

@@ -35,10 +35,11 @@ from explorer import zoo
 from explorer.app import untrusted
 from explorer.app.background import Background, download_callback
 from explorer.compute import decoding, divergence, drawing, grids
+from explorer.compute.device import resolve_device
 from explorer.data import samples
 from explorer.figures import animation
 from explorer.figures.png import to_uint8
-from explorer.latent.space import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, dim_label, resolve_device
+from explorer.latent.space import MU_BOUNDS, Z_BOUNDS, LatentModel, clip, dim_label
 from explorer.plots import InPlacePlot, render
 
 TRAVERSAL_STEPS = 11
@@ -993,8 +994,7 @@ class CompareView(View):
                 for name in zoo.available()
                 if name != info.source and ckpt.load_shared(name).info.latent_dim == info.latent_dim
             ]
-            family = info.source.rsplit("-beta", 1)[0] if info.source in zoo.NAMES else None
-            wanted = [name for name in options if name.rsplit("-beta", 1)[0] == family]
+            wanted = [name for name in zoo.siblings(info.source) if name in options]
         chosen, notes = [], []
         for source in wanted:
             if source not in nets:
