@@ -1,52 +1,15 @@
-"""Parsing a latent vector, decoding it to an image, and PNG encoding (explorer.decoding)."""
+"""Decoding a latent vector to an image (explorer.compute.decoding), and PNG encoding."""
 
 import io
-import re
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from explorer.compute.decoding import decode_image, parse_vector
+from explorer.compute.decoding import decode_image
 from explorer.figures.png import MAX_SCALE, to_png_bytes, to_uint8
 from explorer.model import VAE, VAEConfig
-
-
-@pytest.mark.parametrize(
-    ("text", "length", "expected"),
-    [
-        ("0.5,-1,2", 3, [0.5, -1.0, 2.0]),
-        (" 0.5 , -1 ,2 ", None, [0.5, -1.0, 2.0]),
-        ("3", 1, [3.0]),
-        ("1e-3,-2.5E2", 2, [0.001, -250.0]),
-        ("1,\n2", 2, [1.0, 2.0]),
-    ],
-)
-def test_parse_vector(text, length, expected):
-    assert parse_vector(text, length) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "length", "message"),
-    [
-        ("", None, "no values given"),
-        ("  ", 2, "no values given"),
-        ("1,2", 3, "expected 3 values"),
-        ("1,2,3,4", 3, "got 4"),
-        ("1,,3", 3, "value 2 ('') is not a number"),
-        ("1,abc,3", 3, "value 2 ('abc') is not a number"),
-        ("1;2;3", 3, "is not a number"),
-        ("nan,0", 2, "value 1 ('nan') is not a finite number"),
-        ("0,-inf", 2, "value 2 ('-inf') is not a finite"),
-        ("0,1e999", 2, "not a finite"),
-        ("1,2\n3", 2, "value 2 ('2\\n3')"),  # one line: the newline shows as \n
-    ],
-)
-def test_parse_vector_rejects(text, length, message):
-    with pytest.raises(ValueError, match=re.escape(message)) as caught:
-        parse_vector(text, length)
-    assert "\n" not in str(caught.value)
 
 
 @pytest.fixture(scope="module")

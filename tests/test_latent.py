@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
 
@@ -103,7 +106,14 @@ def test_reset_and_randomize(model):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("mu", 3.5), ("mu", -3.01), ("sigma", -0.1), ("sigma", 2.5), ("mu", float("nan"))],
+    [
+        ("mu", 3.5),
+        ("mu", -3.01),
+        ("sigma", -0.1),
+        ("sigma", 2.5),
+        ("mu", float("nan")),
+        ("z_set", 10**400),  # past float's range: refused by its size, no OverflowError
+    ],
 )
 def test_bounds_enforced(model, name, value):
     values = list(getattr(model, name))
@@ -111,6 +121,16 @@ def test_bounds_enforced(model, name, value):
     with pytest.raises(ValueError):
         setattr(model, name, values)
     assert getattr(model, name)[0] != value or np.isnan(value)
+
+
+def test_bounds_messages_name_the_position(model):
+    with pytest.raises(ValueError, match=re.escape("mu[1] = 3.5 is outside [-3, 3]")):
+        model.mu = [0.0, 3.5] + [0.0] * 10
+    with pytest.raises(ValueError, match=re.escape("sigma[0] = nan is not a finite number")):
+        model.sigma = [math.nan] + [1.0] * 11
+    with pytest.raises(ValueError, match=re.escape("z_set[0] = an integer of 401 digits")):
+        model.z_set = [10**400] + [0.0] * 11
+    assert model.mu == [0.0] * 12 and model.sigma == [1.0] * 12
 
 
 def test_seed_bounds(model):

@@ -141,6 +141,14 @@ def test_bad_documents_are_refused_with_one_line(case):
     assert "\n" not in message and len(message) < 300
 
 
+def test_vectors_keep_their_edges_as_floats():
+    """The sliders' bounds are inside; the z a state gave has none but being finite."""
+    checked = state.validate({"mu": [-3, 3.0], "sigma": [0, 2], "z_set": [-4, 4], "z": [1e300, 7]})
+    assert checked["mu"] == [-3.0, 3.0] and checked["sigma"] == [0.0, 2.0]
+    assert checked["z_set"] == [-4.0, 4.0] and checked["z"] == [1e300, 7.0]
+    assert all(type(v) is float for key in ("mu", "sigma", "z_set", "z") for v in checked[key])
+
+
 # text → words of the one-line StateError that read() gives for a file holding it
 HOSTILE = {
     "5000-digit integer": ('{"seed": ' + "9" * 5000 + "}", "not usable JSON (Exceeds the limit"),

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from explorer.latent import urlstate
+from explorer.latent import table, urlstate
 from explorer.latent.space import LatentModel
 
 
@@ -97,3 +97,18 @@ def test_seed_round_trips_through_the_search_string(model):
     model.param.update(seed=123, mode="prior")
     query, notices = urlstate.parse_search(urlstate.search_string(model))
     assert notices == [] and query["seed"] == "123" and query["mode"] == "prior"
+
+
+def test_clamped_notices_name_the_bounds(model):
+    notices = urlstate.apply_query(model, {"mu": [9.0] + [0.0] * 11, "z": [-5.0] * 12})
+    assert "mu: 1 value(s) outside [-3, 3]: clamped" in notices
+    assert "z: 12 value(s) outside [-4, 4]: clamped" in notices
+    assert model.mu[0] == 3.0 and model.z_set == [-4.0] * 12
+
+
+def test_a_links_vector_reads_strictly_as_typed(model):
+    """A vector copied from a link is what the command line's --z takes."""
+    model.param.update(z_set=[round(0.3 * i - 1.5, 4) for i in range(12)])
+    query = urlstate.to_query(model)
+    assert table.Z_SET.bounds.parse(query["z"], 12) == model.z_set
+    assert table.MU.bounds.parse(query["mu"], 12) == model.mu

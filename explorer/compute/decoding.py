@@ -6,34 +6,10 @@ grid in one forward pass.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
 from explorer.model import VAE
-
-
-def parse_vector(text: str, length: int | None = None) -> list[float]:
-    """``"0.5, -1, 2"`` → ``[0.5, -1.0, 2.0]``; ValueError with a one-line message otherwise.
-
-    Every value must be a finite number; with ``length``, there must be exactly that many.
-    """
-    parts = [part.strip() for part in text.split(",")]
-    if parts == [""]:
-        raise ValueError("no values given: expected comma-separated numbers, e.g. 0.5,-1,2")
-    values = []
-    for i, part in enumerate(parts, start=1):
-        try:
-            value = float(part)
-        except ValueError:
-            raise ValueError(f"value {i} ({part!r}) is not a number") from None
-        if not math.isfinite(value):
-            raise ValueError(f"value {i} ({part!r}) is not a finite number")
-        values.append(value)
-    if length is not None and len(values) != length:
-        raise ValueError(f"expected {length} values (the model's latent size), got {len(values)}")
-    return values
 
 
 def decode_image(model: VAE, z) -> np.ndarray:

@@ -18,71 +18,42 @@ import param
 
 from explorer import checkpoint as ckpt
 from explorer import zoo
-from explorer.access import UPLOAD_PREFIX, CheckpointAccess
+from explorer.access import MAX_UPLOAD_MB, UPLOAD_PREFIX, CheckpointAccess
 from explorer.compute import noise
 from explorer.compute.decoding import decode_image
 from explorer.compute.device import available_devices, resolve_device
+from explorer.latent import table
+from explorer.latent.table import MODE_HELP as MODE_HELP
+from explorer.latent.table import MODE_LABELS as MODE_LABELS
+from explorer.latent.table import MODES, MU, SEED_BOUNDS, SIGMA, Z_SET
+from explorer.latent.table import dim_label as dim_label
+from explorer.latent.vector import Bounds, resized
 from explorer.model import VAE
-from explorer.options import MAX_UPLOAD_MB
 
 MAX_UPLOAD_BYTES = int(MAX_UPLOAD_MB * 2**20)
-MU_BOUNDS = (-3.0, 3.0)
-SIGMA_BOUNDS = (0.0, 2.0)
-Z_BOUNDS = (-4.0, 4.0)
-SEED_BOUNDS = (0, 2**31 - 1)
-# Each per-dimension slider: the LatentModel list it sets → (bounds, symbol, CSS class prefix).
-# The CSS classes (``latent-mu-3``) are how tests, benchmarks and users' scripts find a slider.
-SLIDERS = {
-    "mu": (MU_BOUNDS, "μ", "latent-mu"),
-    "sigma": (SIGMA_BOUNDS, "σ", "latent-sigma"),
-    "z_set": (Z_BOUNDS, "z", "latent-z"),
-}
-# Each slider's help, as the original app's (its tooltip; the dimension counted from 1).
-SLIDER_HELP = {
-    "mu": "Mean for latent dimension {}",
-    "sigma": "Standard deviation for latent dimension {}",
-    "z_set": "Value for latent dimension {}",
-}
 # What a snapshot copies: the parameters that give the image (the rest is derived or per session).
 SNAPSHOT = ("checkpoint", "device", "mode", "mu", "sigma", "z_set", "seed", "access")
-MODES = ("sample", "prior", "deterministic")
-MODE_LABELS = {
-    "sample": "Sample z ~ N(μ, σ²)",
-    "prior": "Prior z ~ N(0, I)",
-    "deterministic": "Set z exactly",
-}
-MODE_HELP = "Control how to sample from the latent space"
 
-
-def dim_label(symbol: str, index: int) -> str:
-    """A dimension's name as people read it, counting from 1 as the original app did (μ1, z1).
-    Indices, CSS classes (``latent-mu-0``) and URLs count from 0."""
-    return f"{symbol}{index + 1}"
+# The app, the pages, the figures and the CLI still import these (and MODE_HELP, MODE_LABELS,
+# dim_label) from here; once they import explorer.latent.table instead, these lines go.
+MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS = MU.bounds, SIGMA.bounds, Z_SET.bounds
+SLIDERS = {s.name: (s.bounds, s.symbol, s.css) for s in table.SLIDERS.values()}
+SLIDER_HELP = {s.name: f"{s.words} for latent dimension {{}}" for s in table.SLIDERS.values()}
 
 
 class Vector(param.List):
-    """A list of finite floats, each within ``item_bounds``."""
+    """A list of finite floats, each within ``item_bounds`` (see explorer.latent.vector)."""
 
     __slots__ = ["item_bounds"]
 
-    def __init__(self, default=None, *, item_bounds=(-math.inf, math.inf), **params):
+    def __init__(self, default=None, *, item_bounds: Bounds, **params):
         self.item_bounds = item_bounds
         super().__init__(default=default if default is not None else [], **params)
 
     def _validate(self, val):
         super()._validate(val)
-        if val is None:
-            return
-        low, high = self.item_bounds
-        for i, item in enumerate(val):
-            if isinstance(item, bool) or not isinstance(item, (int, float)):
-                raise ValueError(f"{self.name}[{i}] must be a number, got {item!r}")
-            if not math.isfinite(item) or not low <= item <= high:
-                raise ValueError(f"{self.name}[{i}] = {item} is outside [{low}, {high}]")
-
-
-def clip(value: float, bounds: tuple[float, float]) -> float:
-    return float(min(max(value, bounds[0]), bounds[1]))
+        if val is not None:
+            self.item_bounds.check(val, self.name)
 
 
 class LatentModel(param.Parameterized):
@@ -99,11 +70,19 @@ class LatentModel(param.Parameterized):
         objects=list(MODES),
         doc="sample: z = μ + σ·ε; prior: z = ε ~ N(0, I); deterministic: z as set",
     )
-    mu = Vector(item_bounds=MU_BOUNDS, label="μ", doc="Mean of each latent dimension, in [-3, 3]")
-    sigma = Vector(
-        item_bounds=SIGMA_BOUNDS, label="σ", doc="Standard deviation of each dimension, in [0, 2]"
+    mu = Vector(
+        item_bounds=MU.bounds, label=MU.symbol, doc=f"Mean of each latent dimension, in {MU.bounds}"
     )
-    z_set = Vector(item_bounds=Z_BOUNDS, label="z", doc="z for deterministic mode, each in [-4, 4]")
+    sigma = Vector(
+        item_bounds=SIGMA.bounds,
+        label=SIGMA.symbol,
+        doc=f"Standard deviation of each dimension, in {SIGMA.bounds}",
+    )
+    z_set = Vector(
+        item_bounds=Z_SET.bounds,
+        label=Z_SET.symbol,
+        doc=f"z for deterministic mode, each in {Z_SET.bounds}",
+    )
     seed = param.Integer(
         default=0, bounds=SEED_BOUNDS, label="Seed", doc="Seed of ε ~ N(0, I); Resample changes it"
     )
@@ -194,9 +173,9 @@ class LatentModel(param.Parameterized):
                 self.param.update(
                     info=loaded.info,
                     message="",
-                    mu=self._fit(self.mu, n, 0.0),
-                    sigma=self._fit(self.sigma, n, 1.0),
-                    z_set=self._fit(self.z_set, n, 0.0),
+                    mu=resized(self.mu, n, 0.0),
+                    sigma=resized(self.sigma, n, 1.0),
+                    z_set=resized(self.z_set, n, 0.0),
                 )
         finally:
             self._loading = False
@@ -260,11 +239,6 @@ class LatentModel(param.Parameterized):
             raise ckpt.CheckpointError("that upload is no longer here: upload the file again")
         return source.removeprefix(UPLOAD_PREFIX), self._upload[1]
 
-    @staticmethod
-    def _fit(values: list[float], n: int, fill: float) -> list[float]:
-        """Keep the values of the dimensions both models have; fill the rest."""
-        return [float(v) for v in values[:n]] + [fill] * max(0, n - len(values))
-
     @property
     def latent_dim(self) -> int:
         return self.info.latent_dim if self.info is not None else len(self.mu)
@@ -295,7 +269,7 @@ class LatentModel(param.Parameterized):
 
     @param.depends("randomize_mu", watch=True)
     def _on_randomize(self):
-        self.mu = [clip(round(self._rng.gauss(0.0, 1.0), 2), MU_BOUNDS) for _ in self.mu]
+        self.mu = [MU.bounds.clamp(round(self._rng.gauss(0.0, 1.0), 2)) for _ in self.mu]
 
     def set_value(self, name: str, index: int, value: float) -> None:
         """Set one dimension of ``mu``, ``sigma`` or ``z_set`` (replacing the list)."""

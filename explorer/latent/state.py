@@ -2,15 +2,15 @@
 
 What the app's JSON download holds, and what ``vae-explorer decode --from-json`` and
 ``vae-explorer export --from-json`` read: the checkpoint, mode, μ, σ, z_set and seed that make
-the image, plus the z they gave. Unlike :mod:`explorer.urlstate` (which forgives a hand-edited
-link), reading is strict: a bad document (too large, not JSON, nested or numbered beyond what
-Python parses, out of range) raises :class:`StateError` with a one-line message, and nothing else.
+the image, plus the z they gave. Unlike :mod:`explorer.latent.urlstate` (which forgives a
+hand-edited link), reading is strict: a bad document (too large, not JSON, nested or numbered
+beyond what Python parses, out of range) raises :class:`StateError` with a one-line message, and
+nothing else.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import stat
@@ -21,11 +21,14 @@ import numpy as np
 
 from explorer.access import UPLOAD_PREFIX
 from explorer.checkpoint import CheckpointError
-from explorer.latent.space import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+from explorer.latent.space import LatentModel
+from explorer.latent.table import MODES, SEED_BOUNDS, SLIDERS
+from explorer.latent.vector import Bounds, clipped, shown
 
 FORMAT = "vae-explorer-state"
 VERSION = 1
-VECTORS = {"mu": MU_BOUNDS, "sigma": SIGMA_BOUNDS, "z_set": Z_BOUNDS, "z": (-math.inf, math.inf)}
+# Each vector a state holds → its bounds: the sliders' vectors, and the z they gave (any finite).
+VECTORS = {**{name: slider.bounds for name, slider in SLIDERS.items()}, "z": Bounds()}
 KEYS = ("format", "version", "checkpoint", "model", "latent_dim", "mode", "seed", *VECTORS)
 SETTINGS = ("mode", "seed", "mu", "sigma", "z_set")  # the LatentModel parameters a state sets
 Z_TOLERANCE = 1e-6
@@ -94,7 +97,7 @@ def parse(text: str, where: str = "state") -> dict:
         raise StateError(f"{where}: not JSON ({exc.msg} at line {exc.lineno})") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         reason = str(exc).split(":")[0]
-        raise StateError(f"{where}: not usable JSON ({_clip(reason, 80)})") from None
+        raise StateError(f"{where}: not usable JSON ({clipped(reason, 80)})") from None
     except RecursionError:
         raise StateError(f"{where}: not usable JSON (nested too deeply)") from None
     try:
@@ -109,33 +112,33 @@ def validate(data: object) -> dict:
         raise StateError(f"expected a JSON object, got {type(data).__name__}")
     unknown = [key for key in data if key not in KEYS]
     if unknown:
-        raise StateError(f"unknown key {_show(unknown[0])} (known: {', '.join(KEYS)})")
+        raise StateError(f"unknown key {shown(unknown[0])} (known: {', '.join(KEYS)})")
     state = {key: value for key, value in data.items() if value is not None}
     if state.get("format", FORMAT) != FORMAT:
-        raise StateError(f"format is {_show(state['format'])}, expected {FORMAT!r}")
+        raise StateError(f"format is {shown(state['format'])}, expected {FORMAT!r}")
     version = state.get("version", VERSION)
     if not _is_int(version) or not 1 <= version <= VERSION:
-        raise StateError(f"version {_show(version)} is not one this vae-explorer reads ({VERSION})")
+        raise StateError(f"version {shown(version)} is not one this vae-explorer reads ({VERSION})")
     for key in ("checkpoint", "model"):
         if key not in state:
             continue
         value = state[key]
         if not (isinstance(value, str) and value.strip()):
-            raise StateError(f"{key} must be a non-empty string, got {_show(value)}")
+            raise StateError(f"{key} must be a non-empty string, got {shown(value)}")
         if len(value) > MAX_TEXT or CONTROL.search(value):
             raise StateError(
                 f"{key} must be a name or path without control characters, at most {MAX_TEXT} "
-                f"long, got {_show(value)}"
+                f"long, got {shown(value)}"
             )
     if "latent_dim" in state and not (_is_int(state["latent_dim"]) and state["latent_dim"] >= 1):
-        raise StateError(f"latent_dim must be a positive integer, got {_show(state['latent_dim'])}")
+        raise StateError(f"latent_dim must be a positive integer, got {shown(state['latent_dim'])}")
     if "mode" in state and state["mode"] not in MODES:
-        raise StateError(f"mode {_show(state['mode'])} is unknown (use {', '.join(MODES)})")
+        raise StateError(f"mode {shown(state['mode'])} is unknown (use {', '.join(MODES)})")
     if "seed" in state:
         low, high = SEED_BOUNDS
         if not (_is_int(state["seed"]) and low <= state["seed"] <= high):
             raise StateError(
-                f"seed must be an integer in [{low}, {high}], got {_show(state['seed'])}"
+                f"seed must be an integer in [{low}, {high}], got {shown(state['seed'])}"
             )
     lengths = {}
     for key, bounds in VECTORS.items():
@@ -145,7 +148,7 @@ def validate(data: object) -> dict:
     if "latent_dim" in state:
         lengths = {"latent_dim": state["latent_dim"], **lengths}
     if len(set(lengths.values())) > 1:
-        sizes = ", ".join(f"{key} {_show(n)}" for key, n in lengths.items())
+        sizes = ", ".join(f"{key} {shown(n)}" for key, n in lengths.items())
         raise StateError(f"sizes disagree: {sizes}")
     return state
 
@@ -202,39 +205,14 @@ def _check_z(model: LatentModel, expected: np.ndarray) -> None:
         )
 
 
-def _vector(key: str, value: object, bounds: tuple[float, float]) -> list[float]:
+def _vector(key: str, value: object, bounds: Bounds) -> list[float]:
     if not isinstance(value, list) or not value:
-        raise StateError(f"{key} must be a non-empty list of numbers, got {_show(value)}")
-    low, high = bounds
-    out = []
-    for i, item in enumerate(value):
-        if isinstance(item, bool) or not isinstance(item, (int, float)):
-            raise StateError(f"{key}[{i}] must be a number, got {_show(item)}")
-        if isinstance(item, float) and not math.isfinite(item):
-            raise StateError(f"{key}[{i}] = {item} is not a finite number")
-        if not low <= item <= high:  # exact for an integer of any size
-            raise StateError(f"{key}[{i}] = {_show(item)} is outside [{low:g}, {high:g}]")
-        try:
-            out.append(float(item))
-        except OverflowError:  # an integer of hundreds of digits, where any finite value goes
-            raise StateError(f"{key}[{i}] = {_show(item)} is too large") from None
-    return out
+        raise StateError(f"{key} must be a non-empty list of numbers, got {shown(value)}")
+    try:
+        return bounds.check(value, key)
+    except ValueError as exc:
+        raise StateError(str(exc)) from None
 
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _show(value: object) -> str:
-    """A value for a message: its repr, cut short (a document may hold anything)."""
-    try:
-        text = repr(value)
-    except (RecursionError, ValueError):  # ValueError: an integer of more than 4300 digits
-        text = f"<{type(value).__name__}>"
-    if _is_int(value) and len(text) > 20:
-        return f"an integer of {len(text.lstrip('-'))} digits"
-    return _clip(text)

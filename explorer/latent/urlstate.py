@@ -13,14 +13,10 @@ import urllib.parse
 from collections.abc import Mapping
 
 from explorer import zoo
-from explorer.latent.space import MODES, MU_BOUNDS, SEED_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+from explorer.latent.space import LatentModel
+from explorer.latent.table import MODES, SEED_BOUNDS, SLIDERS
+from explorer.latent.vector import finite, shown
 
-# URL key → (LatentModel parameter, bounds)
-VECTORS = {
-    "mu": ("mu", MU_BOUNDS),
-    "sigma": ("sigma", SIGMA_BOUNDS),
-    "z": ("z_set", Z_BOUNDS),
-}
 DECIMALS = 4
 # A page URL longer than this is ignored whole: a real link of a 512-dimension model is ~25 kB.
 MAX_SEARCH_CHARS = 64_000
@@ -29,8 +25,8 @@ MAX_SEARCH_CHARS = 64_000
 def to_query(model: LatentModel) -> dict[str, str]:
     """The query values that reproduce the model's current image."""
     query = {"mode": model.mode, "seed": str(model.seed)}
-    for key, (name, _) in VECTORS.items():
-        query[key] = json.dumps([round(v, DECIMALS) for v in getattr(model, name)])
+    for slider in SLIDERS.values():
+        query[slider.key] = json.dumps([round(v, DECIMALS) for v in getattr(model, slider.name)])
     if model.info is not None and model.info.source in zoo.NAMES:
         query["model"] = model.info.source
     return query
@@ -64,75 +60,32 @@ def apply_query(model: LatentModel, query: Mapping[str, object]) -> list[str]:
         if name in zoo.available():
             model.checkpoint = str(name)
         else:
-            notices.append(f"model {_show(name)} is not a bundled model: ignored")
+            notices.append(f"model {shown(name)} is not a bundled model: ignored")
     updates: dict[str, object] = {}
     mode = query.get("mode")
     if mode is not None:
         if mode in MODES:
             updates["mode"] = mode
         else:
-            notices.append(f"mode {_show(mode)} is unknown (use {', '.join(MODES)}): ignored")
+            notices.append(f"mode {shown(mode)} is unknown (use {', '.join(MODES)}): ignored")
     if "seed" in query:
         seed = _seed(query["seed"])
         if seed is None:
-            notices.append(f"seed {_show(query['seed'])} is not a number: ignored")
+            notices.append(f"seed {shown(query['seed'])} is not a number: ignored")
         else:
             clamped = int(min(max(seed, SEED_BOUNDS[0]), SEED_BOUNDS[1]))
             if clamped != seed:
-                notices.append(f"seed {_show(query['seed'])} was clamped to {clamped}")
+                notices.append(f"seed {shown(query['seed'])} was clamped to {clamped}")
             updates["seed"] = clamped
-    n = model.latent_dim
-    for key, (param_name, bounds) in VECTORS.items():
-        if key in query:
-            values = _vector(key, query[key], n, bounds, getattr(model, param_name), notices)
+    for slider in SLIDERS.values():
+        if slider.key in query:
+            current = getattr(model, slider.name)
+            values, fixed = slider.bounds.fit(query[slider.key], current, slider.key)
+            notices += fixed
             if values is not None:
-                updates[param_name] = values
+                updates[slider.name] = values
     model.param.update(**updates)
     return notices
-
-
-def _vector(key, raw, n, bounds, current, notices) -> list[float] | None:
-    items = _parse_list(raw)
-    if items is None:
-        notices.append(f"{key} {_show(raw)} is not a list of numbers: ignored")
-        return None
-    if len(items) != n:
-        notices.append(f"{key} has {len(items)} values, the model has {n} dimensions: fitted")
-    values = list(current)
-    bad, clamped = 0, 0
-    for i, item in enumerate(items[:n]):
-        number = _number(item)
-        if number is None:
-            bad += 1
-            continue
-        kept = min(max(number, bounds[0]), bounds[1])
-        clamped += kept != number
-        values[i] = float(kept)
-    if bad:
-        notices.append(f"{key}: {bad} value(s) not finite numbers: ignored")
-    if clamped:
-        notices.append(f"{key}: {clamped} value(s) outside [{bounds[0]}, {bounds[1]}]: clamped")
-    return values
-
-
-def _parse_list(raw) -> list | None:
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except (ValueError, RecursionError):  # junk, 5,000-digit numbers, deep nesting
-            return None
-    return list(raw) if isinstance(raw, (list, tuple)) else None
-
-
-def _number(raw) -> float | None:
-    """A finite float, or None for anything else (text, NaN, ±inf, numbers past float's range)."""
-    if isinstance(raw, bool):
-        return None
-    try:
-        value = float(raw) if isinstance(raw, (str, int, float)) else None
-    except (ValueError, OverflowError):
-        return None
-    return value if value is not None and math.isfinite(value) else None
 
 
 def _seed(raw) -> int | float | None:
@@ -144,10 +97,5 @@ def _seed(raw) -> int | float | None:
         if len(digits) > 18:  # past any bound: no need to build the number
             return -math.inf if text.startswith("-") else math.inf
         return int(text)
-    number = _number(raw)
+    number = finite(raw, text=True)
     return round(number) if number is not None else None
-
-
-def _show(raw) -> str:
-    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
