@@ -1,6 +1,7 @@
-"""Train the VAE: ``python train.py --help`` (the loop lives in explorer/training/loop.py)."""
+"""Train the VAE: ``python train.py --help`` (its command line is explorer/cli/train.py, the loop
+explorer/training/loop.py)."""
 
-from explorer.training.loop import main
+from explorer.cli.train import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

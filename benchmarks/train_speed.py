@@ -2,10 +2,10 @@
 
 Original: ``torchvision.datasets.FashionMNIST`` with ``transforms.ToTensor()`` applied per sample,
 batched by a ``DataLoader`` (batch 128), the network with a linear output and the loss
-MSE(sum) + β·KL(sum), β = 1. Ours: ``explorer.training.train_epoch`` on the same images held in
+MSE(sum) + β·KL(sum), β = 1. Ours: ``explorer.training.loop.train_epoch`` on the same images held in
 memory as one float tensor (seeded permutation, sliced batches), same network, loss and batch
 size. Both start from the same initial weights and train on the same 0.9 split; afterwards both
-are validated by ``explorer.training.evaluate`` (per-image MSE + KL at z = μ) on the same 6,000
+are validated by ``explorer.training.loop.evaluate`` (per-image MSE + KL at z = μ) on the same 6,000
 validation images. The two visit the images in the same order (the DataLoader's sampler is our
 shuffle), and the global generator is seeded alike before each pipeline's turn (the same ε in the
 reparameterisation), so they train on identical batches with identical noise and their validation

@@ -16,6 +16,9 @@ from explorer import zoo
 from explorer.checkpoint import CheckpointError, source_text
 
 UPLOAD_PREFIX = "upload:"  # sources of checkpoints uploaded from the browser, held in memory
+# The largest checkpoint a browser may upload, by default: it travels base64-encoded, 13.3 MB of
+# Bokeh's 20 MB message limit.
+MAX_UPLOAD_MB = 10.0
 
 
 @dataclass(frozen=True)

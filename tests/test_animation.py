@@ -16,8 +16,10 @@ import pytest
 from conftest import drawn
 from PIL import Image, ImageSequence
 
-from explorer import checkpoint, cli
-from explorer.app.views import ExplorationViews
+from explorer import checkpoint
+from explorer.app.views.tabs import ExplorationViews
+from explorer.cli import figure
+from explorer.cli.common import CommandError
 from explorer.compute import decoding, grids
 from explorer.data import samples
 from explorer.figures import animation
@@ -93,25 +95,25 @@ def test_gif_holds_the_frames_exactly_and_loops(loaded):
         np.testing.assert_array_equal(image, np.asarray(frame.image))
 
 
-def test_build_defaults_and_refusals(loaded, ckpt20):
-    frames = animation.build("traversal", checkpoint.load(ckpt20), scale=1)
+def test_the_command_fills_in_defaults_and_refuses_what_does_not_fit(loaded, ckpt20):
+    frames = figure.make_frames("traversal", checkpoint.load(ckpt20), scale=1)
     assert len(frames) == 2 * animation.STEPS - 2
     assert sum(len(row) for row in frames[0].cells) == 16  # the first 16 dimensions, 4 × 4
     zoo_model = checkpoint.load("mnist-beta1")
-    frames = animation.build("interpolation", zoo_model, steps=3, scale=1)
+    frames = figure.make_frames("interpolation", zoo_model, steps=3, scale=1)
     sample = samples.load_sample("mnist-beta1", "mnist-5k", n=2)
     a, b = decoding.encode(zoo_model.model, sample.images)[0]
     ends = to_uint8(decoding.decode(zoo_model.model, np.stack([a, b])))
     np.testing.assert_array_equal(frames[0].cell(0, 1), ends[0])  # the first two sample images
     np.testing.assert_array_equal(frames[2].cell(0, 2), ends[1])
-    with pytest.raises(FigureError, match="only traversal and interpolation animate"):
-        animation.build("samples", loaded)
-    with pytest.raises(FigureError, match="from 0 to 11"):
-        animation.build("traversal", loaded, dims=[12])
-    with pytest.raises(FigureError, match="at least 2"):
-        animation.build("interpolation", loaded, steps=1)
-    with pytest.raises(FigureError, match="--steps must be at most 41, got 1000"):
-        animation.build("traversal", loaded, steps=1000)
+    with pytest.raises(CommandError, match="only traversal and interpolation animate"):
+        figure.make_frames("samples", loaded)
+    with pytest.raises(CommandError, match="from 0 to 11"):
+        figure.make_frames("traversal", loaded, dims=[12])
+    with pytest.raises(CommandError, match="at least 2"):
+        figure.make_frames("interpolation", loaded, steps=1)
+    with pytest.raises(CommandError, match="--steps must be at most 41, got 1000"):
+        figure.make_frames("traversal", loaded, steps=1000)
 
 
 @pytest.mark.parametrize(
@@ -127,7 +129,7 @@ def test_an_oversized_animation_is_refused_before_decoding(loaded, kind, options
     handle = loaded.model.decoder.register_forward_hook(lambda *_: calls.append(1))
     try:
         with pytest.raises(FigureError, match=r"the animation would be 80 frames of [\d,x]+ pix"):
-            animation.build(kind, loaded, **options)
+            figure.make_frames(kind, loaded, **options)
     finally:
         handle.remove()
     assert calls == []  # nothing decoded, no frame drawn
@@ -136,7 +138,7 @@ def test_an_oversized_animation_is_refused_before_decoding(loaded, kind, options
 def test_the_largest_default_animation_fits():
     """16 dimensions (the default rows), 41 steps, the default scale: well within MAX_PIXELS."""
     loaded = checkpoint.load("mnist-beta1")
-    frames = animation.build("traversal", loaded, steps=41)
+    frames = figure.make_frames("traversal", loaded, steps=41)
     width, height = frames[0].image.size
     assert len(frames) == 80 and 80 * width * height <= animation.MAX_PIXELS
 
@@ -162,7 +164,7 @@ def test_views_download_the_gif_of_their_current_state():
     views.show(views.views.index(interp))
     interp.set_point("A", "random")
     interp.set_point("B", "random")
-    interp.method.value = "spherical"
+    interp.method = "spherical"
     images, _ = gif_frames(interp._gif.callback().getvalue())
     assert interp._gif.filename == "mnist-beta1-interpolation.gif"
     expected = animation.interpolation(
@@ -175,10 +177,6 @@ def test_views_download_the_gif_of_their_current_state():
 
 
 # -- the command -------------------------------------------------------------------------------
-def test_the_command_animates_what_animation_animates():
-    assert cli.ANIMATED == animation.ANIMATED  # cli keeps its own copy: no torch import to parse
-
-
 GOOD = {
     "traversal": ["traversal", "{ckpt}", "--out", "{tmp}/t.gif", "--dims", "0,5,7", "--steps",
                   "4", "--frame-ms", "80"],

@@ -18,8 +18,11 @@ import torch
 from PIL import Image
 
 import explorer
-from explorer import checkpoint, cli
-from explorer.latent import state
+from explorer import access, checkpoint
+from explorer.cli import common, decode, info, options
+from explorer.cli.main import main
+from explorer.figures import png
+from explorer.latent import space, state
 from explorer.latent.space import LatentModel
 from explorer.model import VAE, VAEConfig
 
@@ -482,9 +485,9 @@ def assert_one_line(result: subprocess.CompletedProcess, status: int, word: str,
 
 # A command line run in a fresh interpreter that then says whether torch was ever imported.
 FAST = """import sys
-from explorer import cli
+from explorer.cli.main import main
 try:
-    status = cli.main(sys.argv[1:])
+    status = main(sys.argv[1:])
 except SystemExit as exc:
     status = exc.code
 print(status, "torch" in sys.modules)
@@ -516,16 +519,23 @@ def test_an_unforeseen_error_is_one_line(monkeypatch, capsys):
     def broken(args):
         raise RuntimeError("a bug\nover two lines")
 
-    monkeypatch.setattr(cli, "run_info", broken)
-    assert cli.main(["info", "mnist-beta1"]) == 1
+    monkeypatch.setattr(info, "run", broken)
+    assert main(["info", "mnist-beta1"]) == 1
     err = capsys.readouterr().err
     assert err == "vae-explorer: internal error: RuntimeError: a bug\\nover two lines\n"
 
 
 def test_one_line_escapes_and_shortens():
-    assert cli.one_line("a\nb\tc\x1b[31m") == "a\\nb\\tc\\x1b[31m"
-    long = cli.one_line("x" * 5000 + " the end")
-    assert len(long) <= cli.MESSAGE_CHARS and long.endswith(" the end")
+    assert common.one_line("a\nb\tc\x1b[31m") == "a\\nb\\tc\\x1b[31m"
+    long = common.one_line("x" * 5000 + " the end")
+    assert len(long) <= common.MESSAGE_CHARS and long.endswith(" the end")
+
+
+def test_the_cli_copies_agree_with_the_modules_that_enforce_them():
+    """The command line copies these so that it parses without importing torch."""
+    assert common.SEED_BOUNDS == space.SEED_BOUNDS
+    assert decode.MAX_SCALE == png.MAX_SCALE
+    assert options.UPLOAD_MB == access.MAX_UPLOAD_MB
 
 
 @pytest.mark.parametrize(

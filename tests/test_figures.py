@@ -14,12 +14,13 @@ import pytest
 from conftest import drawn
 from PIL import Image
 
-from explorer import checkpoint, cli
+from explorer import checkpoint
+from explorer.cli import figure
+from explorer.cli.common import CommandError
 from explorer.compute import decoding, grids
 from explorer.data import samples
-from explorer.figures import animation, png, stills
+from explorer.figures import animation, stills
 from explorer.figures.png import to_uint8
-from explorer.latent import space
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 SCALE = 2
@@ -113,46 +114,40 @@ def test_compare_figure(loaded, ckpt12, checkpoint_factory):
     )
 
 
-def test_build_defaults_and_refusals(loaded, ckpt20):
+# -- the command -------------------------------------------------------------------------------
+def test_the_command_fills_in_defaults_and_refuses_what_does_not_fit(loaded, ckpt20):
     zoo_model = checkpoint.load("mnist-beta1")
-    fig = stills.build("compare", zoo_model, count=2, scale=1)
+    fig = figure.make_still("compare", zoo_model, count=2, scale=1)
     assert len(fig.cells) == 2 and len(fig.cells[0]) == 3  # this model and its two β siblings
-    fig = stills.build("interpolation", zoo_model, steps=3, scale=1)
+    fig = figure.make_still("interpolation", zoo_model, steps=3, scale=1)
     sample = samples.load_sample("mnist-beta1", "mnist-5k", n=2)
     a, b = decoding.encode(zoo_model.model, sample.images)[0]
     ends = to_uint8(decoding.decode(zoo_model.model, np.stack([a, b])))
     np.testing.assert_array_equal(fig.cell(0, 0), ends[0])  # the first two sample images
     np.testing.assert_array_equal(fig.cell(1, 2), ends[1])
-    assert len(stills.build("traversal", checkpoint.load(ckpt20), scale=1).cells) == 16
-    with pytest.raises(stills.FigureError, match="negative"):
-        stills.build("samples", loaded, sigma=[-1.0] * 12)
-    with pytest.raises(stills.FigureError, match="two different"):
-        stills.build("manifold", loaded, dims=[3])
-    with pytest.raises(stills.FigureError, match="each dimension may be given once"):
-        stills.build("manifold", loaded, dims=[3, 3])
-    with pytest.raises(stills.FigureError, match="from 0 to 11"):
-        stills.build("traversal", loaded, dims=[12])
-    with pytest.raises(stills.FigureError, match="20 latent dimensions"):
-        stills.build("compare", loaded, others={"big": checkpoint.load(ckpt20).model})
+    assert len(figure.make_still("traversal", checkpoint.load(ckpt20), scale=1).cells) == 16
+    with pytest.raises(CommandError, match="negative"):
+        figure.make_still("samples", loaded, sigma=[-1.0] * 12)
+    with pytest.raises(CommandError, match="two different"):
+        figure.make_still("manifold", loaded, dims=[3])
+    with pytest.raises(CommandError, match="each dimension may be given once"):
+        figure.make_still("manifold", loaded, dims=[3, 3])
+    with pytest.raises(CommandError, match="from 0 to 11"):
+        figure.make_still("traversal", loaded, dims=[12])
+    with pytest.raises(CommandError, match="20 latent dimensions"):
+        figure.make_still("compare", loaded, others={"big": checkpoint.load(ckpt20).model})
 
 
-# -- the command -------------------------------------------------------------------------------
-def test_the_command_offers_every_figure():
-    assert cli.FIGURES == stills.FIGURES  # cli keeps its own copy: no torch import to parse
+def test_the_command_draws_every_figure_it_offers(loaded):
+    for kind in figure.FIGURES:
+        fig = figure.make_still(kind, loaded, count=2, steps=3, others={}, scale=1)
+        assert isinstance(fig, stills.Figure) and fig.cells
 
 
-def test_the_command_has_the_same_caps():
-    """cli copies the caps to check arguments before importing torch: the copies must agree."""
-    assert (cli.MAX_STEPS, cli.MAX_COUNT, cli.MAX_DIMS, cli.MAX_MODELS, cli.FIGURE_MAX_SCALE) == (
-        stills.MAX_STEPS,
-        stills.MAX_COUNT,
-        stills.MAX_DIMS,
-        stills.MAX_MODELS,
-        stills.MAX_SCALE,
-    )
-    assert (cli.MAX_SIDE, cli.MAX_GIF_PIXELS) == (stills.MAX_SIDE, animation.MAX_PIXELS)
-    assert cli.DECODE_MAX_SCALE == png.MAX_SCALE
-    assert cli.SEED_BOUNDS == space.SEED_BOUNDS
+def test_the_command_gives_the_drawings_caps():
+    """The command states the drawing's caps in --help without importing torch: its copies must
+    agree."""
+    assert (figure.MAX_SIDE, figure.MAX_GIF_PIXELS) == (stills.MAX_SIDE, animation.MAX_PIXELS)
 
 
 @pytest.fixture
@@ -177,17 +172,17 @@ OVERSIZED = {
 @pytest.mark.parametrize("kind", OVERSIZED)
 def test_an_oversized_figure_is_refused_before_decoding(loaded, decodes, kind):
     with pytest.raises(stills.FigureError, match=r"the figure would be [\d,]+x[\d,]+ pixels"):
-        stills.build(kind, loaded, a=[0.0] * 12, b=[1.0] * 12, others={}, **OVERSIZED[kind])
+        figure.make_still(kind, loaded, a=[0.0] * 12, b=[1.0] * 12, others={}, **OVERSIZED[kind])
     assert decodes == []  # refused before anything was decoded, let alone drawn
 
 
 def test_the_largest_figures_within_the_caps_are_drawn(loaded, decodes):
-    fig = stills.build("manifold", loaded, steps=stills.MAX_STEPS)
+    fig = figure.make_still("manifold", loaded, steps=figure.MAX_STEPS)
     assert max(fig.image.size) <= stills.MAX_SIDE and len(decodes) == 1
-    fig = stills.build("samples", loaded, count=stills.MAX_COUNT)
+    fig = figure.make_still("samples", loaded, count=figure.MAX_COUNT)
     assert max(fig.image.size) <= stills.MAX_SIDE
     dims = list(range(12))
-    fig = stills.build("traversal", loaded, steps=stills.MAX_STEPS, dims=dims)
+    fig = figure.make_still("traversal", loaded, steps=figure.MAX_STEPS, dims=dims)
     assert max(fig.image.size) <= stills.MAX_SIDE
 
 
@@ -202,10 +197,10 @@ CAPPED = {
 
 
 @pytest.mark.parametrize("case", CAPPED)
-def test_build_refuses_options_beyond_their_caps(loaded, decodes, case):
+def test_the_command_refuses_options_beyond_their_caps(loaded, decodes, case):
     options, words = CAPPED[case]
-    with pytest.raises(stills.FigureError) as error:
-        stills.build("compare" if case == "models" else "traversal", loaded, **options)
+    with pytest.raises(CommandError) as error:
+        figure.make_still("compare" if case == "models" else "traversal", loaded, **options)
     assert words in str(error.value)
     assert decodes == []
 

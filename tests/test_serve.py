@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port
 
+from explorer.app.server import AppOptions, parse_args
+from explorer.cli.main import build_parser
+
 VAE_EXPLORER = str(Path(sys.executable).with_name("vae-explorer"))
 PANEL = str(Path(sys.executable).with_name("panel"))
 
@@ -72,3 +75,15 @@ def test_serve_bad_checkpoint_is_one_line(tmp_path):
         f"vae-explorer serve: error: checkpoint not found: {missing} — train a model first: "
         f"python train.py --beta 10 --epochs 10 --checkpoint-path {missing}"
     ]
+
+
+def test_serve_and_the_app_script_hand_the_app_the_same_options(tmp_path):
+    """`vae-explorer serve` builds AppOptions from its own arguments; the app script parses
+    them from its argv: the same options give the same AppOptions."""
+    given = ["--data-dir", str(tmp_path), "--checkpoint-dir", "a", "--checkpoint-dir=b",
+             "--zoo-only", "--max-upload-mb", "2.5"]  # fmt: skip
+    options = parse_args(["--checkpoint", "mnist-beta1", *given])
+    assert options == AppOptions("mnist-beta1", str(tmp_path), ("a", "b"), True, 2.5)
+    served = build_parser().parse_args(["serve", "mnist-beta1", *given])
+    assert AppOptions.from_args(served) == options
+    assert parse_args([]) == AppOptions()  # and the same defaults

@@ -20,9 +20,10 @@ from test_checkpoint import TRAIN_LOSSES, VAL_LOSSES, OriginalVAE, original_payl
 from torchvision.utils import make_grid
 
 from explorer import checkpoint, zoo
+from explorer.cli import train
 from explorer.data import datasets
 from explorer.model import VAE, VAEConfig
-from explorer.training import curves, loop
+from explorer.training import curves, loop, plots
 from explorer.zoo import build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ def test_save_plots(first_run):
     proc, path, figs = first_run
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in figs.iterdir()) == sorted(
-        [*loop.CURVE_PNG_NAMES, "training_curves.html"]
+        [*plots.CURVE_PNG_NAMES, "training_curves.html"]
     )
     html = (figs / "training_curves.html").read_text()
     assert "<html" in html and "Bokeh" in html and "Reconstruction" in html
@@ -133,7 +134,7 @@ def test_curves_of_a_resumed_original_run_end_at_the_last_epoch():
 def test_resume_continues_the_epochs(first_run, tmp_path, capsys):
     _, path, _ = first_run
     ckpt = shutil.copy(path, tmp_path / "resumed.pth")
-    assert loop.main(["--resume", str(ckpt), "--epochs", "2"]) == 0
+    assert train.main(["--resume", str(ckpt), "--epochs", "2"]) == 0
     assert "epoch 3/3" in capsys.readouterr().out
     first, resumed = checkpoint.read(path), checkpoint.read(ckpt)
     meta = resumed["meta"]
@@ -146,10 +147,10 @@ def test_resume_continues_the_epochs(first_run, tmp_path, capsys):
 
 def test_resume_repeats_an_uninterrupted_run(tmp_path, capsys):
     args = ["--dataset", "mnist-5k", "--limit", "200", "--num-threads", "1", "--no-optimizer-state"]
-    assert loop.main([*args, "--epochs", "2", "--checkpoint-path", str(tmp_path / "a.pth")]) == 0
+    assert train.main([*args, "--epochs", "2", "--checkpoint-path", str(tmp_path / "a.pth")]) == 0
     args.remove("--no-optimizer-state")
-    assert loop.main([*args, "--epochs", "1", "--checkpoint-path", str(tmp_path / "b.pth")]) == 0
-    assert loop.main(["--resume", str(tmp_path / "b.pth"), "--epochs", "1"]) == 0
+    assert train.main([*args, "--epochs", "1", "--checkpoint-path", str(tmp_path / "b.pth")]) == 0
+    assert train.main(["--resume", str(tmp_path / "b.pth"), "--epochs", "1"]) == 0
     a, b = checkpoint.read(tmp_path / "a.pth"), checkpoint.read(tmp_path / "b.pth")
     assert a["meta"]["val_losses"] == b["meta"]["val_losses"]
     for key, tensor in a["model_state_dict"].items():
@@ -164,7 +165,7 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(first_run, tmp_
     before = digest(ckpt)
     proc = train_py("--resume", str(ckpt), "--lr", "1e30", "--epochs", "2", "--num-threads", "1",
                     cwd=tmp_path)  # fmt: skip
-    assert proc.returncode == loop.EXIT_DIVERGED
+    assert proc.returncode == train.EXIT_DIVERGED
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert "epoch 2" in lines[0] and "nan" in lines[0].lower() and "--lr" in lines[0]
@@ -174,15 +175,15 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(first_run, tmp_
 
 def test_diverging_first_epoch_writes_nothing(tmp_path, capsys):
     out = tmp_path / "never.pth"
-    status = loop.main([*BASE, "--lr", "1e30", "--epochs", "1", "--checkpoint-path", str(out)])
-    assert status == loop.EXIT_DIVERGED
+    status = train.main([*BASE, "--lr", "1e30", "--epochs", "1", "--checkpoint-path", str(out)])
+    assert status == train.EXIT_DIVERGED
     assert not out.exists()
     assert "no checkpoint was written" in capsys.readouterr().err
 
 
 def test_bad_argument_is_one_line(tmp_path):
     proc = train_py("--epochs", "0", cwd=tmp_path)
-    assert proc.returncode == loop.EXIT_ERROR
+    assert proc.returncode == train.EXIT_ERROR
     assert proc.stderr.strip() == (
         "train.py: error: argument --epochs: must be an integer > 0, got 0 (see --help)"
     )
@@ -202,7 +203,7 @@ def test_errors_are_one_line(tmp_path, capsys, args, expected):
     argv = [a.format(tmp=tmp_path) for a in args] + ["--checkpoint-path", str(tmp_path / "x.pth")]
     if "--dataset" not in argv:
         argv += BASE
-    assert loop.main(argv) == loop.EXIT_ERROR
+    assert train.main(argv) == train.EXIT_ERROR
     err = capsys.readouterr().err
     assert err.startswith("train.py: error: ") and expected in err
     assert err.count("\n") == 1
@@ -211,7 +212,7 @@ def test_errors_are_one_line(tmp_path, capsys, args, expected):
 def test_resume_refuses_a_different_latent_size(first_run, tmp_path, capsys):
     _, path, _ = first_run
     argv = ["--resume", str(path), "--latent-dim", "4", "--checkpoint-path", str(tmp_path / "x")]
-    assert loop.main(argv) == loop.EXIT_ERROR
+    assert train.main(argv) == train.EXIT_ERROR
     assert "does not match" in capsys.readouterr().err
 
 
@@ -287,13 +288,13 @@ def test_help_shows_the_original_apps_defaults(tmp_path):
 
 
 def test_a_new_run_starts_as_the_originals(tmp_path):
-    args = loop.build_parser().parse_args([])
-    run = loop._prepare(args)
+    args = train.build_parser().parse_args([])
+    run = train._prepare(args)
     s = run.settings
     assert (s["dataset"], s["beta"], s["latent_dim"], s["batch_size"]) == ("mnist", 1.0, 12, 128)
     assert (s["lr"], s["train_split"]) == (1e-3, 0.9)
     assert run.model.config.output == "linear" and args.download
-    assert loop._checkpoint_path(args) == Path("vae_checkpoint.pth")
+    assert train._checkpoint_path(args) == Path("vae_checkpoint.pth")
     torch.manual_seed(s["seed"])
     expected = VAE(VAEConfig(output="linear")).init_weights().state_dict()
     assert all(torch.equal(expected[k], v) for k, v in run.model.state_dict().items())
@@ -304,8 +305,8 @@ def test_the_zoo_recipe_is_not_changed_by_the_defaults(name):
     """The zoo was trained from PyTorch's default weights with a sigmoid output: its recipe
     says so, whatever train.py's defaults are."""
     recipe = build.RECIPES[name]
-    args = loop.build_parser().parse_args(recipe.argv(Path("x.pth")))
-    run = loop._prepare(args)
+    args = train.build_parser().parse_args(recipe.argv(Path("x.pth")))
+    run = train._prepare(args)
     assert (run.settings["dataset"], run.model.config.output) == (recipe.dataset, "sigmoid")
     torch.manual_seed(build.SEED)
     expected = VAE(VAEConfig(latent_dim=build.LATENT_DIM)).state_dict()
@@ -321,7 +322,7 @@ def test_offline_default_run_is_one_line(tmp_path):
     command = [sys.executable, str(ROOT / "train.py")]
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
-    assert proc.returncode == loop.EXIT_ERROR
+    assert proc.returncode == train.EXIT_ERROR
     assert proc.stdout == "" and "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("train.py: error: mnist is not in data")
@@ -365,21 +366,21 @@ def original_checkpoint(tmp_path) -> tuple[Path, DecoderFirstVAE, dict]:
 def test_resume_renumbers_the_originals_adam_state(original_checkpoint):
     path, net, saved = original_checkpoint
     loaded = checkpoint.load(path).model
-    state = loop._renumbered(saved, checkpoint.read(path), loaded)
+    state = train._renumbered(saved, checkpoint.read(path), loaded)
     names = [name for name, _ in net.named_parameters()]
     ours = [name for name, _ in loaded.named_parameters()]
     assert names != ours  # the orders differ, so the test means something
     for old, name in enumerate(names):
         moved = state["state"][ours.index(name)]
         assert torch.equal(moved["exp_avg"], saved["state"][old]["exp_avg"]), name
-    assert loop._renumbered({"state": {}, "param_groups": []}, {}, loaded) is None
+    assert train._renumbered({"state": {}, "param_groups": []}, {}, loaded) is None
 
 
 def test_resume_an_original_checkpoint(original_checkpoint, tmp_path, capsys):
     path, _, _ = original_checkpoint
     out = tmp_path / "continued.pth"
     argv = ["--resume", str(path), "--epochs", "1", "--checkpoint-path", str(out), *BASE]
-    assert loop.main(argv) == 0
+    assert train.main(argv) == 0
     assert "epoch 4/4" in capsys.readouterr().out  # after the original's three
     resumed = checkpoint.read(out)
     meta = resumed["meta"]

@@ -1,9 +1,9 @@
 """Animated GIFs of a traversal and of an interpolation, shared by ``vae-explorer figure`` and the
 app's GIF downloads.
 
-Each frame is a :class:`explorer.figures.Figure` drawn by :func:`explorer.figures.grid`, so a
-frame looks like the PNG figures (and its ``cells`` say where each image lies). An animation runs
-there and back (first → last → first, the two ends once each), so that its loop is seamless.
+Each frame is a :class:`stills.Figure` drawn by :func:`stills.grid`, so a frame looks like the
+PNG figures (and its ``cells`` say where each image lies). An animation runs there and back
+(first → last → first, the two ends once each), so that its loop is seamless.
 :func:`gif_bytes` writes the frames as one looping 8-bit grey GIF with PIL.
 """
 
@@ -24,10 +24,9 @@ from explorer.model import VAE
 STEPS = 21  # values of the sweep (or of t): 2 × 21 − 2 = 40 frames
 FRAME_MS = 120  # how long each frame shows
 SCALE = 2  # output pixels per image pixel: the PNG figures' 3 makes GIFs half as large again
-ANIMATED = ("traversal", "interpolation")
 # All frames together, in pixels (8-bit grey: bytes): what an animation may hold in memory.
-# The defaults need about 6 million; the caps of explorer.figures alone would allow 80 frames of
-# up to 4096 × 4096.
+# The defaults need about 6 million; stills.MAX_SIDE alone would allow 80 frames of up to
+# 4096 × 4096.
 MAX_PIXELS = 2**25
 
 
@@ -144,23 +143,3 @@ def gif_bytes(frames: list[Figure], frame_ms: int = FRAME_MS) -> bytes:
         optimize=False,
     )  # fmt: skip
     return buffer.getvalue()
-
-
-def build(
-    kind: str, loaded, *, z=None, dims=None, steps=None, a=None, b=None, seed: int = 0,
-    data_dir=None, scale: int = SCALE,
-) -> list[Figure]:  # fmt: skip
-    """The frames of animation ``kind`` of a loaded checkpoint, with the defaults of
-    :func:`explorer.figures.build` (z = 0; the first 16 dimensions; A and B from the data
-    sample) and ``steps`` = :data:`STEPS`. Raises FigureError for options that do not fit."""
-    if kind not in ANIMATED:
-        raise FigureError(f"only {' and '.join(ANIMATED)} animate: write {kind} as a .png")
-    vae, info = loaded.model, loaded.info
-    n = info.latent_dim
-    stills.check(n, dims=dims, steps=steps, scale=scale)
-    if kind == "traversal":
-        z = np.zeros(n, np.float32) if z is None else np.asarray(z, np.float32)
-        dims = stills.traversal_dims(n, dims)
-        return traversal(vae, z, dims=dims, steps=steps or STEPS, name=info.name, scale=scale)
-    a, b = stills.ends(loaded, a, b, seed, data_dir)
-    return interpolation(vae, a, b, steps=steps or STEPS, name=info.name, scale=scale)

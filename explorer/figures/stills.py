@@ -14,9 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from explorer import checkpoint, zoo
 from explorer.compute import decoding, grids
-from explorer.data.samples import load_sample
 from explorer.figures.png import to_uint8
 from explorer.latent.space import dim_label
 from explorer.model import VAE
@@ -25,16 +23,10 @@ SCALE = 3  # output pixels per image pixel
 GAP = 2  # image pixels between cells
 MARGIN = 12  # output pixels around everything
 FONT_SIZE = 14
-FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")
 IMAGE = (28, 28)  # the decoder's image: height, width
-# Caps on what one figure may ask for (the CLI documents them in --help, and refuses above them
-# before it loads anything): each keeps the decoded batch and the drawing small.
-MAX_STEPS = 41  # traversal and interpolation columns, manifold rows and columns
-MAX_COUNT = 256  # samples drawn; compare's rows of prior draws
-MAX_DIMS = 32  # traversal rows (each a different dimension)
-MAX_MODELS = 8  # compare's other models
-MAX_SCALE = 16  # output pixels per image pixel
-MAX_SIDE = 4096  # output pixels a side, whatever the options: checked before anything is drawn
+# Output pixels a side, whatever is asked: checked by layout() before anything is decoded or
+# drawn, it bounds the decoded batch too (the options' own caps are the CLI's, explorer.cli.figure).
+MAX_SIDE = 4096
 LABEL_CHARS = 32  # longer labels (a model's path) keep their end: "...dir/model.pth"
 
 
@@ -262,126 +254,3 @@ def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
     layout((latents.shape[0], len(nets), *IMAGE), **labels)
     columns = [decoding.decode(net, latents) for net in nets.values()]
     return grid(np.stack(columns, axis=1), **labels)  # rows = latents, columns = models
-
-
-# -- from options (the `vae-explorer figure` command) ------------------------------------------
-def build(
-    kind: str,
-    loaded,
-    *,
-    z=None,
-    mu=None,
-    sigma=None,
-    seed: int = 0,
-    count: int | None = None,
-    steps: int | None = None,
-    dims: list[int] | None = None,
-    a=None,
-    b=None,
-    others: dict[str, VAE] | None = None,
-    data_dir=None,
-    scale: int = SCALE,
-) -> Figure:
-    """The figure ``kind`` of a loaded checkpoint (``checkpoint.Checkpoint``), with defaults:
-    z = 0 (compare: ``count`` draws of the prior, 6 by default, unless z is given); the prior
-    N(0, I) for samples; interpolation between the posterior means of the first two images of
-    the model's data sample (two prior draws without one); compare against the zoo siblings
-    (same data set, other β). Raises FigureError for options that do not fit."""
-    vae, info = loaded.model, loaded.info
-    n = info.latent_dim
-    given_z = z is not None
-    z = np.asarray(z, np.float32) if given_z else np.zeros(n, np.float32)
-    name = info.name
-    check(n, dims=dims, steps=steps, count=count, scale=scale)
-    if kind == "traversal":
-        rows = traversal_dims(n, dims)
-        return traversal(vae, z, steps=steps or 11, dims=rows, name=name, scale=scale)
-    if kind == "samples":
-        mu = np.zeros(n) if mu is None else mu
-        sigma = np.ones(n) if sigma is None else sigma
-        if np.any(np.asarray(sigma) < 0):
-            raise FigureError("--sigma: standard deviations cannot be negative")
-        return samples(vae, mu, sigma, count=count or 64, seed=seed, name=name, scale=scale)
-    if kind == "interpolation":
-        a, b = ends(loaded, a, b, seed, data_dir)
-        return interpolation(vae, a, b, steps=steps or 11, name=name, scale=scale)
-    if kind == "manifold":
-        if n < 2:
-            raise FigureError("a manifold needs a model with at least two latent dimensions")
-        pair = dims if dims is not None else [0, 1]
-        if len(pair) != 2 or pair[0] == pair[1]:
-            raise FigureError("--dims: a manifold needs two different dimensions, e.g. 0,1")
-        return manifold(vae, z, (pair[0], pair[1]), n=steps or 15, name=name, scale=scale)
-    if kind == "compare":
-        if others is not None and len(others) > MAX_MODELS:
-            raise FigureError(f"--models: at most {MAX_MODELS} models, got {len(others)}")
-        nets = {name: vae, **(others if others is not None else siblings(info))}
-        for other, net in nets.items():
-            if net.latent_dim != n:
-                raise FigureError(f"{other} has {net.latent_dim} latent dimensions; {name} has {n}")
-        if given_z:
-            rows = z[None]
-        else:
-            rows = grids.sample_latents(np.zeros(n), np.ones(n), count or 6, seed)
-        return compare(nets, rows, scale=scale)
-    raise FigureError(f"unknown figure {kind!r}: choose one of {', '.join(FIGURES)}")
-
-
-def check(
-    n: int,
-    *,
-    dims: list[int] | None = None,
-    steps: int | None = None,
-    count: int | None = None,
-    scale: int | None = None,
-) -> None:
-    """FigureError unless the options given are within their caps (MAX_STEPS, MAX_COUNT,
-    MAX_DIMS, MAX_SCALE) and ``dims`` are different dimensions of a model of latent size ``n``."""
-    if dims is not None:
-        if not dims:
-            raise FigureError("--dims: give at least one dimension")
-        if any(not 0 <= d < n for d in dims):
-            raise FigureError(f"--dims: dimensions run from 0 to {n - 1} in this model")
-        if len(set(dims)) != len(dims):
-            raise FigureError("--dims: each dimension may be given once")
-        if len(dims) > MAX_DIMS:
-            raise FigureError(f"--dims: at most {MAX_DIMS} dimensions, got {len(dims)}")
-    for option, value, low, high in [
-        ("--steps", steps, 2, MAX_STEPS),
-        ("--count", count, 1, MAX_COUNT),
-        ("--scale", scale, 1, MAX_SCALE),
-    ]:
-        if value is not None and value < low:
-            raise FigureError(f"{option} must be at least {low}, got {value}")
-        if value is not None and value > high:
-            raise FigureError(f"{option} must be at most {high}, got {value}")
-
-
-def traversal_dims(n: int, dims: list[int] | None) -> list[int]:
-    """The dimensions a traversal shows: ``dims``, else the first 16."""
-    return list(dims) if dims is not None else list(range(min(n, 16)))
-
-
-def ends(loaded, a, b, seed: int, data_dir) -> tuple:
-    """A and B of an interpolation: as given, else from :func:`_two_points`."""
-    if a is None or b is None:
-        points = _two_points(loaded, seed, data_dir)
-        a = points[0] if a is None else a
-        b = points[1] if b is None else b
-    return a, b
-
-
-def siblings(info) -> dict[str, VAE]:
-    """The other zoo models of a zoo model's data set (the same family at other β)."""
-    return {name: checkpoint.load(name).model for name in zoo.siblings(info.source)}
-
-
-def _two_points(loaded, seed: int, data_dir) -> np.ndarray:
-    """The posterior means of the first two images of the model's data sample, else two draws
-    of the prior from ``seed``."""
-    info = loaded.info
-    sample = load_sample(info.source, info.dataset, data_dir, n=2)
-    if sample is not None and len(sample) == 2:
-        return decoding.encode(loaded.model, sample.images)[0]
-    n = info.latent_dim
-    return grids.sample_latents(np.zeros(n), np.ones(n), 2, seed)

@@ -1,8 +1,8 @@
 """Rebuild the model zoo with train.py's own code path: ``python -m explorer.zoo.build``.
 
-For each model: ``explorer.training.main`` with the recipe's command line (weights only, no
-optimizer state), then ``<name>.sample.npz`` (256 validation images, uint8 28×28, and their
-labels), then README.md here is rewritten from the checkpoints' own metadata.
+For each model: train.py's ``explorer.cli.train.main`` with the recipe's command line (weights
+only, no optimizer state), then ``<name>.sample.npz`` (256 validation images, uint8 28×28, and
+their labels), then README.md here is rewritten from the checkpoints' own metadata.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from explorer import checkpoint, zoo
+from explorer.cli import train
 from explorer.data import datasets
-from explorer.training import loop
 
 SEED = 42
 LATENT_DIM = 12
@@ -142,7 +142,7 @@ def build(name: str, plot_dir: Path, data_dir: str | None) -> None:
     if data_dir:
         argv += ["--data-dir", data_dir]
     print(f"== {name}: train.py {' '.join(argv)}", flush=True)
-    status = loop.main(argv)
+    status = train.main(argv)
     if status != 0:
         raise SystemExit(f"{name}: train.py exited with status {status}")
     print(f"== {name}: sample {write_sample(name, data_dir)}", flush=True)

@@ -1,14 +1,15 @@
-"""Command-line options shared by the app script and `vae-explorer serve` (argparse only)."""
+"""The options that limit what a browser session may open: shared by the app script
+(explorer.app.server.parse_args) and ``vae-explorer serve`` (argparse only: no torch here)."""
 
 from __future__ import annotations
 
 import argparse
 
-MAX_UPLOAD_MB = 10.0  # an upload travels base64-encoded: 13.3 MB of Bokeh's 20 MB message limit
+UPLOAD_MB = 10.0  # access.MAX_UPLOAD_MB, copied so that parsing imports no torch (tests compare)
 
 
 def add_access_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that limit what a browser session may open."""
+    """--checkpoint-dir, --zoo-only and --max-upload-mb."""
     parser.add_argument(
         "--checkpoint-dir",
         action="append",
@@ -24,6 +25,6 @@ def add_access_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-upload-mb",
         type=float,
-        default=MAX_UPLOAD_MB,
+        default=UPLOAD_MB,
         help="largest checkpoint a browser may upload, in MB (default: %(default)g)",
     )

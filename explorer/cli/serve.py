@@ -1,0 +1,95 @@
+"""``vae-explorer serve``: the explorer on a Bokeh server, given its options as AppOptions."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from explorer import zoo
+from explorer.cli.common import CommandError, add_checkpoint, int_in
+from explorer.cli.options import add_access_arguments
+
+MAX_PROCS = 64  # --num-procs
+MAX_MS = 86_400_000  # the session timings: one day
+MAX_UPLOAD_MB = 1024.0  # --max-upload-mb: an upload is held in memory, base64 on the wire
+
+HELP = "serve the explorer in the browser"
+DESCRIPTION = f"""Serve the interactive explorer (the app of `panel serve apps/explorer.py`) on a
+Bokeh server. Without CKPT: ./vae_high_kl.pth when present (as the original app),
+otherwise the bundled model {zoo.DEFAULT}."""
+EPILOG = None
+# Bokeh's session timings: option, default (ms), what it sets.
+TIMINGS = [
+    ("--unused-session-lifetime", 15000, "free a session this long after its browser left"),
+    ("--check-unused-sessions", 5000, "how often to look for such sessions"),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_checkpoint(parser, optional=True)
+    port = int_in(1, 65535)
+    parser.add_argument("--port", type=port, default=5006, help="1 to 65535 (default: %(default)s)")
+    parser.add_argument(
+        "--address", default="localhost", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--allow-websocket-origin",
+        action="append",
+        metavar="HOST[:PORT]",
+        help="a host that may open the page (repeatable; default: the address and port)",
+    )
+    parser.add_argument(
+        "--num-procs",
+        type=int_in(1, MAX_PROCS),
+        default=1,
+        help=f"server processes (default: 1, at most {MAX_PROCS})",
+    )
+    parser.add_argument("--show", action="store_true", help="open the page in a browser")
+    for option, default, what in TIMINGS:
+        parser.add_argument(
+            option,
+            type=int_in(1, MAX_MS),
+            default=default,
+            metavar="MS",
+            help=f"{what} (default: %(default)s ms, at most a day)",
+        )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="the model's data set (IDX files) for the Encode, map and KL views of a checkpoint "
+        "outside the zoo",
+    )
+    add_access_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 < args.max_upload_mb <= MAX_UPLOAD_MB:  # also NaN
+        raise CommandError(f"--max-upload-mb must be more than 0, at most {MAX_UPLOAD_MB:g}", 2)
+    import panel as pn
+
+    from explorer import checkpoint
+    from explorer.app.server import AppOptions, create_app, default_checkpoint
+
+    source = args.checkpoint or default_checkpoint()
+    try:
+        checkpoint.resolve(source)  # fail now, with one line, rather than in every session
+    except checkpoint.CheckpointError as exc:
+        raise CommandError(str(exc)) from None
+    options = dataclasses.replace(AppOptions.from_args(args), checkpoint=source)
+    origins = args.allow_websocket_origin or [f"{args.address}:{args.port}"]
+    print(f"vae-explorer: serving {source} at http://{args.address}:{args.port}/", flush=True)
+    pn.serve(
+        {"/": lambda: create_app(options)},
+        # An upload travels base64-encoded in one websocket message: leave room for it.
+        websocket_max_message_size=int(args.max_upload_mb * 2**20 * 1.5) + 2**20,
+        port=args.port,
+        address=args.address,
+        websocket_origin=origins,
+        num_procs=args.num_procs,
+        unused_session_lifetime_milliseconds=args.unused_session_lifetime,
+        check_unused_sessions_milliseconds=args.check_unused_sessions,
+        show=args.show,
+        title="VAE latent explorer",
+        print=False,
+    )
+    return 0
