@@ -25,23 +25,25 @@ from pathlib import Path
 import torch
 from browser import ARM, FIND, WAIT, free_port, launch, summary
 
+from explorer import names
+
 ROOT = Path(__file__).resolve().parent.parent
 # tab → (view CSS class, its data source, the column a μ move changes)
 TABS = {
-    "Explore": (None, "latent-image-source", "image"),
-    "Traversal": ("latent-traversal", "latent-traversal-source", "image"),
-    "Samples": ("latent-samples", "latent-samples-source", "image"),
-    "Encode": ("latent-encode", "latent-encode-source", "image"),
-    "Interpolation": ("latent-interp", "latent-interp-source", "image"),
-    "2-D map": ("latent-map", "latent-map-source", "image"),
-    "Compare models": ("latent-compare", "latent-compare-source", "image"),
-    "KL / active units": ("latent-kl", "latent-kl-current-source", "now"),
+    "Explore": (None, names.IMAGE_SOURCE, "image"),
+    "Traversal": (names.TRAVERSAL, names.TRAVERSAL_SOURCE, "image"),
+    "Samples": (names.SAMPLES, names.SAMPLES_SOURCE, "image"),
+    "Encode": (names.ENCODE, names.ENCODE_SOURCE, "image"),
+    "Interpolation": (names.INTERP, names.INTERP_SOURCE, "image"),
+    "2-D map": (names.MAP, names.MAP_SOURCE, "image"),
+    "Compare models": (names.COMPARE, names.COMPARE_SOURCE, "image"),
+    "KL / active units": (names.KL, names.KL_CURRENT_SOURCE, "now"),
 }
 
 
 def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
     """Per view: the time of one μ move with that view shown (all watchers, in process)."""
-    from explorer.app.views import ExplorationViews
+    from explorer.app.views.tabs import ExplorationViews
     from explorer.latent.space import LatentModel
 
     model = LatentModel(checkpoint=checkpoint, rng_seed=0)
@@ -91,11 +93,11 @@ def in_browser(checkpoint: str, presses: int, log: Path) -> dict[str, dict]:
             browser = launch(pw)
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.goto(url)
-            page.locator(".latent-mu-0 .noUi-handle").first.wait_for(timeout=60000)
+            page.locator(f".{names.mu_slider(0)} .noUi-handle").first.wait_for(timeout=60000)
             for tab, (_, source, column) in TABS.items():
                 page.locator(".bk-tab", has_text=tab).first.click()
                 page.wait_for_function(f"() => ({FIND})('{source}') !== null", timeout=60000)
-                handle = page.locator(".latent-mu-0 .noUi-handle").first
+                handle = page.locator(f".{names.mu_slider(0)} .noUi-handle").first
                 times, missed = [], 0
                 for k in range(presses + 2):
                     handle.focus()

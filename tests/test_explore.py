@@ -1,4 +1,5 @@
-"""explorer.explore: the batch computations behind the views and figures, on real networks."""
+"""explorer.compute: the batch computations behind the views and figures, on real networks, and
+where a view's gestures put the latent values (no Panel: the views' logic is reachable here)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import pytest
 import torch
 
 from explorer import checkpoint, zoo
-from explorer.compute import decoding, divergence, drawing, grids
+from explorer.compute import decoding, divergence, drawing, grids, placing
 from explorer.compute.decoding import decode_image
 from explorer.data import samples
+from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS
 from explorer.model import kl_divergence
 
 
@@ -156,6 +158,61 @@ def test_active_units_and_order():
     assert divergence.by_kl([0.1, 2.0, 0.1, 1.0]) == [1, 3, 0, 2]
 
 
+def test_dimension_pages():
+    assert divergence.dimension_pages(5, size=2) == [[0, 1], [2, 3], [4]]
+    assert divergence.dimension_pages(12) == [list(range(12))]  # one page of up to 16
+    kl = np.arange(20.0)  # the last dimension is the most used
+    pages = divergence.dimension_pages(20, kl)
+    assert pages == [list(range(19, 3, -1)), [3, 2, 1, 0]]
+    assert [d for page in pages for d in page] == divergence.by_kl(kl)
+    with pytest.raises(ValueError, match="3 values for 4 dimensions"):
+        divergence.dimension_pages(4, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="size 0"):
+        divergence.dimension_pages(4, size=0)
+
+
+def test_interpolation_images_ends_and_angle(vae):
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((2, 12)).astype(np.float32)
+    images = grids.interpolation(vae, a, b, steps=5, t=0.3, method="spherical")
+    assert images.shape == (6, 28, 28)
+    path = grids.interpolate(a, b, [0.0, 0.25, 0.5, 0.75, 1.0, 0.3], "spherical")
+    np.testing.assert_allclose(images, decoding.decode(vae, path), atol=1e-6)
+    np.testing.assert_allclose(images[0], decode_image(vae, a), atol=1e-5)
+    assert grids.interpolation(vae, a, b, steps=3).shape == (3, 28, 28)
+    assert grids.angle([1, 0], [0, 2]) == pytest.approx(np.pi / 2)
+    assert grids.angle([1, 1], [-2, -2]) == pytest.approx(np.pi)
+    assert grids.angle(a, a) == pytest.approx(0.0, abs=1e-3)
+    assert grids.angle([0, 0], [1, 0]) == pytest.approx(np.pi / 2)  # zero: no direction
+    # A: a draw of N(0, I) until set; B: the current z while it follows it
+    z = np.ones(12, np.float32)
+    first, second = grids.path_ends(None, None, z, True, np.random.default_rng(0))
+    expected = np.random.default_rng(0).standard_normal(12).astype(np.float32)
+    np.testing.assert_array_equal(first, expected)
+    np.testing.assert_array_equal(second, z)
+    kept = grids.path_ends(a, b, z, False, rng)
+    assert kept[0] is a and kept[1] is b
+    np.testing.assert_array_equal(grids.path_ends(a, b, z, True, rng)[1], z)
+    other_size = grids.path_ends(a[:3], b[:3], z, False, rng)  # a new model: both start again
+    assert other_size[0].shape == (12,) and other_size[1] is not b
+
+
+def test_posterior_values_fit_the_sliders():
+    mu, sigma, clipped = placing.posterior_values(
+        [0.123456, -3.5, 3.2], [0.5, 2.5, 1.99999], MU_BOUNDS, SIGMA_BOUNDS
+    )
+    assert mu == [0.1235, -3.0, 3.0] and sigma == [0.5, SIGMA_BOUNDS[1], 2.0]
+    assert clipped == 3  # two μ beyond ±3 and one σ above σ's bound
+    assert placing.posterior_values([0.0], [2.2], MU_BOUNDS, (0.0, 3.0))[1:] == ([2.2], 0)
+
+
+def test_a_map_point_sets_two_dimensions():
+    z = [0.5, -1.0, 2.0, 0.25]
+    assert placing.placed(z, (1, 3), (1.234, -9.0), Z_BOUNDS) == [0.5, 1.23, 2.0, -4.0]
+    assert placing.placed(z, (0, 2), (0.0, 0.0), SIGMA_BOUNDS) == [0.0, -1.0, 0.0, 0.25]
+    assert z == [0.5, -1.0, 2.0, 0.25]  # a new list: the model's is replaced, never edited
+
+
 def test_mosaic_tiles_into_one_image():
     images = np.arange(6 * 2 * 3, dtype=np.float32).reshape(6, 2, 3)
     tiled = grids.mosaic(images.reshape(2, 3, 2, 3), pad=1, fill=-1)
@@ -169,6 +226,12 @@ def test_mosaic_tiles_into_one_image():
     assert (flat[2:4, 6:9] == 7).all()  # the missing sixth cell
     assert grids.cell_at(29 * 2 + 5, 29 * 1 + 3, (4, 4), 28, 1) == (1, 2)
     assert grids.cell_at(1e6, -5, (4, 4), 28, 1) == (0, 3)  # clamped
+    # 10 images in rows of 4: the cell under a point (y down), None past the last image
+    assert grids.cell_index(29 * 2 + 5, 29 * 1 + 3, 10, 4, 28, 1) == 6
+    assert grids.cell_index(29 * 1 + 5, 29 * 2 + 3, 10, 4, 28, 1) == 9
+    assert grids.cell_index(29 * 2 + 5, 29 * 2 + 3, 10, 4, 28, 1) is None
+    with pytest.raises(ValueError, match="finite"):
+        grids.cell_index(float("nan"), 0.0, 10, 4, 28, 1)
 
 
 def test_drawing_becomes_a_centred_image():

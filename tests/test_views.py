@@ -1,7 +1,8 @@
 """The exploration views without a browser: real LatentModel, real networks, real Bokeh sources.
 
 A view's plots are rendered once; a change of μ, σ or z must write new pixels into the same data
-source (never a new figure), and only while the view is shown.
+source (never a new figure), and only while the view is shown. A view's state and controls are
+parameters: the tests set and read those, as the widgets do.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import numpy as np
 import pytest
 from conftest import make_checkpoint
 
+from explorer import checkpoint, names
 from explorer.app.explorer import LatentExplorer
 from explorer.app.server import parse_args
-from explorer.app.views import ExplorationViews
-from explorer.cli import build_parser
+from explorer.app.views.tabs import ExplorationViews
+from explorer.cli.main import build_parser
 from explorer.compute import decoding, divergence, grids
 from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
@@ -38,6 +40,11 @@ def pixels(plot) -> np.ndarray:
     return np.asarray(plot.source.data["image"][0])[::-1]
 
 
+def source(plot, name: str):
+    """The data source named ``name`` in a plot's figure (as the page finds it)."""
+    return plot.figure.select_one({"name": name})
+
+
 def shown(views, css):
     index = next(k for k, v in enumerate(views.views) if v.css == css)
     views.show(index)
@@ -47,16 +54,18 @@ def shown(views, css):
 def test_views_are_lazy_until_shown(views, model):
     traversal = view(views, "latent-traversal")
     model.set_value("mu", 0, 1.0)
-    assert not hasattr(traversal, "_plot")  # never rendered while hidden
+    assert not traversal.built and traversal.plot is None  # never rendered while hidden
     shown(views, "latent-traversal")
-    figure, source = traversal._plot.figure, traversal._plot.source
-    before = pixels(traversal._plot).copy()
+    assert traversal.shown and traversal.built and not traversal.stale
+    figure, data = traversal.plot.figure, traversal.plot.source
+    before = pixels(traversal.plot).copy()
     views.show(-1)  # hidden again: a change leaves its pixels alone...
     model.set_value("mu", 2, 2.0)
-    np.testing.assert_array_equal(pixels(traversal._plot), before)
+    assert not traversal.shown and traversal.stale
+    np.testing.assert_array_equal(pixels(traversal.plot), before)
     views.show(0)  # ...and shown, it catches up, in place
-    assert traversal._plot.figure is figure and traversal._plot.source is source
-    assert not np.array_equal(pixels(traversal._plot), before)
+    assert traversal.plot.figure is figure and traversal.plot.source is data
+    assert not traversal.stale and not np.array_equal(pixels(traversal.plot), before)
 
 
 def test_traversal_follows_z(views, model):
@@ -64,21 +73,21 @@ def test_traversal_follows_z(views, model):
     model.set_value("mu", 1, -0.5)
     grid = grids.traversal(model.vae, model.current_z(), 11)
     expected = to_uint8(grids.mosaic(grid, pad=1))
-    np.testing.assert_array_equal(pixels(traversal._plot), expected)
-    assert pixels(traversal._plot).shape == (12 * 29 + 1, 11 * 29 + 1)
+    np.testing.assert_array_equal(pixels(traversal.plot), expected)
+    assert pixels(traversal.plot).shape == (12 * 29 + 1, 11 * 29 + 1)
 
 
 def test_samples_follow_sigma_and_seed(views, model):
     samples = shown(views, "latent-samples")
-    first = pixels(samples._plot).copy()
+    first = pixels(samples.plot).copy()
     model.sigma = [0.0] * 12  # every sample is then the same image: decode(μ)
-    tight = pixels(samples._plot)
+    tight = pixels(samples.plot)
     cell = tight[1:29, 1:29]
     assert np.array_equal(tight[1:29, 30:58], cell) and not np.array_equal(first, tight)
     model.sigma = [1.0] * 12
-    np.testing.assert_array_equal(pixels(samples._plot), first)
+    np.testing.assert_array_equal(pixels(samples.plot), first)
     model.seed = model.seed + 1
-    assert not np.array_equal(pixels(samples._plot), first)
+    assert not np.array_equal(pixels(samples.plot), first)
 
 
 def test_encode_sets_mu_and_sigma_from_the_posterior(views, model):
@@ -91,7 +100,7 @@ def test_encode_sets_mu_and_sigma_from_the_posterior(views, model):
     np.testing.assert_allclose(model.mu, np.clip(mu[0], -3, 3), atol=1e-4)
     np.testing.assert_allclose(model.sigma, np.clip(sigma[0], 0, 2), atol=1e-4)
     np.testing.assert_allclose(views.data.encoded, mu[0])
-    shown_cells = pixels(encode._plot)
+    shown_cells = pixels(encode.plot)
     np.testing.assert_array_equal(shown_cells[1:29, 1:29], sample.images[5])  # the input ...
     recon = to_uint8(decoding.decode(model.vae, mu)[0])
     np.testing.assert_array_equal(shown_cells[1:29, 30:58], recon)  # ... its reconstruction
@@ -100,35 +109,36 @@ def test_encode_sets_mu_and_sigma_from_the_posterior(views, model):
 def test_a_drawing_is_encoded(views, model):
     encode = shown(views, "latent-encode")
     mu_before = list(model.mu)
-    encode._strokes.data = {"xs": [[10, 14, 18]], "ys": [[22, 14, 6]]}  # as the draw tool does
+    encode.strokes.data = {"xs": [[10, 14, 18]], "ys": [[22, 14, 6]]}  # as the draw tool does
     assert model.mu != mu_before
-    assert "drawing" in encode._note.object
-    encode.clear()
-    assert list(encode._strokes.data["xs"]) == []
+    assert "drawing" in encode.note
+    encode.param.trigger("clear")  # the Clear button
+    assert list(encode.strokes.data["xs"]) == []
 
 
 def test_interpolation_strip_runs_from_a_to_b(views, model):
     interp = shown(views, "latent-interp")
     interp.set_point("A", "random")
     model.set_value("mu", 0, 1.5)  # B follows the current z
-    strip = pixels(interp._strip)
+    strip = pixels(interp.strip)
     a_image = to_uint8(decoding.decode(model.vae, interp.a[None])[0])
     b_image = to_uint8(decoding.decode(model.vae, model.current_z()[None])[0])
     np.testing.assert_array_equal(strip[1:29, 1:29], a_image)
     np.testing.assert_array_equal(strip[1:29, -29:-1], b_image)
     interp.set_point("B", "random")  # a fixed B no longer follows
-    assert not interp.follow.value
-    frozen = pixels(interp._strip).copy()
+    assert not interp.follow
+    frozen = pixels(interp.strip).copy()
     model.set_value("mu", 0, -1.5)
-    np.testing.assert_array_equal(pixels(interp._strip), frozen)
-    interp.t.value = 1.0  # the image at t = 1 is B
-    np.testing.assert_array_equal(pixels(interp._at_t), frozen[1:29, -29:-1])
+    np.testing.assert_array_equal(pixels(interp.strip), frozen)
+    interp.t = 1.0  # the image at t = 1 is B
+    assert interp.t_slider.value == 1.0 and "t = 1.00" in interp.note
+    np.testing.assert_array_equal(pixels(interp.at_t), frozen[1:29, -29:-1])
 
 
 def test_interpolation_from_an_encoded_image(views, model):
     interp = shown(views, "latent-interp")
     interp.set_point("A", "encoded")
-    assert "Encode an image first" in interp._note.object
+    assert "Encode an image first" in interp.note
     view(views, "latent-encode").select(0)
     interp.set_point("A", "encoded")
     np.testing.assert_array_equal(interp.a, views.data.encoded)
@@ -138,13 +148,13 @@ def test_interpolation_from_an_encoded_image(views, model):
 def test_map_click_sets_the_two_dimensions(views, model, mode):
     map_view = shown(views, "latent-map")
     model.mode = mode
-    map_view.x_dim.value, map_view.y_dim.value = 4, 9
+    map_view.param.update(x_dim=4, y_dim=9)
     other = model.current_z()
     map_view.click(1.234, -2.5)
     z = model.current_z()
     assert z[4] == pytest.approx(1.23) and z[9] == pytest.approx(-2.5)
     np.testing.assert_allclose(np.delete(z, [4, 9]), np.delete(other, [4, 9]), atol=1e-6)
-    current = map_view._current.data
+    current = source(map_view.plot, names.MAP_CURRENT_SOURCE).data
     assert (current["x"][0], current["y"][0]) == pytest.approx((1.23, -2.5))
     assert model.mode == ("sample" if mode == "sample" else "deterministic")
 
@@ -155,63 +165,109 @@ def test_map_shows_the_manifold_and_the_data(views, model):
     kl = views.data.kl()
     assert {i, j} == set(divergence.by_kl(kl)[:2])  # the two most used dimensions by default
     grid = grids.manifold(model.vae, model.current_z(), (i, j), 15)
-    np.testing.assert_array_equal(pixels(map_view._plot), to_uint8(grids.mosaic(grid, pad=0)))
-    points = map_view._plot.figure.renderers[1].data_source.data
+    np.testing.assert_array_equal(pixels(map_view.plot), to_uint8(grids.mosaic(grid, pad=0)))
+    points = map_view.plot.figure.renderers[1].data_source.data
     mu = views.data.posterior()[0]
     np.testing.assert_allclose(points["x"], mu[:, i])
     np.testing.assert_allclose(points["y"], mu[:, j])
     assert len(set(points["color"])) == 10  # coloured by label
-    figure = map_view._plot.figure
-    map_view.x_dim.value, map_view.y_dim.value = 0, 1  # other dimensions: written in place
-    assert map_view._plot.figure is figure and figure.xaxis[0].axis_label == "z1"
+    figure = map_view.plot.figure
+    map_view.param.update(x_dim=0, y_dim=1)  # other dimensions: written in place
+    assert map_view.plot.figure is figure and figure.xaxis[0].axis_label == "z1"
     np.testing.assert_allclose(points["x"], mu[:, 0])
     np.testing.assert_allclose(points["y"], mu[:, 1])
     grid = grids.manifold(model.vae, model.current_z(), (0, 1), 15)
-    np.testing.assert_array_equal(pixels(map_view._plot), to_uint8(grids.mosaic(grid, pad=0)))
+    np.testing.assert_array_equal(pixels(map_view.plot), to_uint8(grids.mosaic(grid, pad=0)))
 
 
 def test_compare_decodes_z_with_each_model(views, model):
     compare = shown(views, "latent-compare")
-    assert compare.choice.value == ["mnist-beta0.1", "mnist-beta10"]  # the β family
+    assert compare.models == ["mnist-beta0.1", "mnist-beta10"]  # the β family
     model.set_value("mu", 3, 1.0)
     z = model.current_z()
-    row = pixels(compare._plot)
-    for k, net in enumerate(
-        [model.vae, compare._nets["mnist-beta0.1"], compare._nets["mnist-beta10"]]
-    ):
+    row = pixels(compare.plot)
+    others = [checkpoint.load_shared(name).model for name in compare.models]
+    for k, net in enumerate([model.vae, *others]):
         expected = to_uint8(decoding.decode(net, z[None])[0])
         np.testing.assert_array_equal(row[1:29, 1 + 29 * k : 29 * (k + 1)], expected)
 
 
 def test_compare_refuses_another_latent_size(views, ckpt20):
     compare = shown(views, "latent-compare")
-    compare.add(str(ckpt20))
-    assert "20 latent dimensions" in compare._note.object
-    assert str(ckpt20) not in compare.choice.options
+    compare.path = str(ckpt20)  # typed in "Add a checkpoint"
+    assert "20 latent dimensions" in compare.note
+    assert str(ckpt20) not in compare.param.models.objects
 
 
 def test_kl_view(views, model):
     kl_view = shown(views, "latent-kl")
-    bars = kl_view._plot.source.data
+    bars = kl_view.plot.source.data
     np.testing.assert_allclose(bars["kl"], views.data.kl())
     assert (bars["kl"] >= 0).all()
     model.set_value("mu", 2, 2.0)
-    marks = kl_view._marks.data["now"]
+    marks = kl_view.marks.data["now"]
     assert marks[2] == pytest.approx(2.0) and marks[0] == pytest.approx(0.0)
+
+
+# control → (view, parameter, its widget's CSS class, a value to set, the plot: rendered anew
+# (True), written in place (False), or left as it is (None))
+CONTROLS = {
+    "samples count": ("latent-samples", "count", names.SAMPLES_COUNT, 16, True),
+    "map grid": ("latent-map", "size", names.MAP_GRID, 9, True),
+    "map x": ("latent-map", "x_dim", names.MAP_X, 5, False),
+    "interp follow": ("latent-interp", "follow", names.INTERP_FOLLOW, False, None),
+    "interp method": ("latent-interp", "method", names.INTERP_METHOD, "spherical", False),
+    "compare models": ("latent-compare", "models", names.COMPARE_MODELS, ["mnist-beta10"], True),
+}
+
+
+@pytest.mark.parametrize("control", list(CONTROLS))
+def test_controls_are_parameters_that_their_widgets_set(views, control):
+    css, name, widget_css, value, reshapes = CONTROLS[control]
+    view = shown(views, css)
+    plot = view.plot or view.strip
+    figure, before = plot.figure, pixels(plot).copy()
+    (widget,) = view.__panel__().select(lambda o: widget_css in getattr(o, "css_classes", []))
+    assert widget.value == getattr(view, name) != value
+    widget.value = value  # as the page sets it
+    assert getattr(view, name) == value
+    plot = view.plot or view.strip
+    assert (plot.figure is not figure) == bool(reshapes)
+    assert np.array_equal(pixels(plot), before) == (reshapes is None)
+
+
+def test_one_rendering_per_change_and_none_while_hidden(views, model, ckpt20):
+    renders = {view.css: 0 for view in views.views}
+    for v in views.views:
+        v.param.watch(
+            lambda e, css=v.css: renders.__setitem__(css, renders[css] + e.new), "drawing"
+        )
+    compare = shown(views, "latent-compare")  # it offers and chooses models as it installs...
+    assert renders["latent-compare"] == 1 and compare.models  # ...and renders once
+    traversal = shown(views, "latent-traversal")
+    model.set_value("mu", 0, 1.0)  # a slider move writes in place
+    assert renders == {**dict.fromkeys(renders, 0), "latent-compare": 1, "latent-traversal": 1}
+    model.checkpoint = str(ckpt20)  # new rows to choose from: the view sets them, renders once
+    assert renders["latent-traversal"] == 2 and traversal.rows == "16 largest KL"
+    assert renders["latent-compare"] == 1  # hidden: it waits until shown
+    map_view = shown(views, "latent-map")
+    map_view.param.update(x_dim=0, y_dim=1)  # two other dimensions: written in place
+    assert renders["latent-map"] == 1 and not map_view.stale
 
 
 def test_a_new_model_rebuilds_the_shown_view(views, model, ckpt20):
     traversal = shown(views, "latent-traversal")
     model.checkpoint = str(ckpt20)
     assert model.latent_dim == 20
-    assert pixels(traversal._plot).shape == (16 * 29 + 1, 11 * 29 + 1)  # a page of 16 rows
-    assert traversal._rows.options == ["16 largest KL", "z1–z16", "z17–z20"]  # counted from 1
+    assert pixels(traversal.plot).shape == (16 * 29 + 1, 11 * 29 + 1)  # a page of 16 rows
+    assert traversal.param.rows.objects == ["16 largest KL", "z1–z16", "z17–z20"]  # from 1
+    assert traversal.rows == "16 largest KL"
     assert traversal.dims == divergence.by_kl(views.data.kl())[:16]  # the most used first
-    traversal._rows.value = "z17–z20"
+    traversal.rows = "z17–z20"
     assert traversal.dims == [16, 17, 18, 19]
-    assert pixels(traversal._plot).shape == (4 * 29 + 1, 11 * 29 + 1)
+    assert pixels(traversal.plot).shape == (4 * 29 + 1, 11 * 29 + 1)
     kl_view = shown(views, "latent-kl")  # its meta names mnist-5k: the sample comes from there
-    assert len(kl_view._plot.source.data["kl"]) == 20
+    assert len(kl_view.plot.source.data["kl"]) == 20
 
 
 def test_sliders_ordered_by_kl_with_inactive_dimensions_marked():
@@ -257,7 +313,7 @@ def test_data_dir_gives_a_sample_to_a_checkpoint_outside_the_zoo(tmp_path):
     assert len(sample) == 30 and "test split" in sample.source
     np.testing.assert_array_equal(sample.images, images)
     kl_view = shown(views, "latent-kl")
-    assert len(kl_view._plot.source.data["kl"]) == 12
+    assert len(kl_view.plot.source.data["kl"]) == 12
 
 
 def test_every_plot_draws_on_a_plain_canvas(views, model):
@@ -265,7 +321,7 @@ def test_every_plot_draws_on_a_plain_canvas(views, model):
     canvas copy cost ≈ 10 ms of each repaint (benchmarks/README.md, latency)."""
     explorer = LatentExplorer(model)
     for view in views.views:
-        view.show(True)
+        view.shown = True
     plots = [explorer._image, explorer._bars] + [
         plot for view in views.views for plot in vars(view).values() if hasattr(plot, "figure")
     ]

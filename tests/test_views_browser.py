@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from pagejs import FIND, SLIDER
 
+from explorer import names
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 # A short fingerprint of a source's column: enough to see any repaint, cheap to compare.
@@ -24,13 +26,13 @@ COLUMN = f"""([name, column]) => {{
 
 # tab title → (container class, source name, column that a μ slider changes)
 VIEWS = {
-    "Traversal": ("latent-traversal", "latent-traversal-source", "image"),
-    "Samples": ("latent-samples", "latent-samples-source", "image"),
-    "Encode": ("latent-encode", "latent-encode-source", "image"),
-    "Interpolation": ("latent-interp", "latent-interp-source", "image"),
-    "2-D map": ("latent-map", "latent-map-source", "image"),
-    "Compare models": ("latent-compare", "latent-compare-source", "image"),
-    "KL / active units": ("latent-kl", "latent-kl-current-source", "now"),
+    "Traversal": (names.TRAVERSAL, names.TRAVERSAL_SOURCE, "image"),
+    "Samples": (names.SAMPLES, names.SAMPLES_SOURCE, "image"),
+    "Encode": (names.ENCODE, names.ENCODE_SOURCE, "image"),
+    "Interpolation": (names.INTERP, names.INTERP_SOURCE, "image"),
+    "2-D map": (names.MAP, names.MAP_SOURCE, "image"),
+    "Compare models": (names.COMPARE, names.COMPARE_SOURCE, "image"),
+    "KL / active units": (names.KL, names.KL_CURRENT_SOURCE, "now"),
 }
 
 
@@ -45,8 +47,8 @@ class Page:
         self.errors: list[str] = []
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         page.goto(url)
-        page.wait_for_function(f"() => ({FIND})('latent-image-source') !== null", timeout=30000)
-        page.locator(".latent-mu-0 .noUi-handle").first.wait_for(timeout=30000)
+        page.wait_for_function(f"() => ({FIND})('{names.IMAGE_SOURCE}') !== null", timeout=30000)
+        page.locator(f".{names.mu_slider(0)} .noUi-handle").first.wait_for(timeout=30000)
 
     def column(self, source: str, column: str = "image"):
         return self.page.evaluate(COLUMN, [source, column])
@@ -74,7 +76,8 @@ class Page:
     def map_dims(self) -> tuple[int, int]:
         """The two dimensions the map shows, 0-based (its selects read "z<i + 1>")."""
         values = [
-            self.page.locator(f".latent-map-{axis} select").first.input_value() for axis in "xy"
+            self.page.locator(f".{axis} select").first.input_value()
+            for axis in (names.MAP_X, names.MAP_Y)
         ]
         return int(values[0].removeprefix("z")) - 1, int(values[1].removeprefix("z")) - 1
 
@@ -95,7 +98,7 @@ def test_hidden_views_are_not_rendered(app):
     for _, source, _ in VIEWS.values():
         assert app.column(source) is None
     app.open("Samples")
-    assert app.column("latent-traversal-source") is None  # only the opened tab
+    assert app.column(names.TRAVERSAL_SOURCE) is None  # only the opened tab
 
 
 @pytest.mark.parametrize("title", list(VIEWS))
@@ -104,42 +107,44 @@ def test_view_renders_and_follows_a_slider(app, title):
     app.open(title)
     before = app.column(source, column)
     assert before is not None
-    dim = next(d for d in range(12) if d not in app.map_dims()) if css == "latent-map" else 2
-    app.press(f"latent-mu-{dim}", times=10)  # the sliders stay below every tab
+    dim = next(d for d in range(12) if d not in app.map_dims()) if css == names.MAP else 2
+    app.press(names.mu_slider(dim), times=10)  # the sliders stay below every tab
     after = app.wait_change(source, before, column)
     assert after != before
-    assert app.page.evaluate(SLIDER, f"latent-mu-{dim}") == pytest.approx(0.1)
+    assert app.page.evaluate(SLIDER, names.mu_slider(dim)) == pytest.approx(0.1)
     assert app.errors == []
 
 
 def test_map_click_moves_z(app):
     app.open("2-D map")
     _, j = app.map_dims()
-    before = app.column("latent-map-source")
+    before = app.column(names.MAP_SOURCE)
     other = next(d for d in range(12) if d not in app.map_dims())
-    app.page.locator(".latent-map-x select").first.select_option(f"z{other + 1}")  # a Panel widget
-    app.wait_change("latent-map-source", before)
+    app.page.locator(f".{names.MAP_X} select").first.select_option(
+        f"z{other + 1}"
+    )  # a Panel widget
+    app.wait_change(names.MAP_SOURCE, before)
     i, j = app.map_dims()
     assert i == other
-    app.click_plot("latent-map", 0.9, 0.1)  # top right: both dimensions near +3
+    app.click_plot(names.MAP, 0.9, 0.1)  # top right: both dimensions near +3
     app.page.wait_for_function(
-        f"([i, j]) => ({SLIDER})('latent-mu-' + i) > 1.5 && ({SLIDER})('latent-mu-' + j) > 1.5",
-        arg=[i, j],
+        f"([a, b]) => ({SLIDER})(a) > 1.5 && ({SLIDER})(b) > 1.5",
+        arg=[names.mu_slider(i), names.mu_slider(j)],
         timeout=10000,
     )
-    assert app.page.evaluate(SLIDER, f"latent-sigma-{i}") == 0  # z lands exactly on the point
+    assert app.page.evaluate(SLIDER, names.sigma_slider(i)) == 0  # z lands exactly on the point
     assert app.errors == []
 
 
 def test_encode_a_data_image_and_a_drawing(app):
     app.open("Encode")
-    app.page.wait_for_function(f"() => ({FIND})('latent-encode-gallery-source') !== null")
-    before = app.column("latent-encode-source")
-    app.click_plot("latent-encode-gallery", 0.03, 0.03)  # the first image
-    shown = app.wait_change("latent-encode-source", before)
+    app.page.wait_for_function(f"() => ({FIND})('{names.ENCODE_GALLERY_SOURCE}') !== null")
+    before = app.column(names.ENCODE_SOURCE)
+    app.click_plot(names.ENCODE_GALLERY, 0.03, 0.03)  # the first image
+    shown = app.wait_change(names.ENCODE_SOURCE, before)
     app.page.get_by_text("q(z|x) of image 0").wait_for(timeout=10000)
-    assert app.page.evaluate(SLIDER, "latent-mu-0") != 0  # μ and σ are the posterior's
-    canvas = app.page.locator(".latent-encode-canvas canvas").first.bounding_box()
+    assert app.page.evaluate(SLIDER, names.mu_slider(0)) != 0  # μ and σ are the posterior's
+    canvas = app.page.locator(f".{names.ENCODE_CANVAS} canvas").first.bounding_box()
     x, y = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] * 0.2
     app.page.mouse.move(x, y)
     app.page.mouse.down()
@@ -147,17 +152,22 @@ def test_encode_a_data_image_and_a_drawing(app):
         app.page.mouse.move(x, y + k * canvas["height"] * 0.06, steps=2)
     app.page.mouse.up()
     app.page.get_by_text("q(z|x) of your drawing").wait_for(timeout=10000)
-    app.wait_change("latent-encode-source", shown)
+    app.wait_change(names.ENCODE_SOURCE, shown)
+    strokes = f"() => ({FIND})('{names.ENCODE_STROKES}').data.xs.length"
+    assert app.page.evaluate(strokes) > 0
+    app.page.locator(f".{names.ENCODE_CLEAR} button").first.click()  # the view's Event parameter
+    app.page.wait_for_function(f"() => ({strokes})() === 0", timeout=10000)
     assert app.errors == []
 
 
 def test_interpolation_t_slider(app):
     app.open("Interpolation")
-    at_t = app.column("latent-interp-t-source")
-    app.press("latent-interp-t", times=20)
-    app.wait_change("latent-interp-t-source", at_t)
-    app.page.locator(".latent-interp-method button", has_text="spherical").first.click()
-    strip = app.column("latent-interp-source")
-    app.page.locator(".latent-interp-a-random button").first.click()
-    app.wait_change("latent-interp-source", strip)
+    at_t = app.column(names.INTERP_T_SOURCE)
+    app.press(names.INTERP_T, times=20)
+    app.wait_change(names.INTERP_T_SOURCE, at_t)
+    strip = app.column(names.INTERP_SOURCE)
+    app.page.locator(f".{names.INTERP_METHOD} button", has_text="spherical").first.click()
+    strip = app.wait_change(names.INTERP_SOURCE, strip)  # the path bends: A and B stay
+    app.page.locator(f".{names.interp_point('A', 'random')} button").first.click()
+    app.wait_change(names.INTERP_SOURCE, strip)
     assert app.errors == []

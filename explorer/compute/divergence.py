@@ -1,4 +1,5 @@
-"""What a model uses: KL per dimension and active units. Pure torch and numpy."""
+"""What a model uses: KL per dimension, active units, and its dimensions paged most used first.
+Pure torch and numpy."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import torch
 from explorer.model import kl_divergence
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active when Var_x(E_q[z_d]) > 0.01
+PAGE_SIZE = 16  # dimensions shown at once (sliders, traversal rows); larger models page through
 
 
 def kl_per_dimension(mu, logvar) -> np.ndarray:
@@ -35,3 +37,15 @@ def by_kl(kl) -> list[int]:
     """Dimensions ordered by KL, largest first (ties by index)."""
     kl = np.asarray(kl, dtype=np.float64)
     return sorted(range(kl.size), key=lambda d: (-kl[d], d))
+
+
+def dimension_pages(n: int, kl=None, size: int = PAGE_SIZE) -> list[list[int]]:
+    """The dimensions 0 … n-1 cut into pages of ``size`` (the last may be shorter): in index
+    order, or, given ``kl`` (one value per dimension), largest KL first as :func:`by_kl` orders
+    them."""
+    if size < 1:
+        raise ValueError(f"a page needs at least one dimension, got size {size}")
+    order = list(range(n)) if kl is None else by_kl(kl)
+    if len(order) != n:
+        raise ValueError(f"kl has {len(order)} values for {n} dimensions")
+    return [order[start : start + size] for start in range(0, n, size)]

@@ -1,5 +1,6 @@
 """Grids of latents and of the images they decode to: traversals, samples, maps, interpolation
-paths, and the mosaic that tiles a grid into one image (so a view shows a grid as ONE element)."""
+paths (their end points and angle), the mosaic that tiles a grid into one image (so a view shows a
+grid as ONE element), and the cell of a mosaic under a point."""
 
 from __future__ import annotations
 
@@ -64,14 +65,33 @@ def slerp(a, b, t) -> np.ndarray:
     Networks"): along the great circle between the directions of A and B, the norm following
     the same weights. Falls back to :func:`lerp` when A and B are (anti)parallel or zero."""
     a, b, t = _path_args(a, b, t)
-    norms = np.linalg.norm(a) * np.linalg.norm(b)
-    if norms == 0:
+    if np.linalg.norm(a) * np.linalg.norm(b) == 0:
         return lerp(a[0], b[0], t[:, 0])
-    omega = np.arccos(np.clip(float(a[0] @ b[0]) / norms, -1.0, 1.0))
+    omega = angle(a[0], b[0])
     if np.sin(omega) < 1e-6:
         return lerp(a[0], b[0], t[:, 0])
     path = (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
     return path.astype(np.float32)
+
+
+def angle(a, b) -> float:
+    """The angle between A and B in radians, in [0, π] (π/2 when either is zero)."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    norms = max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12)
+    return float(np.arccos(np.clip(float(a @ b) / norms, -1.0, 1.0)))
+
+
+def path_ends(a, b, z, follow: bool, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The end points of an interpolation from the current ``z``: A as set, else (unset, or of
+    another size than z) a draw of N(0, I); B the current z while it ``follow``s it, else as
+    set (or z, when unset or of another size)."""
+    z = np.asarray(z, dtype=np.float32)
+    if a is None or np.size(a) != z.size:
+        a = rng.standard_normal(z.size).astype(np.float32)
+    if follow or b is None or np.size(b) != z.size:
+        b = z
+    return a, b
 
 
 INTERPOLATIONS = {"linear": lerp, "spherical": slerp}
@@ -109,6 +129,15 @@ def manifold(model: VAE, z, dims: tuple[int, int], n: int = 15, span=SPAN) -> np
     return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(n, n, 28, 28)
 
 
+def interpolation(model: VAE, a, b, steps: int = 11, t=None, method: str = "linear") -> np.ndarray:
+    """Images along the path from A to B by ``method``: ``steps`` evenly spaced t, ends included,
+    then, given ``t``, the image at t (steps [+ 1] × 28 × 28, one forward pass)."""
+    ts = np.linspace(0.0, 1.0, steps)
+    if t is not None:
+        ts = np.append(ts, t)
+    return decode(model, interpolate(a, b, ts, method))
+
+
 def mosaic(images, ncols: int | None = None, pad: int = 1, fill: float = 0.5) -> np.ndarray:
     """Tile images (rows×cols×H×W, or N×H×W with ``ncols``) into one 2-d image, ``pad`` pixels
     of ``fill`` between and around them. Missing cells of a last row are left as ``fill``."""
@@ -141,3 +170,14 @@ def cell_at(x: float, y: float, shape: tuple[int, int], cell: int, pad: int) -> 
     row = int(min(max(y // (cell + pad), 0), rows - 1))
     col = int(min(max(x // (cell + pad), 0), cols - 1))
     return row, col
+
+
+def cell_index(x: float, y: float, count: int, ncols: int, cell: int, pad: int) -> int | None:
+    """The index of the image under pixel (x, y) (x right, y down) of a mosaic of ``count``
+    images in rows of ``ncols`` (as :func:`mosaic` tiles them), or None past the last image.
+
+    Raises ValueError unless x and y are finite numbers."""
+    rows = -(-count // ncols)
+    row, col = cell_at(x, y, (rows, ncols), cell, pad)
+    index = row * ncols + col
+    return index if index < count else None

@@ -1,0 +1,183 @@
+"""The Encode view: pick a data image (click the gallery) or draw one; its posterior q(z|x) sets μ
+and σ, and the view shows the input, its reconstruction and the image of the current z."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.events import Tap
+from bokeh.models import FreehandDrawTool
+from bokeh.plotting import figure
+
+from explorer import names
+from explorer.app import untrusted
+from explorer.app.views.base import View, markdown
+from explorer.app.views.elements import CELL, PAD, grid_element, ticks
+from explorer.app.views.session import NO_SAMPLE
+from explorer.compute import decoding, drawing, grids, placing
+from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS
+from explorer.plots import InPlacePlot, render, write_image
+
+GALLERY_COLUMNS = 16
+
+
+def triptych(vae, z: np.ndarray, shown: np.ndarray | None, reconstruction: np.ndarray | None):
+    """Encode's three cells in one mosaic: the input, its reconstruction (blank until an image
+    is encoded) and the image of z."""
+    blank = np.zeros((CELL, CELL), np.float32)
+    cells = [
+        shown if shown is not None else blank,
+        reconstruction if reconstruction is not None else blank,
+        decoding.decode(vae, z[None])[0],
+    ]
+    return grids.mosaic(np.stack(cells), pad=PAD)
+
+
+class EncodeView(View):
+    """Pick a data image (click the gallery) or draw one: its posterior q(z|x) sets μ and σ."""
+
+    title = "Encode"
+    css = names.ENCODE
+
+    note = param.String(
+        default="Click an image, or draw in the black square.", doc="What was encoded, and how"
+    )
+    clear = param.Event(label="Clear drawing", doc="Clear the drawing")
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        self._input: np.ndarray | None = None
+        self._reconstruction: np.ndarray | None = None
+        self._note = markdown(self.param.note)
+        self.canvas, self.strokes = self._canvas()
+        self._canvas_box = pn.Column(
+            markdown("**Draw** (each stroke encodes)"),
+            pn.pane.Bokeh(self.canvas),
+            pn.widgets.Button.from_param(self.param.clear, css_classes=[names.ENCODE_CLEAR]),
+            css_classes=[names.ENCODE_CANVAS],
+        )
+        self._top = pn.Row(self._canvas_box)  # the gallery joins it once drawn
+
+    # -- the drawing surface --------------------------------------------------------------
+    def _canvas(self):
+        """The black square to draw in, and the data source of its strokes (the browser's)."""
+        canvas = figure(
+            x_range=(0, CELL), y_range=(0, CELL), width=224, height=224,
+            toolbar_location=None, tools=[], background_fill_color="black",
+            min_border=0, outline_line_color="#64748b",
+        )  # fmt: skip
+        canvas.axis.visible = False
+        canvas.grid.visible = False
+        strokes = canvas.multi_line(
+            xs=[], ys=[], line_color="white", line_width=20, line_cap="round", line_join="round"
+        )
+        # past MAX_STROKES the page drops the oldest stroke itself
+        tool = FreehandDrawTool(renderers=[strokes], num_objects=drawing.MAX_STROKES)
+        canvas.add_tools(tool)
+        canvas.toolbar.active_drag = tool
+        strokes.data_source.name = names.ENCODE_STROKES
+        untrusted.on_change(
+            strokes.data_source, "data", "Encode drawing", lambda _attr, _old, _new: self._drawn()
+        )
+        return canvas, strokes.data_source
+
+    def _drawn(self) -> None:
+        """A stroke was drawn: encode the drawing. What no draw tool sends (a string, NaN, more
+        than MAX_POINTS points) clears the drawing, with a note."""
+        data = self.strokes.data
+        try:
+            strokes = drawing.checked_strokes(data.get("xs", []), data.get("ys", []))
+        except ValueError as exc:
+            untrusted.refused("Encode drawing", data.get("xs"), str(exc))
+            self.note = html.escape(f"Drawing cleared: {exc}. Draw again.")
+            self.strokes.data = {"xs": [], "ys": []}  # in Bokeh's callback: the lock is held
+            return
+        if not strokes:
+            return
+        xs, ys = zip(*strokes, strict=True)
+        image = drawing.center_like_mnist(drawing.strokes_to_image(xs, ys, width=2.5))
+        self.encode_image(image, "your drawing")
+
+    @param.depends("clear", watch=True)
+    def _clear(self) -> None:
+        with pn.io.hold():
+            self.strokes.data = {"xs": [], "ys": []}
+
+    # -- encoding -------------------------------------------------------------------------
+    def select(self, index: int) -> None:
+        """Encode image ``index`` of the data sample."""
+        sample = self.data.sample()
+        label = sample.classes[int(sample.labels[index])]
+        self.encode_image(decoding.as_images(sample.images[index])[0], f"image {index} ({label})")
+
+    def encode_image(self, image: np.ndarray, what: str) -> None:
+        """Set μ and σ to the image's posterior (clipped to the sliders' bounds), sample mode."""
+        m = self.model
+        mu, sigma = decoding.encode(m.vae, image[None])
+        self._input = image
+        self._reconstruction = decoding.decode(m.vae, mu)[0]
+        self.data.encoded = mu[0]
+        mu_values, sigma_values, clipped = placing.posterior_values(
+            mu[0], sigma[0], MU_BOUNDS, SIGMA_BOUNDS
+        )
+        self.note = f"q(z|x) of {html.escape(what)}: mean σ {sigma[0].mean():.2f}" + (
+            f"; {clipped} values clipped to the sliders' range" if clipped else ""
+        )
+        m.param.update(mode="sample", mu=mu_values, sigma=sigma_values)
+
+    # -- plots ----------------------------------------------------------------------------
+    def skeleton(self) -> list:
+        return [self._top, self._note]
+
+    def prepare(self):
+        self._input = self._reconstruction = None
+        return self.model.vae, self.z(), self.data.sample()
+
+    def draw(self, inputs):
+        vae, z, sample = inputs
+        element = grid_element(
+            triptych(vae, z, None, None),
+            4.0,
+            xticks=ticks(["input x", "reconstruction", "current z"]),
+            title="q(z|x)",
+        )
+        gallery = None
+        if sample is not None:
+            image = grids.mosaic(decoding.as_images(sample.images), ncols=GALLERY_COLUMNS, pad=PAD)
+            title = f"Click to encode ({sample.source})"
+            figure = render(grid_element(image, 1.0, title=title), names.ENCODE_GALLERY_SOURCE)
+            gallery = figure, sample, image.shape[0]
+        return render(element, names.ENCODE_SOURCE), gallery
+
+    def install(self, drawn) -> None:
+        figure, gallery = drawn
+        self.plot = InPlacePlot.of(figure)
+        self._top.objects = [self._gallery(gallery), self._canvas_box]
+        self._body.objects = [self._top, self._note, pn.pane.Bokeh(self.plot.figure)]
+
+    def _gallery(self, drawn):
+        """The gallery ``draw`` rendered, as (figure, sample, height), or a note without one."""
+        if drawn is None:
+            return markdown(NO_SAMPLE, width=480)
+        figure, sample, h = drawn
+        gallery = InPlacePlot.of(figure)
+
+        def tapped(event):
+            x, y = untrusted.number(event.x), untrusted.number(event.y)
+            if x is None or y is None:
+                untrusted.refused("Encode gallery tap", (event.x, event.y), "not a finite point")
+                return
+            index = grids.cell_index(x, h - y, len(sample), GALLERY_COLUMNS, CELL, PAD)
+            if index is not None:
+                self.select(index)
+
+        untrusted.on_event(gallery.figure, Tap, "Encode gallery tap", tapped)
+        return pn.Column(pn.pane.Bokeh(gallery.figure), css_classes=[names.ENCODE_GALLERY])
+
+    def update(self) -> None:
+        write_image(
+            self.plot, triptych(self.model.vae, self.z(), self._input, self._reconstruction)
+        )

@@ -1,0 +1,180 @@
+"""The 2-D map view: the decoded manifold over a grid of two dimensions, the data's posterior
+means on top (coloured by label), and a click that moves z there."""
+
+from __future__ import annotations
+
+import html
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+from bokeh.events import Tap
+
+from explorer import names
+from explorer.app import untrusted
+from explorer.app.views.base import View, markdown
+from explorer.app.views.elements import CURRENT
+from explorer.app.views.session import NO_SAMPLE
+from explorer.compute import divergence, grids, placing
+from explorer.figures.png import to_uint8
+from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, dim_label
+from explorer.plots import InPlacePlot, render, write_image
+
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)  # fmt: skip
+POINTS, CURRENT_Z = 1, -1  # the overlay's layers: the manifold, the data's points, the current z
+
+
+def manifold_image(vae, z: np.ndarray, dims: tuple[int, int], n: int) -> np.ndarray:
+    """The decoded manifold over ``dims``, n × n cells, as one mosaic (top row: largest y)."""
+    return grids.mosaic(grids.manifold(vae, z, dims, n), pad=0)
+
+
+class MapView(View):
+    """Two dimensions: the decoded manifold over a grid of them, the data's posterior means on
+    top (coloured by label), and a click that moves z there."""
+
+    title = "2-D map"
+    css = names.MAP
+
+    x_dim = param.Selector(
+        default=None, objects=[], label="x dimension", doc="The dimension along the map's x axis"
+    )
+    y_dim = param.Selector(
+        default=None, objects=[], label="y dimension", doc="The dimension along the map's y axis"
+    )
+    size = param.Selector(default=15, objects=[9, 15, 21], label="Grid", doc="Cells per side")
+
+    def __init__(self, model, data, **params):
+        super().__init__(model, data, **params)
+        select = pn.widgets.Select.from_param
+        self._header = pn.Row(
+            select(self.param.x_dim, width=140, css_classes=[names.MAP_X]),
+            select(self.param.y_dim, width=140, css_classes=[names.MAP_Y]),
+            select(self.param.size, width=100, css_classes=[names.MAP_GRID]),
+        )
+        self._legend = pn.pane.HTML(sizing_mode="stretch_width")
+        self.param.watch(self.rebuild, "size")
+        self.param.watch(self._new_dims, ["x_dim", "y_dim"])
+
+    def _new_dims(self, *_) -> None:
+        """Two other dimensions: new points, axis labels and pixels, in place."""
+        if self.plot is None or self.x_dim == self.y_dim:
+            self.rebuild()
+            return
+        i, j = self.dims
+        post = self.data.posterior()
+        with pn.io.hold():
+            if post is not None:
+                self.plot.write(POINTS, x=post[0][:, i], y=post[0][:, j])
+            figure = self.plot.figure
+            figure.xaxis[0].axis_label = dim_label("z", i)
+            figure.yaxis[0].axis_label = dim_label("z", j)
+        self.repaint()
+
+    @property
+    def dims(self) -> tuple[int, int]:
+        return int(self.x_dim), int(self.y_dim)
+
+    def click(self, x: float, y: float) -> None:
+        """Set the two dimensions of z to (x, y): μ with σ = 0 there (so z lands exactly on the
+        point) in sample mode, z itself when z is set exactly (also from the prior). A point that
+        is not finite (only a hostile client sends one) is refused."""
+        point = untrusted.number(x), untrusted.number(y)
+        if None in point:
+            untrusted.refused("2-D map tap", (x, y), "not a finite point")
+            return
+        m = self.model
+        dims = self.dims
+        if m.mode == "sample":
+            m.param.update(
+                mu=placing.placed(m.mu, dims, point, MU_BOUNDS),
+                sigma=placing.placed(m.sigma, dims, (0.0, 0.0), SIGMA_BOUNDS),
+            )
+        else:
+            z = m.z_set if m.mode == "deterministic" else self.z()
+            m.param.update(mode="deterministic", z_set=placing.placed(z, dims, point, Z_BOUNDS))
+
+    def _choose_dims(self) -> None:
+        """A new model: offer its dimensions, the two most used (by KL) shown first."""
+        n = self.model.latent_dim
+        if list(self.param.x_dim.objects) != list(range(n)):
+            kl = self.data.kl()
+            x, y = divergence.by_kl(kl)[:2] if kl is not None else (0, 1)
+            options = {dim_label("z", d): d for d in range(n)}
+            self.param.x_dim.objects = self.param.y_dim.objects = options
+            self.param.update(x_dim=x, y_dim=y)
+
+    def skeleton(self) -> list:
+        return [self._header]
+
+    def prepare(self):
+        self.plot = None
+        if self.model.latent_dim < 2:
+            self._body.objects = [markdown("A map needs a model with two latent dimensions.")]
+            return None
+        self._choose_dims()
+        if self.x_dim == self.y_dim:
+            self._body.objects = [self._header, markdown("Choose two different dimensions.")]
+            return None
+        i, j = self.dims
+        return self.model.vae, self.z(), (i, j), self.size, self._points(i, j)
+
+    def draw(self, inputs):
+        vae, z, (i, j), n, points = inputs
+        half = (grids.SPAN[1] - grids.SPAN[0]) / (n - 1) / 2  # cell centres on the grid
+        lo, hi = grids.SPAN[0] - half, grids.SPAN[1] + half
+        image = hv.Image(
+            to_uint8(manifold_image(vae, z, (i, j), n)),
+            bounds=(lo, lo, hi, hi),
+            kdims=[dim_label("z", i), dim_label("z", j)],
+        ).opts(cmap="gray", clim=(0, 255))
+        if points is None:
+            dots = hv.Points([]).opts(size=0)
+        else:
+            dots = hv.Points(points, kdims=["x", "y"], vdims=["label", "color"]).opts(
+                color="color", size=5, alpha=0.8, line_color="white", line_width=0.5
+            )
+        current = hv.Points([tuple(z[[i, j]])]).opts(
+            color=CURRENT, marker="cross", size=22, line_width=3
+        )
+        overlay = (image * dots * current).opts(
+            frame_width=480, frame_height=480, toolbar=None, default_tools=[], tools=[],
+            xlim=(lo, hi), ylim=(lo, hi), title="Click to move z there",
+        )  # fmt: skip
+        return render(overlay, names.MAP_SOURCE)
+
+    def install(self, figure) -> None:
+        self.plot = InPlacePlot.of(figure)
+        self.plot.layer(CURRENT_Z, names.MAP_CURRENT_SOURCE)
+        untrusted.on_event(
+            self.plot.figure, Tap, "2-D map tap", lambda event: self.click(event.x, event.y)
+        )
+        self._body.objects = [self._header, pn.pane.Bokeh(self.plot.figure), self._legend]
+
+    def _points(self, i: int, j: int) -> dict | None:
+        """The data sample's posterior means in dimensions i and j, labelled and coloured (the
+        legend says which colour is which); None without a sample."""
+        sample, post = self.data.sample(), self.data.posterior()
+        if sample is None or post is None:
+            self._legend.object = html.escape(NO_SAMPLE)
+            return None
+        mu = post[0]
+        labels = [sample.classes[int(k)] for k in sample.labels]
+        colors = [PALETTE[int(k) % len(PALETTE)] for k in sample.labels]
+        self._legend.object = "Posterior means of the data sample: " + " ".join(
+            f"<span style='color:{c}'>●&nbsp;{html.escape(name)}</span>"
+            for c, name in zip(PALETTE, sample.classes, strict=False)
+        )
+        return {"x": mu[:, i], "y": mu[:, j], "label": labels, "color": colors}
+
+    def update(self) -> None:
+        if self.plot is None:
+            return
+        i, j = self.dims
+        z = self.z()
+        write_image(self.plot, manifold_image(self.model.vae, z, (i, j), self.size))
+        self.plot.write(CURRENT_Z, x=[float(z[i])], y=[float(z[j])])

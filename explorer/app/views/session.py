@@ -1,0 +1,58 @@
+"""What the views of one session share: the model's data sample and its posterior, the last image
+encoded, and their runs of work off the event loop. No Panel here."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.app.background import Background
+from explorer.compute import decoding, divergence
+from explorer.data import samples
+from explorer.latent.space import LatentModel
+
+NO_SAMPLE = (
+    "No data sample for this model: the bundled models ship one; for another "
+    "checkpoint start the app with `--data-dir` holding its data set."
+)
+
+
+class SessionData:
+    """The model's data sample and its posterior (computed once per model), the posterior mean
+    of the last image encoded, and the session's work off the event loop."""
+
+    def __init__(self, model: LatentModel, data_dir: str | None = None):
+        self.model = model
+        self.data_dir = data_dir
+        self.background = Background()
+        self.encoded: np.ndarray | None = None
+        self._sample_key = self._sample = None
+        self._posterior_of = self._posterior = None
+
+    def sample(self) -> samples.Sample | None:
+        info = self.model.info
+        key = (info.source, info.dataset) if info is not None else None
+        if key != self._sample_key:
+            self._sample_key = key
+            self._sample = samples.load_sample(*key, self.data_dir) if key else None
+        return self._sample
+
+    def posterior(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(μ, log σ²) of each image of the sample under the current model."""
+        vae, sample = self.model.vae, self.sample()
+        if vae is None or sample is None:
+            return None
+        if self._posterior_of is not vae:
+            self._posterior_of = vae
+            self._posterior = decoding.posterior(vae, sample.images)
+        return self._posterior
+
+    def kl(self) -> np.ndarray | None:
+        post = self.posterior()
+        return divergence.kl_per_dimension(*post) if post is not None else None
+
+    def usage(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(KL per dimension, active mask) over the data sample, or None without one."""
+        post = self.posterior()
+        if post is None:
+            return None
+        return divergence.kl_per_dimension(*post), divergence.active_units(post[0])
