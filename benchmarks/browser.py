@@ -11,11 +11,16 @@ import os
 import socket
 import statistics
 
+from explorer import names
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+# ARM's arguments for the decoded image: its source, and its column as explorer/plots.py names
+# it (IMAGE_COLUMN; not imported here: plots loads HoloViews into the client).
+IMAGE = [names.IMAGE_SOURCE, "image"]
 # The model named ``name`` in any Bokeh document of the page, or null.
 FIND = """(name) => {
   for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
@@ -47,6 +52,11 @@ WAIT = """() => new Promise((resolve) => {
   };
   requestAnimationFrame(tick);
 })"""
+
+
+def handle(css: str) -> str:
+    """The selector of the handle of the slider with class ``css`` (``names.mu_slider(0)``)."""
+    return f".{css} .noUi-handle"
 
 
 def launch(playwright):

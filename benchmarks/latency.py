@@ -20,14 +20,15 @@ from pathlib import Path
 
 import bokeh
 import panel
-from browser import ARM, FIND, WAIT, free_port, launch, summary
+from browser import ARM, FIND, IMAGE, WAIT, free_port, handle, launch, summary
 from playwright.sync_api import sync_playwright
 
+from explorer import names
+
 ROOT = Path(__file__).resolve().parent.parent
-IMAGE = ["latent-image-source", "image"]  # ARM's arguments: the source and column a press changes
 FIRST_IMAGE = f"""() => new Promise((resolve) => {{
   const tick = () => {{
-    const source = ({FIND})('latent-image-source');
+    const source = ({FIND})('{names.IMAGE_SOURCE}');
     if (source && source.data.image && source.data.image.length) resolve(performance.now());
     else requestAnimationFrame(tick);
   }};
@@ -95,13 +96,13 @@ def main() -> None:
                 loaded = page.evaluate(FIRST_IMAGE)
                 if name == "ours" and attempt == 1:
                     first_image.append(loaded)
-            page.locator(".latent-mu-0 .noUi-handle").first.wait_for(timeout=30000)
+            page.locator(handle(names.mu_slider(0))).first.wait_for(timeout=30000)
             pages[name] = page
         for i in range(args.presses):
             key = "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"
             for name, page in pages.items():
                 page.bring_to_front()
-                page.locator(".latent-mu-0 .noUi-handle").first.focus()
+                page.locator(handle(names.mu_slider(0))).first.focus()
                 page.evaluate(ARM, IMAGE)
                 page.keyboard.press(key)
                 elapsed = page.evaluate(WAIT)

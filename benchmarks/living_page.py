@@ -22,19 +22,20 @@ import tempfile
 from pathlib import Path
 
 import bokeh
-from browser import FIND, launch, summary
+from browser import FIND, handle, launch, summary
 from playwright.sync_api import sync_playwright
 
+from explorer import names
 from explorer.latent.space import LatentModel
 from explorer.pages import living
 
 TARGETS = {"repaint_median_ms": 16.0, "size_mb": 5.0}
-IMAGE_SLIDERS = ("latent-mu-0", "latent-z-0")  # timed: μ0 (N(μ, σ²) mode), z0 (set exactly)
+IMAGE_SLIDERS = (names.mu_slider(0), names.z_slider(0))  # timed: μ0 (N(μ, σ²)), z0 (set exactly)
 # Before a press: note the image; the keydown (captured first, before the slider's own handler)
 # starts the clock and asks for the next animation frame. In that frame: does the image source
 # hold the new image already? Then, in the task after the frame (once it is painted), stop.
 ARM = f"""() => {{
-  window.__source = ({FIND})('latent-image-source');
+  window.__source = ({FIND})('{names.IMAGE_SOURCE}');
   window.__old = window.__source.data.image[0];
   window.__result = null;
   if (!window.__hooked) {{
@@ -83,13 +84,13 @@ def time_page(browser, path: Path, presses: int) -> dict:
     page.goto(url)
     page.wait_for_function("() => window.vaeUpdateMs !== undefined", timeout=30000)
     results = {}
-    for mode, css in (("Sample z ~ N(μ, σ²)", "latent-mu-0"), ("Set z exactly", "latent-z-0")):
-        page.locator(".latent-mode button", has_text=mode).first.click()
-        handle = page.locator(f".{css} .noUi-handle").first
-        handle.wait_for()
+    for mode, css in zip(("Sample z ~ N(μ, σ²)", "Set z exactly"), IMAGE_SLIDERS, strict=True):
+        page.locator(f".{names.MODE} button", has_text=mode).first.click()
+        slider = page.locator(handle(css)).first
+        slider.wait_for()
         times, in_frame, updates = [], [], []
         for k in range(presses + 3):
-            handle.focus()
+            slider.focus()
             page.evaluate(ARM)
             page.keyboard.press("ArrowRight" if (k // 10) % 2 == 0 else "ArrowLeft")
             elapsed, painted = page.wait_for_function(RESULT, timeout=5000).json_value()
@@ -134,7 +135,7 @@ def main() -> None:
         f"{'update':>8}{'1st frame':>10}{'MB':>7}"
     )
     for source, row in report.items():
-        for css in ("latent-mu-0", "latent-z-0"):
+        for css in IMAGE_SLIDERS:
             t = row["timing"][css]
             print(
                 f"{source:<22}{css:<14}{t['median_ms']:>8}{t['p90_ms']:>8}{t['max_ms']:>8}"

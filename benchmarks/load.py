@@ -49,12 +49,14 @@ from latency import free_port, start_server
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
+from explorer import names
+
 # Short session expiry, so that memory can be seen to return. Not shorter: a session made by the
 # page GET expires unless its websocket arrives within the lifetime, and on a busy server it
 # then gets built a second time (seen here with 2000 ms at load average 7).
 LIFETIME_MS, CHECK_MS = 5000, 1000
-IMAGE_SOURCE = "latent-image-source"
-SLIDER_CLASS = "latent-mu-0"
+IMAGE_SOURCE = names.IMAGE_SOURCE
+SLIDER_CLASS = names.mu_slider(0)
 TOKEN = re.compile(r'"token":\s*"([^"]+)"')
 TARGETS = {"errors": 0, "p95_ratio": 1.5, "mb_per_session": 15.0}
 

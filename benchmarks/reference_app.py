@@ -14,7 +14,7 @@ from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, Slider
 from bokeh.plotting import figure
 
-from explorer import checkpoint
+from explorer import checkpoint, names
 from explorer.compute import noise
 from explorer.compute.decoding import decode_image
 
@@ -30,9 +30,9 @@ def image_for(mu0: float) -> np.ndarray:
     return decode_image(model, z)[::-1]
 
 
-source = ColumnDataSource({"image": [image_for(0.0)]}, name="latent-image-source")
+source = ColumnDataSource({"image": [image_for(0.0)]}, name=names.IMAGE_SOURCE)
 plot = figure(width=336, height=336, x_range=(0, 28), y_range=(0, 28), toolbar_location=None)
 plot.image("image", source=source, x=0, y=0, dw=28, dh=28, palette="Greys256")
-slider = Slider(start=-3, end=3, value=0, step=0.01, title="μ0", css_classes=["latent-mu-0"])
+slider = Slider(start=-3, end=3, value=0, step=0.01, title="μ0", css_classes=[names.mu_slider(0)])
 slider.on_change("value", lambda _attr, _old, new: source.data.update(image=[image_for(new)]))
 curdoc().add_root(column(slider, plot))

@@ -42,22 +42,23 @@ from load import ClientSession, percentile, slider_values
 from panel.models.widgets import EnterEvent
 
 import explorer.app.explorer  # noqa: F401  (registers the app's own Bokeh models: pulled documents hold them)
+from explorer import names
 
 ROOT = Path(__file__).resolve().parent.parent
-IMAGE_SOURCE = "latent-image-source"
+IMAGE_SOURCE = names.IMAGE_SOURCE
 PAUSE_S = 0.6  # between A's actions, so that one's tail does not run into the next
 TAIL_S = 0.2  # B's steps this long after an action's end still count for it
 IDLE_S = 3.0
 LOST_S = 5.0  # a move of B's unanswered this long is lost (an error), and B goes on
 # tab index → (title, the data source its first build sends, the GIF download it then offers)
 TABS = {
-    1: ("Traversal", "latent-traversal-source", "latent-download-traversal-gif"),
-    2: ("Samples", "latent-samples-source", None),
-    3: ("Encode", "latent-encode-source", None),
-    4: ("Interpolation", "latent-interp-source", "latent-download-interpolation-gif"),
-    5: ("2-D map", "latent-map-source", None),
-    6: ("Compare models", "latent-compare-source", None),
-    7: ("KL / active units", "latent-kl-source", None),
+    1: ("Traversal", names.TRAVERSAL_SOURCE, names.download("traversal-gif")),
+    2: ("Samples", names.SAMPLES_SOURCE, None),
+    3: ("Encode", names.ENCODE_SOURCE, None),
+    4: ("Interpolation", names.INTERP_SOURCE, names.download("interpolation-gif")),
+    5: ("2-D map", names.MAP_SOURCE, None),
+    6: ("Compare models", names.COMPARE_SOURCE, None),
+    7: ("KL / active units", names.KL_SOURCE, None),
 }
 DOWNLOADS = {"png": "PNG", "html": "page (HTML)", "live": "living page (HTML)"}
 
@@ -217,8 +218,8 @@ async def one_round(url: str, big: Path, number: int, timeout: float) -> list[di
         )
 
     for kind, label in DOWNLOADS.items():
-        await click(f"latent-download-{kind}", f"download {label}")
-    tabs = actor.find("latent-tabs")
+        await click(names.download(kind), f"download {label}")
+    tabs = actor.find(names.TABS)
     for index, (title, source, gif) in TABS.items():
         await asyncio.sleep(PAUSE_S)
         opened = await actor.act(
@@ -230,7 +231,7 @@ async def one_round(url: str, big: Path, number: int, timeout: float) -> list[di
     await asyncio.sleep(PAUSE_S)
     await actor.act(lambda: setattr(tabs, "active", 0), actor.has(IMAGE_SOURCE), timeout)
     await asyncio.sleep(PAUSE_S)
-    picker = actor.find("latent-zoo")
+    picker = actor.find(names.ZOO)
     loaded = await actor.act(
         lambda: setattr(picker, "value", "mnist-beta10"), actor.touches(image), timeout
     )
@@ -239,7 +240,7 @@ async def one_round(url: str, big: Path, number: int, timeout: float) -> list[di
     now = time.time_ns()
     os.utime(big, ns=(now, now))  # a new modification time: the server reads the file again
     loaded = await actor.act(
-        lambda: actor.enter("latent-path", str(big)), actor.touches(image), timeout
+        lambda: actor.enter(names.PATH, str(big)), actor.touches(image), timeout
     )
     record(f"load {big.stat().st_size / 2**20:.0f} MB checkpoint", *loaded)
     await asyncio.sleep(PAUSE_S)

@@ -1,5 +1,7 @@
 """JavaScript snippets that browser tests evaluate in a page to read its Bokeh documents."""
 
+from explorer import names, plots
+
 # The model named ``name`` in any Bokeh document of the page, or null.
 FIND = """(name) => {
   for (const doc of (window.Bokeh ? Bokeh.documents : [])) {
@@ -11,8 +13,8 @@ FIND = """(name) => {
 
 # The decoded image's 784 values as the page holds them, or null before it has one.
 IMAGE = f"""() => {{
-  const source = ({FIND})('latent-image-source');
-  return source ? Array.from(source.data.image[0]) : null;
+  const source = ({FIND})('{names.IMAGE_SOURCE}');
+  return source ? Array.from(source.data['{plots.IMAGE_COLUMN}'][0]) : null;
 }}"""
 
 # The value of the slider whose css_classes include ``css``.

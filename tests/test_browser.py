@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from explorer import zoo
 from explorer.app.explorer import SUBTITLE
 from explorer.compute.device import resolve_device
-from explorer.latent.space import MODE_HELP
+from explorer.latent.table import MODE_HELP
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 

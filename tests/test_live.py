@@ -280,6 +280,8 @@ def test_page_decodes_like_the_cli_offline(browser, pages, name, tmp_path):
         press(page, "latent-z-3", "ArrowRight", 200)
         z, image = shown(page)
         assert (z[0], z[3], z[n - 1]) == pytest.approx((0.3, 2.0, -1.2), abs=1e-6)
+        values = page.locator("#latent-values").inner_text()  # named from 1, as the bars are
+        assert values.startswith("z1\xa0+0.3000") and f"z{n}\xa0-1.2000" in values, values
         np.testing.assert_allclose(image, decode_cli(source, z, tmp_path), rtol=0, atol=TOLERANCE)
         # The prior: z = ε.
         choose_mode(page, "Prior")

@@ -96,7 +96,7 @@ def test_the_api_cells_printed_what_they_claim(executed):
     assert "fashion-mnist-beta1 12" in stdout(cell_with(notebook, "checkpoint.load("))
     assert "(28, 28) float32" in stdout(cell_with(notebook, "z, image = model.z, model.image"))
     assert stdout(cell_with(notebook, "decode_image(loaded.model")).strip() == "0.0"
-    saved = stdout(cell_with(notebook, "export.export_html(")).splitlines()
+    saved = stdout(cell_with(notebook, "static.export_html(")).splitlines()
     assert saved[1] == "True"  # the state gave the same image back
     page = tmp / "explorer-z.html"
     assert saved[2] == f"{page}: {page.stat().st_size:,} bytes"

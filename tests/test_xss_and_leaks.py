@@ -18,10 +18,10 @@ from conftest import make_checkpoint, open_offline
 from test_browser import App
 
 from explorer.access import CheckpointAccess
-from explorer.app.explorer import literal
 from explorer.latent import state
 from explorer.latent.space import LatentModel
 from explorer.pages import living, static
+from explorer.pages.fragments import literal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 

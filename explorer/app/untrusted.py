@@ -12,13 +12,11 @@ send anything (the browser console can), so callbacks check values with :func:`n
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
 import numbers
 import reprlib
-import weakref
 
 log = logging.getLogger("explorer")
 
@@ -78,31 +76,3 @@ def _shortened(value) -> str:
 
 def _one_line(text) -> str:
     return " ".join(str(text).split())[:200]
-
-
-def mend_patch_curdoc() -> None:
-    """Make Bokeh restore ``curdoc()`` even when what it ran inside ``patch_curdoc`` raised.
-
-    Bokeh applies a browser's patch inside ``patch_curdoc`` too, before any callback of ours: a
-    patch that fails Bokeh's own type check (a string as a slider's value) left that session's
-    Document on the stack for every later ``curdoc()`` in the process. Bokeh 3.9's function
-    pushes a weak reference and pops it after the ``yield`` only; this one pops it in a
-    ``finally``. ``tests/test_untrusted.py`` fails if Bokeh's internals change shape.
-    """
-    import bokeh.io.doc as bokeh_doc
-
-    if getattr(bokeh_doc.patch_curdoc, "mended", False):
-        return
-    stack = bokeh_doc._PATCHED_CURDOCS
-
-    @contextlib.contextmanager
-    def patch_curdoc(doc):
-        stack.append(weakref.ref(doc))
-        del doc
-        try:
-            yield
-        finally:
-            stack.pop()
-
-    patch_curdoc.mended = True
-    bokeh_doc.patch_curdoc = patch_curdoc

@@ -2,58 +2,45 @@
 
 The page holds z sliders (deterministic mode), μ and σ sliders with a seed and Resample (the
 N(μ, σ²) mode; the prior mode too), the image and the z bars, and the decoder: its layers from
-:func:`explorer.layers.decoder_layers` (BatchNorm folded, weights as base64 float32) and a forward
-pass in plain JavaScript (``explorer/js/decoder.js``) run by a Bokeh ``CustomJS`` on every change.
-ε comes from ``explorer/js/noise.js``, the twin of :mod:`explorer.noise`, so a seed gives the app's
-image. Nothing is fetched: Bokeh's JavaScript is inline as in :mod:`explorer.export`.
+:func:`explorer.pages.layers.decoder_layers` (BatchNorm folded, weights as base64 float32) and a
+forward pass in plain JavaScript (``pages/js/decoder.js``) run by a Bokeh ``CustomJS`` on every
+change.
+ε comes from ``pages/js/noise.js``, the twin of :mod:`explorer.compute.noise`, so a seed gives the
+app's image. Nothing is fetched: Bokeh's JavaScript is inline (:mod:`explorer.pages.shell`).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 
-import numpy as np
 from bokeh.document import Document
-from bokeh.embed import file_html
 from bokeh.layouts import column, grid, row
 from bokeh.models import Button, CustomJS, RadioButtonGroup, Slider, Spinner
-from bokeh.resources import INLINE
 
-from explorer.latent import state
-from explorer.latent.space import (
-    MODE_LABELS,
-    MODES,
-    SEED_BOUNDS,
-    SLIDER_HELP,
-    SLIDERS,
-    LatentModel,
-    dim_label,
-)
-from explorer.pages import layers, static
-from explorer.plots import NEGATIVE, POSITIVE, bars_element, image_element, render
+from explorer import names, plots
+from explorer.latent.space import LatentModel
+from explorer.latent.table import MODE_LABELS, MODES, SEED_BOUNDS, SLIDERS
+from explorer.pages import fragments, layers, shell
+from explorer.plots import InPlacePlot, bars_element, image_element
 
 SLIDERS_PER_ROW = 4
-PAGE = (
-    static.HEAD
-    + """{% block contents %}
-{{ header }}
-<div id="latent-values" class="latent-values"
+CONTENTS = f"""{{% block contents %}}
+{{{{ header }}}}
+<div id="{names.VALUES}" class="{names.VALUES}"
      style="font-family:monospace;font-size:13px;line-height:1.6;min-height:42px"></div>
-{{ super() }}
-<div style="display:flex;flex-wrap:wrap;gap:32px">{{ info }}{{ about }}</div>
-{% endblock %}
+{{{{ super() }}}}
+<div style="display:flex;flex-wrap:wrap;gap:32px">{{{{ info }}}}{{{{ about }}}}</div>
+{{% endblock %}}
 """
+SUBLINE = (
+    "A living page: the decoder runs in this page, with no server and no network. Move a "
+    "slider, pick a mode, change the seed."
 )
-# CustomJS bodies: the library (explorer/js/*.js) is prepended.
-UPDATE = (
-    "vaeUpdate({spec, z_grid, sample_grid, modes, mode_group, seed, resample, z_sliders, "
-    "mu_sliders, sigma_sliders, image, bars, bars_range, positive, negative});"
-)
+# CustomJS bodies: the library (pages/js/*.js) is prepended; the update passes on all its args.
 RESAMPLE = "seed.value = vaeNextSeed(seed.value);"
 
 
@@ -64,37 +51,28 @@ def page_html(source: LatentModel | Mapping, net: list[dict] | None = None) -> s
     patches torch for every thread while it runs: an app makes them where no other thread
     decodes, and the rest of the page elsewhere).
     Raises ``layers.LayerError`` for a decoder the page cannot run, ValueError with no model."""
-    model = source if isinstance(source, LatentModel) else state.model_from_json(source)
-    if model.image is None or model.info is None:
-        raise ValueError(model.message or "no model loaded: nothing to export")
+    model = shell.model_for(source)
     net = layers.decoder_layers(model.vae) if net is None else net
     document = _document(model, json.dumps(layers.to_json(net), separators=(",", ":")))
     text = {
-        "header": _header_html(model),
-        "info": static.info_html(model),
+        "header": shell.header_html(model, SUBLINE),
+        "info": fragments.info_html(model),
         "about": _about_html(model, net),
     }
-    return file_html(
-        document,
-        resources=INLINE,
-        title=f"VAE latent explorer (living page): {model.info.name}",
-        template=PAGE,
-        template_variables=static.inline_resources(document.roots[0]) | text,
-    )
+    title = f"VAE latent explorer (living page): {model.info.name}"
+    return shell.page(document, title, CONTENTS, text)
 
 
 def export_html(source: LatentModel | Mapping, path: str | os.PathLike) -> Path:
     """Write :func:`page_html` to ``path`` (UTF-8); returns the path."""
-    path = Path(path)
-    path.write_text(page_html(source), encoding="utf-8")
-    return path
+    return shell.write(path, page_html(source))
 
 
-def script(*names: str) -> str:
-    """The page's JavaScript library (``explorer/js``): by default all of it, the noise
+def script(*scripts: str) -> str:
+    """The page's JavaScript library (``pages/js``): by default all of it, the noise
     generator, the forward pass and the page's update."""
     folder = files("explorer.pages") / "js"
-    return "\n".join((folder / name).read_text(encoding="utf-8") for name in names or SCRIPTS)
+    return "\n".join((folder / name).read_text(encoding="utf-8") for name in scripts or SCRIPTS)
 
 
 SCRIPTS = ("noise.js", "decoder.js", "page.js")
@@ -103,13 +81,12 @@ SCRIPTS = ("noise.js", "decoder.js", "page.js")
 def _document(model: LatentModel, spec: str) -> Document:
     n = model.latent_dim
     z = model.z
-    limit = max(static.BARS_LIMIT, float(np.ceil(np.abs(z).max(initial=0))))
-    image = render(image_element(model.image), "latent-image-source")
-    bars = render(bars_element(z, limit), "latent-bars-source")
+    image = InPlacePlot(image_element(model.image), names.IMAGE_SOURCE)
+    bars = InPlacePlot(bars_element(z), names.BARS_SOURCE)
     mode_group = RadioButtonGroup(
         labels=[MODE_LABELS[m] for m in MODES],
         active=MODES.index(model.mode),
-        css_classes=["latent-mode"],
+        css_classes=[names.MODE],
         align="end",
     )
     seed = Spinner(
@@ -119,27 +96,27 @@ def _document(model: LatentModel, spec: str) -> Document:
         step=1,
         value=model.seed,
         width=140,
-        css_classes=["latent-seed"],
+        css_classes=[names.SEED],
     )
     resample = Button(
-        label="Resample", button_type="primary", css_classes=["latent-resample"], align="end"
+        label="Resample", button_type="primary", css_classes=[names.RESAMPLE], align="end"
     )
     sliders = {
         name: [
             Slider(
-                start=bounds[0],
-                end=bounds[1],
-                step=0.01,
+                start=kind.bounds.low,
+                end=kind.bounds.high,
+                step=kind.step,
                 value=float(getattr(model, name)[i]),
-                title=dim_label(symbol, i),
-                html_attributes={"title": SLIDER_HELP[name].format(i + 1)},
+                title=kind.title(i),
+                html_attributes={"title": kind.help(i)},
                 format="0[.]00",
-                css_classes=[f"{css}-{i}"],
+                css_classes=[kind.css_class(i)],
                 width=200,
             )
             for i in range(n)
         ]
-        for name, (bounds, symbol, css) in SLIDERS.items()
+        for name, kind in SLIDERS.items()
     }
     # One grid per mode, shown or hidden whole: toggling each slider re-laid out the page once
     # per slider (16 s for a latent size of 128).
@@ -151,26 +128,29 @@ def _document(model: LatentModel, spec: str) -> Document:
     z_grid.visible = model.mode == "deterministic"
     sample_grid.visible = model.mode == "sample"
     seed.visible = resample.visible = model.mode != "deterministic"
-    update = CustomJS(
-        args={
-            "spec": spec,
-            "z_grid": z_grid,
-            "sample_grid": sample_grid,
-            "modes": list(MODES),
-            "mode_group": mode_group,
-            "seed": seed,
-            "resample": resample,
-            "z_sliders": sliders["z_set"],
-            "mu_sliders": sliders["mu"],
-            "sigma_sliders": sliders["sigma"],
-            "image": image.renderers[0].data_source,
-            "bars": bars.renderers[0].data_source,
-            "bars_range": bars.y_range,
-            "positive": POSITIVE,
-            "negative": NEGATIVE,
-        },
-        code=script() + UPDATE,
-    )
+    args = {
+        "spec": spec,
+        "z_grid": z_grid,
+        "sample_grid": sample_grid,
+        "modes": list(MODES),
+        "mode_group": mode_group,
+        "seed": seed,
+        "resample": resample,
+        "z_sliders": sliders["z_set"],
+        "mu_sliders": sliders["mu"],
+        "sigma_sliders": sliders["sigma"],
+        "image": image.source,
+        "bars": bars.source,
+        "bars_range": bars.figure.y_range,
+        # the columns as plain strings: a dict would reach the script as a JavaScript Map
+        "image_column": plots.IMAGE_COLUMN,
+        "z_column": plots.Z_COLUMN,
+        "color_column": plots.COLOR_COLUMN,
+        "positive": plots.POSITIVE,
+        "negative": plots.NEGATIVE,
+        "values": names.VALUES,
+    }
+    update = CustomJS(args=args, code=script() + f"vaeUpdate({{{', '.join(args)}}});")
     for group in sliders.values():
         for slider in group:
             slider.js_on_change("value", update)
@@ -180,7 +160,11 @@ def _document(model: LatentModel, spec: str) -> Document:
     resample.js_on_event("button_click", next_seed)
     layout = column(
         row(mode_group, seed, resample),
-        row(image, column(bars, sizing_mode="stretch_width"), sizing_mode="stretch_width"),
+        row(
+            image.figure,
+            column(bars.figure, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        ),
         z_grid,
         sample_grid,
         sizing_mode="stretch_width",
@@ -191,15 +175,6 @@ def _document(model: LatentModel, spec: str) -> Document:
     return document
 
 
-def _header_html(model: LatentModel) -> str:
-    name = html.escape(model.info.name)
-    return (
-        f"<h2 style='margin:4px 0'>VAE latent explorer: {name}</h2>"
-        "<div style='color:#444;margin-bottom:8px'>A living page: the decoder runs in this "
-        "page, with no server and no network. Move a slider, pick a mode, change the seed.</div>"
-    )
-
-
 def _about_html(model: LatentModel, net: list[dict]) -> str:
     kinds = " → ".join(layer["type"] for layer in net)
     facts = {
@@ -207,4 +182,4 @@ def _about_html(model: LatentModel, net: list[dict]) -> str:
         "parameters": f"{layers.parameter_count(net):,} (float32, BatchNorm folded)",
         "ε": "mulberry32 + Box–Muller from the seed, as the app draws it",
     }
-    return static.facts_table("In this page", facts, "latent-about")
+    return fragments.facts_table("In this page", facts, names.ABOUT)
