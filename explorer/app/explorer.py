@@ -20,7 +20,7 @@ import param
 
 from explorer import names, zoo
 from explorer.access import UPLOAD_PREFIX
-from explorer.app import internals, untrusted
+from explorer.app import internals
 from explorer.app.background import Background, download_callback
 from explorer.app.debounce import Debounced
 from explorer.app.sliders import DimensionSliders
@@ -32,6 +32,7 @@ from explorer.figures.png import to_png_bytes
 from explorer.latent import state, urlstate
 from explorer.latent.space import LatentModel
 from explorer.latent.table import MODE_HELP, MODE_LABELS
+from explorer.latent.vector import finite
 from explorer.pages import fragments, layers, living, static
 from explorer.plots import (
     IMAGE_PX,
@@ -288,7 +289,7 @@ class LatentExplorer(pn.viewable.Viewer):
         """The browser refused a file (see UploadGuard): say why, in the model's words."""
         items = refused if isinstance(refused, list) else []
         reason, filename, size = [*items, None, None, None][:3]
-        size = 0 if reason == "empty" else untrusted.number(size)
+        size = 0 if reason == "empty" else finite(size)
         refusal = None
         if reason in ("too large", "empty") and size is not None:
             refusal = self.model.upload_refusal(filename, size)

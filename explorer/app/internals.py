@@ -23,6 +23,7 @@ import panel as pn
 from panel.models import HTML
 
 from explorer.app import untrusted
+from explorer.latent.vector import finite
 
 
 class BoundedIntInput(pn.widgets.IntInput):
@@ -48,7 +49,7 @@ class BoundedIntInput(pn.widgets.IntInput):
 
     def _checked(self, value) -> int | None:
         """``value`` as an int within start–end, or None."""
-        number = untrusted.number(value)
+        number = finite(value)
         if number is None or not number.is_integer():
             return None
         low = self.start if self.start is not None else -math.inf

@@ -99,7 +99,7 @@ class DimensionSliders(pn.viewable.Viewer):
         if self._syncing:
             return
         kind = SLIDERS[name]
-        clamped = untrusted.clamp(value, kind.bounds)
+        clamped = kind.bounds.clamp(value)
         if clamped != value:
             why = "not a number" if clamped is None else f"clamped to {clamped:g}"
             untrusted.refused(f"slider {kind.css_class(index)}", value, why)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
-import numbers
 import reprlib
 
 log = logging.getLogger("explorer")
@@ -42,24 +40,6 @@ def on_change(model, attr: str, name: str, callback) -> None:
 def on_event(model, event, name: str, callback) -> None:
     """``model.on_event(event, callback)``, guarded: ``callback(event)``."""
     model.on_event(event, guarded(name, callback))
-
-
-def number(value) -> float | None:
-    """``value`` as a finite float, or None for anything else (NaN, ±inf, None, a string, a
-    bool, an integer too large for a float)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    try:
-        value = float(value)
-    except (OverflowError, TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def clamp(value, bounds: tuple[float, float]) -> float | None:
-    """``value`` as a finite float clamped to ``bounds``, or None when it is no number."""
-    value = number(value)
-    return None if value is None else float(min(max(value, bounds[0]), bounds[1]))
 
 
 def refused(name: str, value, why: str) -> None:

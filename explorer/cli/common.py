@@ -11,9 +11,9 @@ import argparse
 from pathlib import Path
 
 from explorer import zoo
+from explorer.latent.table import SEED_BOUNDS
 
 PROG = "vae-explorer"
-SEED_BOUNDS = (0, 2**31 - 1)  # latent.space.SEED_BOUNDS (tests check that the copies agree)
 MESSAGE_CHARS = 1000  # an error message longer than this keeps its start and its end
 CHECKPOINT_HELP = (
     "a checkpoint file (ours, the original Streamlit app's .pth, or a bare state dict) "

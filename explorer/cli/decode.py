@@ -61,13 +61,13 @@ def run(args: argparse.Namespace) -> int:
 
     from explorer.compute.decoding import decode_image
     from explorer.figures.png import to_png_bytes
-    from explorer.latent.space import Z_BOUNDS
+    from explorer.latent.table import Z_SET
 
     if args.from_json is not None:
         image = common.load_state(args.from_json, args.checkpoint).image
     else:
         ckpt = common.load_checkpoint(args.checkpoint)
-        z = common.vector("--z", args.z, ckpt.info.latent_dim, Z_BOUNDS)
+        z = common.vector("--z", args.z, ckpt.info.latent_dim, Z_SET.bounds)
         image = decode_image(ckpt.model, z)
     try:
         if suffix == ".png":

@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _model(args: argparse.Namespace):
     """A LatentModel on CKPT (decoding on the CPU) set from --z / --mu, --sigma, --seed."""
-    from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, LatentModel
+    from explorer.latent.space import LatentModel
+    from explorer.latent.table import MU, SIGMA, Z_SET
 
     model = LatentModel(checkpoint=args.checkpoint, device="cpu")
     if model.info is None:
@@ -109,9 +110,9 @@ def _model(args: argparse.Namespace):
     n = model.latent_dim
     settings = {"mode": "prior" if args.prior else "sample"}
     vectors = [
-        ("--z", "z_set", Z_BOUNDS),
-        ("--mu", "mu", MU_BOUNDS),
-        ("--sigma", "sigma", SIGMA_BOUNDS),
+        ("--z", "z_set", Z_SET.bounds),
+        ("--mu", "mu", MU.bounds),
+        ("--sigma", "sigma", SIGMA.bounds),
     ]
     for option, name, bounds in vectors:
         values = common.vector(option, getattr(args, option[2:]), n, bounds)

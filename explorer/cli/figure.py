@@ -165,11 +165,17 @@ def run(args: argparse.Namespace) -> int:
     check_seed(args.seed)
     check_out(out)
     from explorer.figures import animation, stills
-    from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS
+    from explorer.latent.table import MU, SIGMA, Z_SET
 
     loaded = load_checkpoint(args.checkpoint)
     n = loaded.info.latent_dim
-    bounds = {"z": Z_BOUNDS, "mu": MU_BOUNDS, "sigma": SIGMA_BOUNDS, "a": Z_BOUNDS, "b": Z_BOUNDS}
+    bounds = {
+        "z": Z_SET.bounds,
+        "mu": MU.bounds,
+        "sigma": SIGMA.bounds,
+        "a": Z_SET.bounds,
+        "b": Z_SET.bounds,
+    }
     options = {name: vector(f"--{name}", getattr(args, name), n, bounds[name]) for name in bounds}
     check(n, dims=args.dims, steps=args.steps, count=args.count, scale=args.scale)
     others = None  # loaded once the options are known to be good

@@ -18,7 +18,7 @@ from PIL import Image
 from explorer.compute import decoding, grids
 from explorer.figures import stills
 from explorer.figures.stills import Figure, FigureError
-from explorer.latent.space import dim_label
+from explorer.latent.table import dim_label
 from explorer.model import VAE
 
 STEPS = 21  # values of the sweep (or of t): 2 × 21 − 2 = 40 frames

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from explorer.compute import decoding, grids
 from explorer.figures.png import to_uint8
-from explorer.latent.space import dim_label
+from explorer.latent.table import dim_label
 from explorer.model import VAE
 
 SCALE = 3  # output pixels per image pixel

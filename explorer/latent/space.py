@@ -22,23 +22,13 @@ from explorer.access import MAX_UPLOAD_MB, UPLOAD_PREFIX, CheckpointAccess
 from explorer.compute import noise
 from explorer.compute.decoding import decode_image
 from explorer.compute.device import available_devices, resolve_device
-from explorer.latent import table
-from explorer.latent.table import MODE_HELP as MODE_HELP
-from explorer.latent.table import MODE_LABELS as MODE_LABELS
 from explorer.latent.table import MODES, MU, SEED_BOUNDS, SIGMA, Z_SET
-from explorer.latent.table import dim_label as dim_label
 from explorer.latent.vector import Bounds, resized
 from explorer.model import VAE
 
 MAX_UPLOAD_BYTES = int(MAX_UPLOAD_MB * 2**20)
 # What a snapshot copies: the parameters that give the image (the rest is derived or per session).
 SNAPSHOT = ("checkpoint", "device", "mode", "mu", "sigma", "z_set", "seed", "access")
-
-# The app, the pages, the figures and the CLI still import these (and MODE_HELP, MODE_LABELS,
-# dim_label) from here; once they import explorer.latent.table instead, these lines go.
-MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS = MU.bounds, SIGMA.bounds, Z_SET.bounds
-SLIDERS = {s.name: (s.bounds, s.symbol, s.css) for s in table.SLIDERS.values()}
-SLIDER_HELP = {s.name: f"{s.words} for latent dimension {{}}" for s in table.SLIDERS.values()}
 
 
 class Vector(param.List):

@@ -18,7 +18,8 @@ from explorer.app.views.base import View, markdown
 from explorer.app.views.elements import CELL, PAD, grid_element, ticks
 from explorer.app.views.session import NO_SAMPLE
 from explorer.compute import decoding, drawing, grids, placing
-from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS
+from explorer.latent.table import MU, SIGMA
+from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
 GALLERY_COLUMNS = 16
@@ -121,7 +122,7 @@ class EncodeView(View):
         self._reconstruction = decoding.decode(m.vae, mu)[0]
         self.data.encoded = mu[0]
         mu_values, sigma_values, clipped = placing.posterior_values(
-            mu[0], sigma[0], MU_BOUNDS, SIGMA_BOUNDS
+            mu[0], sigma[0], MU.bounds, SIGMA.bounds
         )
         self.note = f"q(z|x) of {html.escape(what)}: mean σ {sigma[0].mean():.2f}" + (
             f"; {clipped} values clipped to the sliders' range" if clipped else ""
@@ -166,7 +167,7 @@ class EncodeView(View):
         gallery = InPlacePlot.of(figure)
 
         def tapped(event):
-            x, y = untrusted.number(event.x), untrusted.number(event.y)
+            x, y = finite(event.x), finite(event.y)
             if x is None or y is None:
                 untrusted.refused("Encode gallery tap", (event.x, event.y), "not a finite point")
                 return

@@ -16,10 +16,11 @@ from explorer.app.views.base import View, gif_download, markdown
 from explorer.app.views.elements import PAD, grid_element, ticks
 from explorer.compute import grids
 from explorer.figures import animation
+from explorer.latent.vector import Bounds
 from explorer.plots import InPlacePlot, render, write_image
 
 STEPS = 11  # images along the path, ends included
-T_BOUNDS = (0.0, 1.0)
+T_BOUNDS = Bounds(0.0, 1.0)
 SOURCES = {"z": "current z", "encoded": "encoded image", "random": "random"}  # where A, B come from
 
 
@@ -78,7 +79,7 @@ class InterpolationView(View):
     def _t_moved(self, _attr, _old, new) -> None:
         """t's slider moved. A value outside [0, 1] is clamped, one that is no number (NaN, from a
         client, not from the slider) refused; either way the slider is set to the t in use."""
-        t = untrusted.clamp(new, T_BOUNDS)
+        t = T_BOUNDS.clamp(new)
         if t != new:
             why = "not a number" if t is None else f"clamped to {t:g}"
             untrusted.refused("interpolation t", new, why)

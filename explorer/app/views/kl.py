@@ -13,7 +13,7 @@ from explorer.app.views.base import View, markdown
 from explorer.app.views.elements import CURRENT
 from explorer.app.views.session import NO_SAMPLE
 from explorer.compute import divergence
-from explorer.latent.space import dim_label
+from explorer.latent.table import dim_label
 from explorer.plots import InPlacePlot, render
 
 ACTIVE, INACTIVE = "#2563eb", "#cbd5e1"

@@ -18,7 +18,8 @@ from explorer.app.views.elements import CURRENT
 from explorer.app.views.session import NO_SAMPLE
 from explorer.compute import divergence, grids, placing
 from explorer.figures.png import to_uint8
-from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS, dim_label
+from explorer.latent.table import MU, SIGMA, Z_SET, dim_label
+from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
 PALETTE = (
@@ -83,7 +84,7 @@ class MapView(View):
         """Set the two dimensions of z to (x, y): μ with σ = 0 there (so z lands exactly on the
         point) in sample mode, z itself when z is set exactly (also from the prior). A point that
         is not finite (only a hostile client sends one) is refused."""
-        point = untrusted.number(x), untrusted.number(y)
+        point = finite(x), finite(y)
         if None in point:
             untrusted.refused("2-D map tap", (x, y), "not a finite point")
             return
@@ -91,12 +92,12 @@ class MapView(View):
         dims = self.dims
         if m.mode == "sample":
             m.param.update(
-                mu=placing.placed(m.mu, dims, point, MU_BOUNDS),
-                sigma=placing.placed(m.sigma, dims, (0.0, 0.0), SIGMA_BOUNDS),
+                mu=placing.placed(m.mu, dims, point, MU.bounds),
+                sigma=placing.placed(m.sigma, dims, (0.0, 0.0), SIGMA.bounds),
             )
         else:
             z = m.z_set if m.mode == "deterministic" else self.z()
-            m.param.update(mode="deterministic", z_set=placing.placed(z, dims, point, Z_BOUNDS))
+            m.param.update(mode="deterministic", z_set=placing.placed(z, dims, point, Z_SET.bounds))
 
     def _choose_dims(self) -> None:
         """A new model: offer its dimensions, the two most used (by KL) shown first."""

@@ -14,7 +14,7 @@ from explorer.app.views.base import View, gif_download
 from explorer.app.views.elements import PAD, centres, fit_scale, grid_element, ticks
 from explorer.compute import divergence, grids
 from explorer.figures import animation
-from explorer.latent.space import dim_label
+from explorer.latent.table import dim_label
 from explorer.plots import InPlacePlot, render, write_image
 
 STEPS = 11  # values swept per row

@@ -26,7 +26,7 @@ from explorer.model import VAE, VAEConfig
 from explorer.training import curves, loop, plots
 from explorer.zoo import build
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # One thread: tiny batches gain little from two, and two spin badly on a busy shared machine.
 BASE = ["--dataset", "mnist-5k", "--limit", "256", "--num-threads", "1"]
 

@@ -1,5 +1,5 @@
 """Hostile values where the app receives them, without a server: real LatentModel, real Bokeh
-models and their callbacks (tests/test_hostile_protocol.py sends the same over the websocket).
+models and their callbacks (tests/app/test_hostile_protocol.py sends the same over the websocket).
 
 Each refused value gives one log line (logger "explorer"), and the widget shows a valid value.
 """
@@ -21,6 +21,7 @@ from explorer.app.sliders import DimensionSliders
 from explorer.app.views.tabs import ExplorationViews
 from explorer.compute import drawing, grids
 from explorer.latent.space import LatentModel
+from explorer.latent.vector import Bounds, finite
 from explorer.plots import bars_element, image_element, render
 
 NAN = float("nan")
@@ -58,12 +59,13 @@ def test_guarded_callback_logs_one_line_and_raises_nothing(caplog):
     assert lines(caplog) == ["test slider failed: ValueError: bad value 0.7"]
 
 
-def test_number_and_clamp():
-    assert untrusted.number(2) == 2.0 and untrusted.number(np.float32(0.5)) == 0.5
+def test_what_a_page_sends_as_a_number():
+    """The page's values go through vector.finite and Bounds.clamp: a string is no number."""
+    assert finite(2) == 2.0 and finite(np.float32(0.5)) == 0.5
     for junk in (NAN, float("inf"), None, "1", True, 10**400, [1.0]):
-        assert untrusted.number(junk) is None
-    assert untrusted.clamp(1e308, (-3.0, 3.0)) == 3.0 and untrusted.clamp(-5, (0.0, 2.0)) == 0.0
-    assert untrusted.clamp(NAN, (0.0, 1.0)) is None
+        assert finite(junk) is None
+    assert Bounds(-3.0, 3.0).clamp(1e308) == 3.0 and Bounds(0.0, 2.0).clamp(-5) == 0.0
+    assert Bounds(0.0, 1.0).clamp(NAN) is None
 
 
 def test_refused_logs_a_short_line_for_a_huge_value(caplog):

@@ -11,7 +11,7 @@ from explorer import checkpoint, zoo
 from explorer.compute import decoding, divergence, drawing, grids, placing
 from explorer.compute.decoding import decode_image
 from explorer.data import samples
-from explorer.latent.space import MU_BOUNDS, SIGMA_BOUNDS, Z_BOUNDS
+from explorer.latent.table import MU, SIGMA, Z_SET
 from explorer.model import kl_divergence
 
 
@@ -199,17 +199,17 @@ def test_interpolation_images_ends_and_angle(vae):
 
 def test_posterior_values_fit_the_sliders():
     mu, sigma, clipped = placing.posterior_values(
-        [0.123456, -3.5, 3.2], [0.5, 2.5, 1.99999], MU_BOUNDS, SIGMA_BOUNDS
+        [0.123456, -3.5, 3.2], [0.5, 2.5, 1.99999], MU.bounds, SIGMA.bounds
     )
-    assert mu == [0.1235, -3.0, 3.0] and sigma == [0.5, SIGMA_BOUNDS[1], 2.0]
+    assert mu == [0.1235, -3.0, 3.0] and sigma == [0.5, SIGMA.bounds[1], 2.0]
     assert clipped == 3  # two μ beyond ±3 and one σ above σ's bound
-    assert placing.posterior_values([0.0], [2.2], MU_BOUNDS, (0.0, 3.0))[1:] == ([2.2], 0)
+    assert placing.posterior_values([0.0], [2.2], MU.bounds, (0.0, 3.0))[1:] == ([2.2], 0)
 
 
 def test_a_map_point_sets_two_dimensions():
     z = [0.5, -1.0, 2.0, 0.25]
-    assert placing.placed(z, (1, 3), (1.234, -9.0), Z_BOUNDS) == [0.5, 1.23, 2.0, -4.0]
-    assert placing.placed(z, (0, 2), (0.0, 0.0), SIGMA_BOUNDS) == [0.0, -1.0, 0.0, 0.25]
+    assert placing.placed(z, (1, 3), (1.234, -9.0), Z_SET.bounds) == [0.5, 1.23, 2.0, -4.0]
+    assert placing.placed(z, (0, 2), (0.0, 0.0), SIGMA.bounds) == [0.0, -1.0, 0.0, 0.25]
     assert z == [0.5, -1.0, 2.0, 0.25]  # a new list: the model's is replaced, never edited
 
 

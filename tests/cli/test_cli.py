@@ -22,7 +22,7 @@ from explorer import access, checkpoint
 from explorer.cli import common, decode, info, options
 from explorer.cli.main import main
 from explorer.figures import png
-from explorer.latent import space, state
+from explorer.latent import state
 from explorer.latent.space import LatentModel
 from explorer.model import VAE, VAEConfig
 
@@ -533,7 +533,6 @@ def test_one_line_escapes_and_shortens():
 
 def test_the_cli_copies_agree_with_the_modules_that_enforce_them():
     """The command line copies these so that it parses without importing torch."""
-    assert common.SEED_BOUNDS == space.SEED_BOUNDS
     assert decode.MAX_SCALE == png.MAX_SCALE
     assert options.UPLOAD_MB == access.MAX_UPLOAD_MB
 
