@@ -12,6 +12,7 @@ from pathlib import Path
 
 from explorer import zoo
 from explorer.latent.table import SEED_BOUNDS
+from explorer.latent.vector import Bounds
 
 PROG = "vae-explorer"
 MESSAGE_CHARS = 1000  # an error message longer than this keeps its start and its end
@@ -89,8 +90,8 @@ def check_suffix(out: Path, suffixes: tuple[str, ...]) -> str:
 
 def check_seed(seed: int | None) -> None:
     """CommandError (status 2) for a --seed outside SEED_BOUNDS."""
-    if seed is not None and not SEED_BOUNDS[0] <= seed <= SEED_BOUNDS[1]:
-        raise CommandError(f"--seed must be in [{SEED_BOUNDS[0]}, {SEED_BOUNDS[1]}]", 2)
+    if seed is not None and not SEED_BOUNDS.holds(seed):
+        raise CommandError(f"--seed must be in {SEED_BOUNDS}", 2)
 
 
 def check_out(out: Path) -> None:
@@ -113,15 +114,13 @@ def write(out: Path, data: bytes) -> None:
         raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
-def vector(option: str, text: str | None, n: int, bounds: tuple[float, float]):
+def vector(option: str, text: str | None, n: int, bounds: Bounds):
     """The value of a vector option (``--z 0.5,-1,...``): ``n`` finite numbers within
     ``bounds``; None when not given. A bad one is a CommandError naming the option and value."""
-    from explorer.latent.vector import Bounds
-
     if text is None:
         return None
     try:
-        return Bounds(*bounds).parse(text, n)
+        return bounds.parse(text, n)
     except ValueError as exc:
         raise CommandError(f"{option}: {exc}", 2) from None
 

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from explorer.cli import common
-from explorer.cli.common import PROG, SEED_BOUNDS, CommandError
+from explorer.cli.common import PROG, CommandError
+from explorer.latent.table import SEED_BOUNDS
 
 SUFFIXES = (".html", ".htm")
 # The ways to choose z: option → the options it cannot be combined with.
@@ -47,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sigma", metavar="V1,V2,...", help="σ: one number in [0, 2] per dimension (default: 1)"
     )
     parser.add_argument(
-        "--seed", type=int, metavar="N", help=f"the seed of ε, 0 to {SEED_BOUNDS[1]} (default: 0)"
+        "--seed", type=int, metavar="N", help=f"the seed of ε, 0 to {SEED_BOUNDS.high} (default: 0)"
     )
     parser.add_argument("--prior", action="store_true", help="z = ε ~ N(0, I), drawn from --seed")
     parser.add_argument(

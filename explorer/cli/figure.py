@@ -15,7 +15,6 @@ from pathlib import Path
 
 from explorer.cli.common import (
     PROG,
-    SEED_BOUNDS,
     CommandError,
     add_checkpoint,
     add_out,
@@ -27,6 +26,7 @@ from explorer.cli.common import (
     vector,
     write,
 )
+from explorer.latent.table import SEED_BOUNDS
 
 FIGURES = ("traversal", "samples", "interpolation", "manifold", "compare")
 ANIMATED = ("traversal", "interpolation")
@@ -40,7 +40,9 @@ FRAME_MS = (20, 60000)  # --frame-ms bounds (browsers draw shorter GIF frames at
 # Given in --help; the drawing refuses above them (tests check that the copies agree).
 MAX_SIDE = 4096  # figures.stills.MAX_SIDE: pixels a side of a figure, whatever the options
 MAX_GIF_PIXELS = 2**25  # figures.animation.MAX_PIXELS: pixels of all an animation's frames
-TRAVERSAL_ROWS = 16  # a traversal's default rows: the first dimensions
+# A traversal's default rows, the first dimensions: as many as the app shows at once,
+# compute.divergence.PAGE_SIZE, copied for --help so that parsing imports no torch (tests compare).
+TRAVERSAL_ROWS = 16
 
 HELP = "write a publication figure (traversal, samples, ...) as a PNG or animated GIF"
 DESCRIPTION = f"""Write one of the explorer's views as a labelled figure:
@@ -130,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=int,
         default=0,
-        help=f"seed of random draws, 0 to {SEED_BOUNDS[1]} (default: 0)",
+        help=f"seed of random draws, {SEED_BOUNDS.low} to {SEED_BOUNDS.high} (default: 0)",
     )
     parser.add_argument(
         "--models",

@@ -6,8 +6,8 @@ import argparse
 import dataclasses
 
 from explorer import zoo
+from explorer.app.options import AppOptions, add_access_arguments, default_checkpoint
 from explorer.cli.common import CommandError, add_checkpoint, int_in
-from explorer.cli.options import add_access_arguments
 
 MAX_PROCS = 64  # --num-procs
 MAX_MS = 86_400_000  # the session timings: one day
@@ -65,10 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.max_upload_mb <= MAX_UPLOAD_MB:  # also NaN
         raise CommandError(f"--max-upload-mb must be more than 0, at most {MAX_UPLOAD_MB:g}", 2)
-    import panel as pn
-
     from explorer import checkpoint
-    from explorer.app.server import AppOptions, create_app, default_checkpoint
+    from explorer.app.server import serve
 
     source = args.checkpoint or default_checkpoint()
     try:
@@ -78,18 +76,14 @@ def run(args: argparse.Namespace) -> int:
     options = dataclasses.replace(AppOptions.from_args(args), checkpoint=source)
     origins = args.allow_websocket_origin or [f"{args.address}:{args.port}"]
     print(f"vae-explorer: serving {source} at http://{args.address}:{args.port}/", flush=True)
-    pn.serve(
-        {"/": lambda: create_app(options)},
-        # An upload travels base64-encoded in one websocket message: leave room for it.
-        websocket_max_message_size=int(args.max_upload_mb * 2**20 * 1.5) + 2**20,
+    serve(
+        options,
         port=args.port,
         address=args.address,
-        websocket_origin=origins,
+        origins=origins,
         num_procs=args.num_procs,
         unused_session_lifetime_milliseconds=args.unused_session_lifetime,
         check_unused_sessions_milliseconds=args.check_unused_sessions,
         show=args.show,
-        title="VAE latent explorer",
-        print=False,
     )
     return 0

@@ -1,27 +1,28 @@
 """``python train.py``: the command line of a training run (the original app's flags and
-defaults, plus ours), resuming from a checkpoint, saving one after each epoch, one-line errors.
+defaults, plus ours) and its one-line errors.
 
-The loop itself is explorer.training.loop; ``--save-plots`` writes explorer.training.plots.
+Where a run starts (new or resumed) and what its checkpoints record is
+explorer.training.resume; the loop explorer.training.loop; ``--save-plots`` writes
+explorer.training.plots.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from explorer import checkpoint, zoo
+from explorer import zoo
 from explorer.checkpoint import CheckpointError
+from explorer.compute.device import DEVICES
 from explorer.data import datasets
 from explorer.data.datasets import DataError
-from explorer.model import VAE, VAEConfig
+from explorer.training import resume
 from explorer.training.loop import (
     History,
     NonFiniteLoss,
@@ -32,27 +33,11 @@ from explorer.training.loop import (
     split_images,
 )
 from explorer.training.plots import save_plots
+from explorer.training.resume import DEFAULTS, INITS
 
 EXIT_ERROR = 2  # bad arguments, missing data, unusable checkpoint
 EXIT_DIVERGED = 3  # the loss became NaN or infinite
-
-# Settings a resumed run takes from its checkpoint unless given on the command line. The
-# original app's defaults: MNIST, a linear output trained with MSE, vae_checkpoint.pth.
-DEFAULTS = {
-    "latent_dim": 12,
-    "output": "linear",
-    "beta": 1.0,
-    "batch_size": 128,
-    "lr": 1e-3,
-    "dataset": "mnist",
-    "train_split": 0.9,
-    "limit": None,
-    "seed": 42,
-}
-DEFAULT_CHECKPOINT = "vae_checkpoint.pth"
-# How a new run's weights start: "kaiming", the original app's (VAE.init_weights), or
-# "pytorch", each layer's default (what the bundled zoo was trained from).
-INITS = ("kaiming", "pytorch")
+DEFAULT_CHECKPOINT = "vae_checkpoint.pth"  # the original app's
 
 
 class _Parser(argparse.ArgumentParser):
@@ -170,10 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--plot-dir", default="plots", help="default plots")
     p.add_argument(
-        "--device",
-        choices=("auto", "cpu", "cuda", "mps"),
-        default="auto",
-        help="auto: cuda, then mps, then cpu",
+        "--device", choices=DEVICES, default="auto", help="auto: cuda, then mps, then cpu"
     )
     p.add_argument(
         "--num-threads",
@@ -184,96 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-@dataclass
-class _Run:
-    """What a run starts from: settings, model, optimizer state and history (maybe resumed)."""
-
-    settings: dict
-    model: VAE
-    optimizer_state: dict | None = None
-    history: History = field(default_factory=History)
-    meta: dict = field(default_factory=dict)  # the resumed checkpoint's
-
-
-def _prepare(args: argparse.Namespace) -> _Run:
-    """Resolve settings (command line, else the resumed checkpoint, else defaults)."""
-    given = {key: getattr(args, key) for key in DEFAULTS}
-    if args.resume is None:
-        settings = {k: DEFAULTS[k] if v is None else v for k, v in given.items()}
-        torch.manual_seed(settings["seed"])  # the initial weights
-        config = VAEConfig(latent_dim=settings["latent_dim"], output=settings["output"])
-        model = VAE(config)
-        if args.init == "kaiming":
-            model.init_weights()
-        return _Run(settings, model)
-    path = checkpoint.resolve(args.resume)
-    payload = checkpoint.read(path)
-    loaded = checkpoint.load(path)
-    if loaded.info.format == checkpoint.FORMAT:
-        meta = payload.get("meta") or {}
-        stored = {**{k: meta.get(k) for k in DEFAULTS}, "lr": meta.get("learning_rate")}
-        optimizer_state = payload.get("optimizer_state_dict")
-    elif loaded.info.format == "original":
-        # The original app's train.py: its config and loss lists (no recon/KL lists), on MNIST.
-        info = loaded.info
-        meta = {"train_losses": list(info.train_losses), "val_losses": list(info.val_losses)}
-        stored = dict.fromkeys(DEFAULTS) | {"dataset": "mnist", "beta": info.beta}
-        stored |= {"batch_size": info.batch_size, "lr": info.learning_rate, "seed": info.seed}
-        optimizer_state = _renumbered(payload.get("optimizer_state_dict"), payload, loaded.model)
-    else:
-        raise CheckpointError(
-            f"--resume needs a checkpoint written by train.py or the original app's; {path.name} "
-            "holds weights only"
-        )
-    model = loaded.model.requires_grad_(True)
-    stored |= {"latent_dim": model.config.latent_dim, "output": model.config.output}
-    for key in ("latent_dim", "output"):
-        if given[key] is not None and given[key] != stored[key]:
-            raise TrainingError(
-                f"--{key.replace('_', '-')} {given[key]} does not match "
-                f"{path.name}, which has {stored[key]}"
-            )
-    settings = {
-        k: given[k] if given[k] is not None else stored[k] if stored[k] is not None else DEFAULTS[k]
-        for k in DEFAULTS
-    }
-    return _Run(settings, model, optimizer_state, History.from_meta(meta), meta)
-
-
-_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
-
-
-def _renumbered(state: object, payload: dict, model: VAE) -> dict | None:
-    """The original app's Adam state, its parameters renumbered in our model's order.
-
-    Adam keeps its state by parameter position; the original's positions are the order of the
-    parameters in its state dict. None (a fresh Adam) when anything does not fit.
-    """
-    if not isinstance(state, dict) or len(state.get("param_groups") or []) != 1:
-        return None
-    names = [
-        str(k).removeprefix("module.")
-        for k in payload["model_state_dict"]
-        if not str(k).endswith(_BUFFERS)
-    ]
-    ours = dict(model.named_parameters())
-    group, saved = state["param_groups"][0], state.get("state") or {}
-    if sorted(names) != sorted(ours) or list(group.get("params") or []) != list(range(len(names))):
-        return None
-    position = {name: i for i, name in enumerate(ours)}
-    renumbered = {}
-    for old, name in enumerate(names):
-        entry = saved.get(old)
-        if entry is None:
-            continue
-        shapes = [v.shape for k, v in entry.items() if k in ("exp_avg", "exp_avg_sq")]
-        if any(shape != ours[name].shape for shape in shapes):
-            return None
-        renumbered[position[name]] = entry
-    return {"state": renumbered, "param_groups": [group]}
-
-
-def _checkpoint_path(args: argparse.Namespace) -> Path:
+def checkpoint_path(args: argparse.Namespace) -> Path:
+    """Where the run saves: --checkpoint-path, else the --resume file (not a zoo model's),
+    else vae_checkpoint.pth."""
     if args.checkpoint_path:
         return Path(args.checkpoint_path)
     if args.resume and args.resume not in zoo.NAMES:
@@ -286,21 +181,18 @@ def train(args: argparse.Namespace) -> int:
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
     device = select_device(args.device)
-    run = _prepare(args)
+    given = {key: getattr(args, key) for key in DEFAULTS}
+    run = resume.prepare(given, resume=args.resume, init=args.init)
     s = run.settings
     dataset = datasets.load(s["dataset"], args.data_dir, "train", args.download).head(s["limit"])
     train_x, val_x = split_images(dataset, s["train_split"], s["seed"])
     train_x, val_x = train_x.to(device), val_x.to(device)
     model = prepare_model(run.model, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=s["lr"])
-    if run.optimizer_state is not None:
-        optimizer.load_state_dict(run.optimizer_state)
-        for group in optimizer.param_groups:
-            group["lr"] = s["lr"]
-    elif args.resume:
+    optimizer = run.adam(model)
+    if args.resume and run.optimizer_state is None:
         print(f"note: {args.resume} has no usable optimizer state; Adam starts afresh",
               file=sys.stderr)  # fmt: skip
-    out = _checkpoint_path(args)
+    out = checkpoint_path(args)
     print(
         f"training on {device}: {s['dataset']} {len(train_x)} train / {len(val_x)} validation "
         f"images, latent {model.latent_dim}, β={s['beta']}, {model.config.output} output; "
@@ -308,31 +200,13 @@ def train(args: argparse.Namespace) -> int:
     )
 
     saved = []  # epochs written by this run
-    started, seconds_before = time.perf_counter(), float(run.meta.get("train_seconds") or 0.0)
+    started = time.perf_counter()
 
     def save(history: History) -> None:
-        if not all(torch.isfinite(p).all() for p in model.state_dict().values()):
-            raise NonFiniteLoss(f"epoch {history.epochs}: the weights became NaN or infinite")
-        meta = {
-            "beta": s["beta"],
-            "epochs": history.epochs,
-            "dataset": s["dataset"],
-            "seed": s["seed"],
-            "batch_size": s["batch_size"],
-            "learning_rate": s["lr"],
-            "train_split": s["train_split"],
-            "limit": s["limit"],
-            "init": run.meta.get("init") if args.resume else args.init,
-            "train_size": len(train_x),
-            "val_size": len(val_x),
-            **history.to_meta(),
-            "train_seconds": round(seconds_before + time.perf_counter() - started, 1),
-            "torch": torch.__version__,
-        }
+        seconds = time.perf_counter() - started
+        meta = run.meta(history, train_size=len(train_x), val_size=len(val_x), seconds=seconds)
         state = None if args.no_optimizer_state else optimizer.state_dict()
-        # Saved in the ordinary (contiguous) layout, whatever prepare_model chose for speed.
-        snapshot = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
-        checkpoint.save(out, snapshot, meta, state)
+        resume.save(out, model, meta, state)
         saved.append(history.epochs)
 
     try:

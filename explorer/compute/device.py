@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import torch
 
+# Every name a device option takes; after "auto" and "cpu", the accelerators "auto" prefers, first
+# the best.
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
 
 def available_devices() -> list[str]:
-    """'auto' plus the torch devices this machine really has."""
-    devices = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    if torch.backends.mps.is_available():
-        devices.append("mps")
-    return devices
+    """'auto' plus the torch devices this machine really has, in the order of DEVICES."""
+    present = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    return [device for device in DEVICES if present.get(device, True)]
 
 
 def resolve_device(device: str) -> str:

@@ -134,12 +134,8 @@ def validate(data: object) -> dict:
         raise StateError(f"latent_dim must be a positive integer, got {shown(state['latent_dim'])}")
     if "mode" in state and state["mode"] not in MODES:
         raise StateError(f"mode {shown(state['mode'])} is unknown (use {', '.join(MODES)})")
-    if "seed" in state:
-        low, high = SEED_BOUNDS
-        if not (_is_int(state["seed"]) and low <= state["seed"] <= high):
-            raise StateError(
-                f"seed must be an integer in [{low}, {high}], got {shown(state['seed'])}"
-            )
+    if "seed" in state and not (_is_int(state["seed"]) and SEED_BOUNDS.holds(state["seed"])):
+        raise StateError(f"seed must be an integer in {SEED_BOUNDS}, got {shown(state['seed'])}")
     lengths = {}
     for key, bounds in VECTORS.items():
         if key in state:

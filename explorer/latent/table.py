@@ -47,7 +47,7 @@ SIGMA = LatentSlider("sigma", "sigma", Bounds(0.0, 2.0), "σ", "Standard deviati
 Z_SET = LatentSlider("z_set", "z", Bounds(-4.0, 4.0), "z", "Value", names.Z)
 SLIDERS = {slider.name: slider for slider in (MU, SIGMA, Z_SET)}  # in the order pages show them
 
-SEED_BOUNDS = (0, 2**31 - 1)
+SEED_BOUNDS = Bounds(0, 2**31 - 1)  # the seed of ε: a whole number
 MODES = ("sample", "prior", "deterministic")
 MODE_LABELS = {
     "sample": "Sample z ~ N(μ, σ²)",

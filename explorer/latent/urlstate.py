@@ -8,7 +8,6 @@ correction is reported as a one-line notice. Pure functions over a LatentModel; 
 from __future__ import annotations
 
 import json
-import math
 import urllib.parse
 from collections.abc import Mapping
 
@@ -73,7 +72,7 @@ def apply_query(model: LatentModel, query: Mapping[str, object]) -> list[str]:
         if seed is None:
             notices.append(f"seed {shown(query['seed'])} is not a number: ignored")
         else:
-            clamped = int(min(max(seed, SEED_BOUNDS[0]), SEED_BOUNDS[1]))
+            clamped = int(SEED_BOUNDS.clamp(seed))
             if clamped != seed:
                 notices.append(f"seed {shown(query['seed'])} was clamped to {clamped}")
             updates["seed"] = clamped
@@ -88,14 +87,14 @@ def apply_query(model: LatentModel, query: Mapping[str, object]) -> list[str]:
     return notices
 
 
-def _seed(raw) -> int | float | None:
+def _seed(raw) -> int | None:
     """A whole number as it was written (a 400-digit seed is clamped, not refused), else the
     rounded finite number, else None."""
     text = raw.strip() if isinstance(raw, str) else None
     if text and text.lstrip("+-").isascii() and text.lstrip("+-").isdigit():
         digits = text.lstrip("+-")
-        if len(digits) > 18:  # past any bound: no need to build the number
-            return -math.inf if text.startswith("-") else math.inf
+        if len(digits) > 18:  # past any bound, clamped alike: no need to build the number
+            return -(10**19) if text.startswith("-") else 10**19
         return int(text)
     number = finite(raw, text=True)
     return round(number) if number is not None else None

@@ -29,7 +29,11 @@ class Bounds(NamedTuple):
     high: float = math.inf
 
     def __str__(self) -> str:
-        return f"[{self.low:g}, {self.high:g}]"
+        return f"[{_short(self.low)}, {_short(self.high)}]"  # exact: a seed's [0, 2147483647]
+
+    def holds(self, value) -> bool:
+        """Whether the number ``value`` lies within the bounds (integers compared exactly)."""
+        return self.low <= value <= self.high
 
     # -- strict ----------------------------------------------------------------------------
     def parse(self, text: str, size: int | None = None) -> list[float]:

@@ -1,0 +1,1 @@
+"""The training loop and the files it writes (curves, reconstructions, samples)."""

@@ -19,8 +19,10 @@ from PIL import Image
 
 import explorer
 from explorer import access, checkpoint
-from explorer.cli import common, decode, info, options
+from explorer.app import options
+from explorer.cli import common, decode, figure, info
 from explorer.cli.main import main
+from explorer.compute import divergence
 from explorer.figures import png
 from explorer.latent import state
 from explorer.latent.space import LatentModel
@@ -535,6 +537,7 @@ def test_the_cli_copies_agree_with_the_modules_that_enforce_them():
     """The command line copies these so that it parses without importing torch."""
     assert decode.MAX_SCALE == png.MAX_SCALE
     assert options.UPLOAD_MB == access.MAX_UPLOAD_MB
+    assert figure.TRAVERSAL_ROWS == divergence.PAGE_SIZE
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port
 
-from explorer.app.server import AppOptions, parse_args
+from explorer.app.options import TITLE, AppOptions, parse_args
 from explorer.cli.main import build_parser
 
 VAE_EXPLORER = str(Path(sys.executable).with_name("vae-explorer"))
@@ -45,7 +45,7 @@ def test_serve_answers_http(ckpt12):
     port = free_port()
     command = [VAE_EXPLORER, "serve", str(ckpt12), "--port", str(port), "--address", "127.0.0.1"]
     page, output = serve_page(command, f"http://127.0.0.1:{port}/")
-    assert "VAE latent explorer" in page
+    assert TITLE in page
     assert f"serving {ckpt12}" in output
     assert "Traceback" not in output
 
@@ -58,7 +58,7 @@ def test_the_design_cards_command_serves_the_app(ckpt12):
     command = [PANEL, "serve", "apps/explorer.py", "--port", str(port), "--address", "127.0.0.1",
                "--args", "--checkpoint", str(ckpt12)]  # fmt: skip
     page, output = serve_page(command, f"http://127.0.0.1:{port}/explorer")
-    assert "<title>VAE latent explorer</title>" in page
+    assert f"<title>{TITLE}</title>" in page
     assert "Traceback" not in output and "ERROR" not in output, output
 
 
@@ -87,3 +87,13 @@ def test_serve_and_the_app_script_hand_the_app_the_same_options(tmp_path):
     served = build_parser().parse_args(["serve", "mnist-beta1", *given])
     assert AppOptions.from_args(served) == options
     assert parse_args([]) == AppOptions()  # and the same defaults
+
+
+def test_the_command_line_and_the_app_options_import_neither_torch_nor_panel():
+    """`vae-explorer --help` and a usage error answer before torch or Panel loads, and the
+    app's options are read on that path: explorer.app.options imports neither."""
+    code = "import sys, explorer.cli.main, explorer.app.options; print(*sys.modules, sep='\\n')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    loaded = set(result.stdout.splitlines())
+    assert "explorer.app.options" in loaded  # the list is real
+    assert not loaded & {"torch", "panel", "bokeh", "explorer.app.server"}

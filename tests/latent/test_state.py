@@ -1,4 +1,4 @@
-"""explorer.state: the explorer's state as JSON, back to the very same image; strict input."""
+"""explorer.latent.state: the explorer's state as JSON, back to the same image; strict input."""
 
 from __future__ import annotations
 

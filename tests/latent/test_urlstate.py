@@ -85,6 +85,25 @@ def test_hostile_links_give_notices_never_errors(model, case):
     assert model.image is not None and model.message == ""
 
 
+@pytest.mark.parametrize(
+    ("raw", "seed", "notice"),
+    [
+        ("-5", 0, "was clamped to 0"),
+        ("2147483648", 2**31 - 1, "was clamped to 2147483647"),
+        ("9" * 400, 2**31 - 1, "was clamped to 2147483647"),
+        ("-" + "9" * 400, 0, "was clamped to 0"),
+        ("1e999", 42, "is not a number: ignored"),  # the seed stays
+        ("2147483647", 2**31 - 1, None),
+        (" 7.6 ", 8, None),
+    ],
+)
+def test_a_links_seed_is_clamped_to_the_seed_bounds(model, raw, seed, notice):
+    model.seed = 42
+    notices = urlstate.apply_query(model, {"seed": raw})
+    assert model.seed == seed
+    assert len(notices) == (notice is not None) and all(notice in n for n in notices), notices
+
+
 def test_huge_values_inside_lists_are_ignored(model):
     before = list(model.mu)
     notices = urlstate.apply_query(model, {"mu": "[" + ",".join(["1e999"] * 12) + "]"})

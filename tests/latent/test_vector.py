@@ -194,6 +194,15 @@ def test_the_model_reads_the_table():
     assert LatentModel.param.mode.objects == list(table.MODES) == list(table.MODE_LABELS)
 
 
+def test_the_seed_bounds_are_exact_whole_numbers():
+    """A seed's bounds read exactly in messages, and hold integers of any size by value."""
+    bounds = table.SEED_BOUNDS
+    assert str(bounds) == "[0, 2147483647]" and str(table.MU.bounds) == "[-3, 3]"
+    assert bounds.holds(0) and bounds.holds(2**31 - 1)
+    assert not bounds.holds(-1) and not bounds.holds(2**31) and not bounds.holds(10**400)
+    assert bounds.clamp(10**19) == 2**31 - 1 and bounds.clamp(-(10**19)) == 0
+
+
 def test_a_slider_row():
     mu = table.SLIDERS["mu"]
     assert (mu.bounds.low, mu.bounds.high, mu.step) == (-3.0, 3.0, 0.01)

@@ -21,9 +21,10 @@ from torchvision.utils import make_grid
 
 from explorer import checkpoint, zoo
 from explorer.cli import train
+from explorer.compute import device
 from explorer.data import datasets
 from explorer.model import VAE, VAEConfig
-from explorer.training import curves, loop, plots
+from explorer.training import curves, loop, plots, resume
 from explorer.zoo import build
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,6 +274,35 @@ def test_select_device():
     assert auto == expected or (expected is None and auto in ("cpu", "mps"))
 
 
+def test_train_py_takes_every_device_name():
+    """--device offers the names compute.device resolves; this machine's are among them, in
+    that order ("auto" takes the first accelerator after "cpu")."""
+    for name in device.DEVICES:
+        assert train.build_parser().parse_args(["--device", name]).device == name
+    found = device.available_devices()
+    assert found[:2] == ["auto", "cpu"] and found == sorted(found, key=device.DEVICES.index)
+
+
+def test_a_resumed_run_keeps_its_start_and_adds_its_time(first_run):
+    _, path, _ = first_run
+    meta = checkpoint.read(path)["meta"]
+    run = resume.prepare({}, resume=str(path), init="pytorch")
+    assert run.init == "kaiming"  # as the checkpoint says: the weights started long ago
+    assert run.settings["dataset"] == "mnist-5k" and run.settings["limit"] == 256
+    later = run.meta(run.history, train_size=1, val_size=0, seconds=2.0)
+    assert later["train_seconds"] == round(meta["train_seconds"] + 2.0, 1)
+    assert later["epochs"] == 1 and later["train_losses"] == meta["train_losses"]
+
+
+def test_weights_that_are_not_finite_are_not_saved(tmp_path):
+    model = VAE(VAEConfig())
+    with torch.no_grad():
+        next(model.parameters()).fill_(math.nan)
+    with pytest.raises(loop.NonFiniteLoss, match="epoch 3: the weights became NaN"):
+        resume.save(tmp_path / "x.pth", model, {"epochs": 3}, None)
+    assert not (tmp_path / "x.pth").exists()
+
+
 # -- the original app's defaults -----------------------------------------------------------------
 
 
@@ -289,12 +319,12 @@ def test_help_shows_the_original_apps_defaults(tmp_path):
 
 def test_a_new_run_starts_as_the_originals(tmp_path):
     args = train.build_parser().parse_args([])
-    run = train._prepare(args)
+    run = resume.prepare(vars(args), resume=args.resume, init=args.init)
     s = run.settings
     assert (s["dataset"], s["beta"], s["latent_dim"], s["batch_size"]) == ("mnist", 1.0, 12, 128)
     assert (s["lr"], s["train_split"]) == (1e-3, 0.9)
     assert run.model.config.output == "linear" and args.download
-    assert train._checkpoint_path(args) == Path("vae_checkpoint.pth")
+    assert train.checkpoint_path(args) == Path("vae_checkpoint.pth")
     torch.manual_seed(s["seed"])
     expected = VAE(VAEConfig(output="linear")).init_weights().state_dict()
     assert all(torch.equal(expected[k], v) for k, v in run.model.state_dict().items())
@@ -306,7 +336,7 @@ def test_the_zoo_recipe_is_not_changed_by_the_defaults(name):
     says so, whatever train.py's defaults are."""
     recipe = build.RECIPES[name]
     args = train.build_parser().parse_args(recipe.argv(Path("x.pth")))
-    run = train._prepare(args)
+    run = resume.prepare(vars(args), init=args.init)
     assert (run.settings["dataset"], run.model.config.output) == (recipe.dataset, "sigmoid")
     torch.manual_seed(build.SEED)
     expected = VAE(VAEConfig(latent_dim=build.LATENT_DIM)).state_dict()
@@ -366,14 +396,14 @@ def original_checkpoint(tmp_path) -> tuple[Path, DecoderFirstVAE, dict]:
 def test_resume_renumbers_the_originals_adam_state(original_checkpoint):
     path, net, saved = original_checkpoint
     loaded = checkpoint.load(path).model
-    state = train._renumbered(saved, checkpoint.read(path), loaded)
+    state = resume.renumbered(saved, checkpoint.read(path), loaded)
     names = [name for name, _ in net.named_parameters()]
     ours = [name for name, _ in loaded.named_parameters()]
     assert names != ours  # the orders differ, so the test means something
     for old, name in enumerate(names):
         moved = state["state"][ours.index(name)]
         assert torch.equal(moved["exp_avg"], saved["state"][old]["exp_avg"]), name
-    assert train._renumbered({"state": {}, "param_groups": []}, {}, loaded) is None
+    assert resume.renumbered({"state": {}, "param_groups": []}, {}, loaded) is None
 
 
 def test_resume_an_original_checkpoint(original_checkpoint, tmp_path, capsys):
