@@ -1,6 +1,6 @@
 """Decode time on the CPU: one image (a slider move) and the batched grids the views draw.
 
-Times ``explorer.decoding.decode_image`` for one z and ``explorer.explore.decode`` for one
+Times ``explorer.compute.decoding.decode_image`` for one z and ``decoding.decode`` for one
 batch of each grid size the app decodes in one forward pass (12×11 traversal = 132 images,
 8×8 samples = 64, 16×16 manifold = 256), median of --repeats after a warm-up, for each torch
 thread count asked for (the app runs with 1). Figures, not a test. Prints a table and, last,

@@ -2,8 +2,9 @@
 
 Tests, benchmarks and users' scripts find widgets and plots by these names whatever the layout
 (the browser-testing contract in DESIGN.md): a CSS class on a widget or on the container around
-a plot, a name on a plot's data source. The app, the pages, the tests and the benchmarks all take
-them from here. Imports nothing. Grouped a line per part of the page.
+a plot, a name on a plot's data source. The app, the pages, the benchmarks and the tests' page
+helpers take them from here; the browser tests spell some out on purpose, as the contract's
+users would. Imports nothing. Grouped a line per part of the page.
 """
 
 # -- the per-dimension sliders: ``latent-mu-3`` is μ of dimension 3 (0-based) ----------------

@@ -5,9 +5,12 @@ and the pages (which render the same elements into a standalone file). It import
 the pages can use it: the app wraps a figure in its own ``pn.pane.Bokeh``.
 
 What only this module knows of the rendered plots: the columns of their data sources (HoloViews
-names them), the row flip of an image, which renderer draws which element of an overlay, and how
-the bars' axis grows. The living page's JavaScript (``pages/js/page.js``) gets the columns from
-here, as arguments.
+names them; the drawing canvas's, Bokeh), the row flip of an image, which renderer draws which
+element of an overlay (its layer roles: ``MAP_POINTS``, ``MAP_CURRENT``, ``KL_MARKS``), how an
+axis grows and when dimension labels turn upright. So the elements that name columns (the
+image, the bars, the map and KL overlays, the drawing canvas) are made here, and the app writes
+every plot through the functions here. The living page's JavaScript (``pages/js/page.js``) gets
+the columns from here, as arguments.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import holoviews as hv
 import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
 import numpy as np
 from bokeh.document import Document
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, FreehandDrawTool
+from bokeh.plotting import figure as bokeh_figure
 from bokeh.themes import Theme
 
 from explorer.figures.png import to_uint8
@@ -24,11 +28,22 @@ from explorer.latent.table import dim_label
 
 IMAGE_PX = 336  # 12 screen pixels per image pixel
 POSITIVE, NEGATIVE = "#2563eb", "#dc2626"
+CURRENT = "#dc2626"  # the current z, where a plot marks it
+ACTIVE, INACTIVE = "#2563eb", "#cbd5e1"  # the KL bars of active and inactive units
 # The data sources' columns, as HoloViews names them: an hv.Image's pixels (a list of one 2-D
-# array, row 0 at the bottom) and the bars' (one row per dimension).
+# array, row 0 at the bottom), the bars' (one row per dimension), points' (x, y, then their
+# values) and the KL view's bars and marks.
 IMAGE_COLUMN = "image"
 DIMENSION_COLUMN, Z_COLUMN, COLOR_COLUMN = "dimension", "z", "color"
+X_COLUMN, Y_COLUMN, LABEL_COLUMN = "x", "y", "label"
+KL_COLUMN, NOW_COLUMN = "kl", "now"
+STROKES_X, STROKES_Y = "xs", "ys"  # the drawing canvas's: one list of points per stroke
+# The layers of an overlay by role: HoloViews adds one renderer per element, in order.
+MAP_POINTS, MAP_CURRENT = 1, -1  # map_element: the manifold, the data's points, the current z
+KL_MARKS = 1  # kl_element: the bars, then the marks of the current KL
 BARS_LIMIT = 4.0  # the bars' z axis starts at ±4 and widens to the next integer past a taller bar
+KL_HEADROOM = 1.1  # the KL axis reaches 10% past its tallest bar or mark
+UPRIGHT_PAST = 16  # more dimensions than this along an axis: their labels stand upright
 
 
 def image_element(image: np.ndarray) -> hv.Image:
@@ -64,7 +79,7 @@ def bars_element(z: np.ndarray, limit: float | None = None) -> hv.Bars:
         default_tools=[],
         xlabel="",
         ylabel="z",
-        xrotation=90 if len(z) > 16 else 0,
+        xrotation=label_rotation(len(z)),
         title="Sampled z",
     )
 
@@ -86,6 +101,89 @@ def bars_limit(z: np.ndarray, at_least: float = BARS_LIMIT) -> float:
 def color(value: float) -> str:
     """The colour of a z value: blue for positive (and zero), red for negative."""
     return POSITIVE if value >= 0 else NEGATIVE
+
+
+def label_rotation(count: int) -> int:
+    """How far (degrees) the labels of ``count`` dimensions along an axis turn: 90 past
+    UPRIGHT_PAST, where side by side they would overlap."""
+    return 90 if count > UPRIGHT_PAST else 0
+
+
+def map_element(
+    levels: np.ndarray,
+    span: tuple[float, float],
+    labels: tuple[str, str],
+    current: tuple[float, float],
+    points: tuple | None = None,
+) -> hv.Overlay:
+    """The 2-D map: a manifold's mosaic (8-bit levels) over ``span`` on both axes, named
+    ``labels``; the data's ``points`` as (x, y, labels, colours), or none; a cross at
+    ``current``. Its layers: the manifold, MAP_POINTS, MAP_CURRENT."""
+    lo, hi = span
+    image = hv.Image(levels, bounds=(lo, lo, hi, hi), kdims=list(labels)).opts(
+        cmap="gray", clim=(0, 255)
+    )
+    if points is None:
+        dots = hv.Points([]).opts(size=0)
+    else:
+        x, y, label, colour = points
+        columns = {X_COLUMN: x, Y_COLUMN: y, LABEL_COLUMN: label, COLOR_COLUMN: colour}
+        dots = hv.Points(
+            columns, kdims=[X_COLUMN, Y_COLUMN], vdims=[LABEL_COLUMN, COLOR_COLUMN]
+        ).opts(color=COLOR_COLUMN, size=5, alpha=0.8, line_color="white", line_width=0.5)
+    cross = hv.Points([tuple(current)]).opts(color=CURRENT, marker="cross", size=22, line_width=3)
+    return (image * dots * cross).opts(
+        frame_width=480, frame_height=480, toolbar=None, default_tools=[], tools=[],
+        xlim=(lo, hi), ylim=(lo, hi), title="Click to move z there",
+    )  # fmt: skip
+
+
+def kl_element(kl: np.ndarray, active: np.ndarray, now: np.ndarray) -> hv.Overlay:
+    """Per-dimension KL as bars (grey where the unit is inactive) and the current KL of each
+    dimension as a mark (layer KL_MARKS), on an axis from 0 to KL_HEADROOM past the tallest
+    bar (at least 1 nat)."""
+    n = kl.size
+    dims = [dim_label("z", d) for d in range(n)]
+    bars = hv.Bars(
+        {
+            DIMENSION_COLUMN: dims,
+            KL_COLUMN: kl,
+            COLOR_COLUMN: [ACTIVE if a else INACTIVE for a in active],
+        },
+        kdims=[DIMENSION_COLUMN],
+        vdims=[KL_COLUMN, COLOR_COLUMN],
+    ).opts(color=COLOR_COLUMN, line_color=None)
+    marks = hv.Scatter(
+        {DIMENSION_COLUMN: dims, NOW_COLUMN: now}, kdims=[DIMENSION_COLUMN], vdims=[NOW_COLUMN]
+    ).opts(color=CURRENT, size=8, marker="diamond")
+    ceiling = float(max(kl.max(), 1.0)) * KL_HEADROOM
+    return (bars * marks).opts(
+        height=320, responsive=True, min_width=400, toolbar=None, default_tools=[],
+        tools=["hover"], ylabel="KL (nats)", xlabel="", xrotation=label_rotation(n),
+        ylim=(0, ceiling),
+        title="Bars: mean KL(q(z_d|x) ‖ N(0,1)) over the data; ◆: KL of your N(μ_d, σ_d²)",
+    )  # fmt: skip
+
+
+def drawing_canvas(side: int, px: int, max_strokes: int, source_name: str):
+    """A black square, ``side`` units across and ``px`` screen pixels, to draw white strokes in
+    with Bokeh's freehand tool (the page drops the oldest past ``max_strokes``); returns the
+    figure and the data source of its strokes, named ``source_name``."""
+    canvas = bokeh_figure(
+        x_range=(0, side), y_range=(0, side), width=px, height=px,
+        toolbar_location=None, tools=[], background_fill_color="black",
+        min_border=0, outline_line_color="#64748b",
+    )  # fmt: skip
+    canvas.axis.visible = False
+    canvas.grid.visible = False
+    strokes = canvas.multi_line(
+        xs=[], ys=[], line_color="white", line_width=20, line_cap="round", line_join="round"
+    )
+    tool = FreehandDrawTool(renderers=[strokes], num_objects=max_strokes)
+    canvas.add_tools(tool)
+    canvas.toolbar.active_drag = tool
+    strokes.data_source.name = source_name
+    return canvas, strokes.data_source
 
 
 def render(element: hv.Element, source_name: str):
@@ -177,12 +275,56 @@ def write_bars(plot: InPlacePlot, z: np.ndarray) -> None:
     figure = plot.figure
     if len(z) != len(plot.source.data[DIMENSION_COLUMN]):
         figure.x_range.factors = data[DIMENSION_COLUMN]
-        figure.xaxis.major_label_orientation = np.pi / 2 if len(z) > 16 else "horizontal"
+        rotation = label_rotation(len(z))  # as HoloViews sets it: radians, or left as it is
+        figure.xaxis.major_label_orientation = np.radians(rotation) if rotation else "horizontal"
         plot.source.data = data
     else:
         # the same dimension names; z as a list: an array would travel as a websocket frame of
         # its own, and for a few numbers the frame costs more than the JSON
         plot.write(**{Z_COLUMN: data[Z_COLUMN].tolist(), COLOR_COLUMN: data[COLOR_COLUMN]})
-    limit = bars_limit(z, figure.y_range.end)
-    if limit != figure.y_range.end:
-        figure.y_range.update(start=-limit, end=limit)
+    grow_axis(plot, bars_limit(z), mirrored=True)
+
+
+def grow_axis(plot: InPlacePlot, end: float, mirrored: bool = False) -> None:
+    """Widen the y axis to ``end`` (and ``-end`` when ``mirrored``) if that is past its end:
+    it never shrinks while shown, so that bars and marks do not jump."""
+    y_range = plot.figure.y_range
+    if end > y_range.end:
+        if mirrored:
+            y_range.update(start=-end, end=end)
+        else:
+            y_range.end = end
+
+
+def write_points(plot: InPlacePlot, x, y) -> None:
+    """New positions for the data's points of :func:`map_element`."""
+    plot.write(MAP_POINTS, **{X_COLUMN: x, Y_COLUMN: y})
+
+
+def write_current(plot: InPlacePlot, x: float, y: float) -> None:
+    """Move the cross of :func:`map_element` that marks the current z."""
+    plot.write(MAP_CURRENT, **{X_COLUMN: [x], Y_COLUMN: [y]})
+
+
+def write_axis_labels(plot: InPlacePlot, x: str, y: str) -> None:
+    """New names for the x and y axes."""
+    plot.figure.xaxis[0].axis_label = x
+    plot.figure.yaxis[0].axis_label = y
+
+
+def write_marks(plot: InPlacePlot, now: np.ndarray) -> None:
+    """New heights for the marks of :func:`kl_element`; a taller mark widens the axis."""
+    plot.write(KL_MARKS, **{NOW_COLUMN: now})
+    grow_axis(plot, float(np.max(now, initial=0.0)) * KL_HEADROOM)
+
+
+def strokes(source: ColumnDataSource) -> tuple:
+    """The strokes in a :func:`drawing_canvas` as the browser sent them, unchecked: (xs, ys),
+    one list of points per stroke."""
+    data = source.data
+    return data.get(STROKES_X, []), data.get(STROKES_Y, [])
+
+
+def clear_strokes(source: ColumnDataSource) -> None:
+    """Empty a :func:`drawing_canvas`."""
+    source.data = {STROKES_X: [], STROKES_Y: []}

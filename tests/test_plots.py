@@ -1,5 +1,6 @@
 """explorer.plots: what only it knows of the rendered plots (columns, the row flip, renderer
-order, the bars' axis), on real HoloViews elements rendered to real Bokeh figures."""
+order and layer roles, how axes grow and labels turn), on real HoloViews elements rendered to
+real Bokeh figures."""
 
 from __future__ import annotations
 
@@ -65,3 +66,61 @@ def test_layer_names_the_source_of_each_element_of_an_overlay():
     assert list(plot.layer(1, "test-points").data["y"]) == [1]
     plot.write(layer=-1, a=[1.5])
     assert list(plot.layer(-1).data["a"]) == [1.5] and plot.layer(1).name == "test-points"
+
+
+def test_labels_stand_upright_past_16_dimensions():
+    assert [plots.label_rotation(n) for n in (1, 16, 17, 128)] == [0, 0, 90, 90]
+    plot = InPlacePlot(bars_element(np.zeros(16)), "test-bars")
+    assert plot.figure.xaxis[0].major_label_orientation == "horizontal"
+    wide = InPlacePlot(bars_element(np.zeros(17)), "test-bars")  # as HoloViews turns them
+    assert wide.figure.xaxis[0].major_label_orientation == pytest.approx(np.pi / 2)
+    write_bars(wide, np.zeros(16))
+    assert wide.figure.xaxis[0].major_label_orientation == "horizontal"
+
+
+def test_map_layers_by_role():
+    levels = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    points = ([0.5, -1.0], [1.5, 2.0], ["3", "7"], ["#111111", "#222222"])
+    element = plots.map_element(levels, (-3.5, 3.5), ("z2", "z5"), (0.25, -0.5), points)
+    plot = InPlacePlot(element, "test-map")
+    dots, cross = plot.layer(plots.MAP_POINTS).data, plot.layer(plots.MAP_CURRENT).data
+    assert list(dots[plots.X_COLUMN]) == [0.5, -1.0]
+    assert list(dots[plots.COLOR_COLUMN]) == ["#111111", "#222222"]
+    assert (list(cross[plots.X_COLUMN]), list(cross[plots.Y_COLUMN])) == ([0.25], [-0.5])
+    plots.write_points(plot, np.array([2.0, 1.0]), np.array([0.0, -2.0]))
+    plots.write_current(plot, 1.5, 2.5)
+    plots.write_axis_labels(plot, "z1", "z3")
+    dots, cross = plot.layer(plots.MAP_POINTS).data, plot.layer(plots.MAP_CURRENT).data
+    assert list(dots[plots.Y_COLUMN]) == [0.0, -2.0]  # the colours stay with the points
+    assert list(dots[plots.COLOR_COLUMN]) == ["#111111", "#222222"]
+    assert (list(cross[plots.X_COLUMN]), list(cross[plots.Y_COLUMN])) == ([1.5], [2.5])
+    figure = plot.figure
+    assert (figure.xaxis[0].axis_label, figure.yaxis[0].axis_label) == ("z1", "z3")
+    no_data = InPlacePlot(plots.map_element(levels, (-1, 1), ("x", "y"), (0, 0)), "test-map")
+    assert list(no_data.layer(plots.MAP_CURRENT).data[plots.X_COLUMN]) == [0]
+
+
+def test_kl_marks_grow_the_axis_and_never_shrink_it():
+    kl, active = np.array([0.5, 2.0, 0.0]), np.array([True, True, False])
+    plot = InPlacePlot(plots.kl_element(kl, active, np.zeros(3)), "test-kl")
+    bars, y_range = plot.source.data, plot.figure.y_range
+    assert list(bars[plots.KL_COLUMN]) == [0.5, 2.0, 0.0]
+    assert list(bars[plots.COLOR_COLUMN]) == [plots.ACTIVE, plots.ACTIVE, plots.INACTIVE]
+    assert (y_range.start, y_range.end) == (0, pytest.approx(2.0 * plots.KL_HEADROOM))
+    plots.write_marks(plot, np.array([1.0, 0.0, 0.5]))  # below the bars: the axis stays
+    assert list(plot.layer(plots.KL_MARKS).data[plots.NOW_COLUMN]) == [1.0, 0.0, 0.5]
+    assert y_range.end == pytest.approx(2.2)
+    plots.write_marks(plot, np.array([0.0, 5.0, 0.0]))
+    assert (y_range.start, y_range.end) == (0, pytest.approx(5.5))
+    plots.write_marks(plot, np.zeros(3))
+    assert y_range.end == pytest.approx(5.5)  # a shorter mark keeps it: marks do not jump
+
+
+def test_drawing_canvas_strokes():
+    canvas, source = plots.drawing_canvas(28, 224, 5, "test-strokes")
+    assert source.name == "test-strokes" and canvas.select_one({"name": "test-strokes"}) is source
+    assert plots.strokes(source) == ([], [])
+    source.data = {"xs": [[1, 2]], "ys": [[3, 4]]}  # as the browser's draw tool sends them
+    assert plots.strokes(source) == ([[1, 2]], [[3, 4]])
+    plots.clear_strokes(source)
+    assert plots.strokes(source) == ([], [])

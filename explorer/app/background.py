@@ -31,7 +31,8 @@ from panel.io.state import set_curdoc
 WORKERS = 2  # the work is short and mostly Python or one torch thread: more would only queue
 # Python hands the GIL between threads every 5 ms by default. A slider step on the event loop
 # releases and retakes it at each torch op of its decode, so while a worker runs Python (a
-# HoloViews render) one decode took ~50 ms; with 0.5 ms turns, ~8 ms (measured here).
+# HoloViews render) one decode took ~50 ms; with 0.5 ms turns, ~8 ms (benchmarks/README.md,
+# "stalls.py").
 SWITCH_INTERVAL_S = 0.0005
 # The workers yield the CPU to the event loop: on a machine with few cores a half-second load
 # would otherwise take a core the loop's sessions need (Linux sets niceness per thread).

@@ -23,6 +23,7 @@ from explorer.access import UPLOAD_PREFIX
 from explorer.app import internals
 from explorer.app.background import Background, download_callback
 from explorer.app.debounce import Debounced
+from explorer.app.options import TITLE
 from explorer.app.sliders import DimensionSliders
 from explorer.app.upload_guard import guard_uploads
 from explorer.app.views.tabs import ExplorationViews
@@ -82,13 +83,14 @@ class LatentExplorer(pn.viewable.Viewer):
     def __init__(self, model: LatentModel | None = None, data_dir: str | None = None, **params):
         super().__init__(model=model if model is not None else LatentModel(), **params)
         m = self.model
-        self._image = InPlacePlot(image_element(self._image_or_blank()), names.IMAGE_SOURCE)
-        self._bars = InPlacePlot(bars_element(self._z_or_blank()), names.BARS_SOURCE)
+        # the decoded image and the z bars, rendered once and written in place
+        self.image_plot = InPlacePlot(image_element(self._image_or_blank()), names.IMAGE_SOURCE)
+        self.bars_plot = InPlacePlot(bars_element(self._z_or_blank()), names.BARS_SOURCE)
         self._image_box = pn.Column(
-            pn.pane.Bokeh(self._image.figure), css_classes=[names.IMAGE], width=IMAGE_PX + 10
+            pn.pane.Bokeh(self.image_plot.figure), css_classes=[names.IMAGE], width=IMAGE_PX + 10
         )
         self._bars_box = pn.Column(
-            pn.pane.Bokeh(self._bars.figure, sizing_mode="stretch_width"),
+            pn.pane.Bokeh(self.bars_plot.figure, sizing_mode="stretch_width"),
             css_classes=[names.BARS],
             sizing_mode="stretch_width",
         )
@@ -350,9 +352,9 @@ class LatentExplorer(pn.viewable.Viewer):
     def _redraw(self, *_):
         """Write the new image first (the hot path), then the bars and the numbers."""
         with pn.io.hold():
-            write_image(self._image, self._image_or_blank())
+            write_image(self.image_plot, self._image_or_blank())
             z = self._z_or_blank()
-            write_bars(self._bars, z)
+            write_bars(self.bars_plot, z)
             text = fragments.values_html(z) + fragments.stats_html(self.model.statistics())
             internals.write_text(self._numbers, text)
 
@@ -437,7 +439,7 @@ class LatentExplorer(pn.viewable.Viewer):
         page open; two, ≈ 0.03 s).
         """
         return pn.template.BootstrapTemplate(
-            title="VAE latent explorer",
+            title=TITLE,
             sidebar=[pn.Column(*self.sidebar(), sizing_mode="stretch_width")],
             main=[pn.Column(*self.main(), sizing_mode="stretch_width")],
             sidebar_width=330,

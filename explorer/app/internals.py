@@ -1,6 +1,6 @@
 """Every use of a Panel or Bokeh internal, in one place: each is pinned by a test
-(``tests/test_internals.py``) that fails if the library changes shape, and pyproject bounds panel
-and bokeh to the releases it was checked against (panel 1.9.4, bokeh 3.9.2).
+(``tests/app/test_internals.py``) that fails if the library changes shape, and pyproject bounds
+panel and bokeh to the releases it was checked against (panel 1.9.4, bokeh 3.9.2).
 
 Each is here because the public route was measured too slow or cannot do it:
 

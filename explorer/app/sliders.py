@@ -35,8 +35,8 @@ class DimensionSliders(pn.viewable.Viewer):
         self._pages: list[list[int]] = []
         self._inactive: set[int] = set()
         self._sliders: dict[tuple[str, int], Slider] = {}
-        self._syncing = False  # moving sliders to the model's values: not a user's move
-        self._moving = False  # a slider's own move is being written to the model
+        self._shown: dict[str, list[Slider]] = {}  # vector name → its sliders on the page
+        self._groups: dict[str, pn.GridBox] = {}  # mode → the grid of its sliders on the page
         self._pager = pn.widgets.Select(
             label="Dimensions", width=160, visible=False, css_classes=[names.PAGER]
         )
@@ -61,6 +61,11 @@ class DimensionSliders(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
+    def shown(self, name: str) -> list[Slider]:
+        """The sliders of vector ``name`` (``mu``, ``sigma`` or ``z_set``) on the page laid out,
+        in its order (whether their mode's grid is visible or not)."""
+        return list(self._shown.get(name, []))
+
     # -- building --------------------------------------------------------------------------
     def _slider(self, name: str, index: int) -> Slider:
         key = (name, index)
@@ -80,41 +85,29 @@ class DimensionSliders(pn.viewable.Viewer):
                 sizing_mode="stretch_width",
                 margin=(2, 8, 2, 8),
             )
+            label = f"slider {css}"
             untrusted.on_change(
                 slider,
                 "value",
-                f"slider {css}",
-                lambda _attr, _old, new: self._written(slider, name, index, new),
+                label,
+                lambda _attr, _old, new: self._written(slider, name, index, new, label),
             )
             self._sliders[key] = slider
         return self._sliders[key]
 
-    def _written(self, slider: Slider, name: str, index: int, value) -> None:
-        """A slider moved: write its value to the model.
+    def _written(self, slider: Slider, name: str, index: int, value, label: str) -> None:
+        """A slider moved: write its value to the model. A move to the value the model holds
+        (the echo of :meth:`_sync_values` setting the slider) changes nothing.
 
         Only a hostile client sends what the slider cannot show: a number out of its bounds is
         clamped, anything else (NaN, ±inf, a string) refused; either way the slider is set to
         the value the model holds, so that it never shows one the image does not.
         """
-        if self._syncing:
-            return
-        kind = SLIDERS[name]
-        clamped = kind.bounds.clamp(value)
-        if clamped != value:
-            why = "not a number" if clamped is None else f"clamped to {clamped:g}"
-            untrusted.refused(f"slider {kind.css_class(index)}", value, why)
+        clamped = untrusted.clamped(label, value, SLIDERS[name].bounds)
         if clamped is not None:
-            self._moving = True
-            try:
-                self.model.set_value(name, index, clamped)
-            finally:
-                self._moving = False
-        if clamped != value:
-            self._syncing = True
-            try:  # in Bokeh's own callback: the document lock is held, a direct write is fine
-                slider.value = getattr(self.model, name)[index]
-            finally:
-                self._syncing = False
+            self.model.set_value(name, index, clamped)
+        if clamped != value:  # in Bokeh's own callback: the document lock is held, write directly
+            slider.value = getattr(self.model, name)[index]
 
     def _rebuild(self, *_):
         """New model: forget the old sliders and lay out the first page. One of the same size
@@ -148,22 +141,11 @@ class DimensionSliders(pn.viewable.Viewer):
     def _show_page(self):
         self._pager.value = self.page
         dims = self._pages[self.page] if self.page < len(self._pages) else []
-        sample = pn.GridBox(
-            *[
-                pn.pane.Bokeh(self._slider(name, i), sizing_mode="stretch_width")
-                for i in dims
-                for name in ("mu", "sigma")
-            ],
-            ncols=2,
-            sizing_mode="stretch_width",
-        )
-        exact = pn.GridBox(
-            *[pn.pane.Bokeh(self._slider("z_set", i), sizing_mode="stretch_width") for i in dims],
-            ncols=2,
-            sizing_mode="stretch_width",
-        )
-        self._groups = {"sample": sample, "deterministic": exact}
-        self._body.objects = [sample, exact]
+        shown = self._shown = {name: [self._slider(name, i) for i in dims] for name in SLIDERS}
+        pairs = zip(shown["mu"], shown["sigma"], strict=True)  # μ_d beside σ_d
+        sample = [slider for pair in pairs for slider in pair]
+        self._groups = {"sample": _grid(sample), "deterministic": _grid(shown["z_set"])}
+        self._body.objects = list(self._groups.values())
         self._show_mode()
 
     def _show_mode(self, *_):
@@ -173,25 +155,35 @@ class DimensionSliders(pn.viewable.Viewer):
         self._prior_note.visible = mode == "prior"
 
     def _sync_values(self, *events):
-        """The model changed (reset, URL, ...): move the sliders that show it.
+        """The model changed (reset, URL, ...): move the sliders of the dimensions that changed
+        and that do not show their new value. So a slider's own move (the one dimension that
+        changed, shown already) moves none, at the cost of comparing two lists; a slider moved
+        here calls :meth:`_written` with the model's own value, which changes nothing.
 
         Under ``pn.io.hold``: a button's event runs outside the document lock, where a direct
-        write to a Bokeh model would fail. A slider's own move changes no other slider: skipped.
+        write to a Bokeh model would fail.
         """
-        if self._moving:
-            return
-        moves = [
-            (slider, value)
-            for event in events
-            for i, value in enumerate(event.new)
-            if (slider := self._sliders.get((event.name, i))) is not None and slider.value != value
-        ]
-        if not moves:
-            return
-        self._syncing = True
-        try:
+        moves = []
+        for event in events:
+            new, old = event.new, event.old
+            if old is None or len(old) != len(new):
+                changed = range(len(new))
+            else:
+                changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+            for i in changed:
+                slider = self._sliders.get((event.name, i))
+                if slider is not None and slider.value != new[i]:
+                    moves.append((slider, new[i]))
+        if moves:
             with pn.io.hold():
                 for slider, value in moves:
                     slider.value = value
-        finally:
-            self._syncing = False
+
+
+def _grid(sliders: list[Slider]) -> pn.GridBox:
+    """Sliders two to a row, across the page."""
+    return pn.GridBox(
+        *[pn.pane.Bokeh(slider, sizing_mode="stretch_width") for slider in sliders],
+        ncols=2,
+        sizing_mode="stretch_width",
+    )

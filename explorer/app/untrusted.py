@@ -6,8 +6,9 @@ Bokeh runs a model's ``on_change``/``on_event`` callbacks inside ``patch_curdoc`
 that session's Document as ``curdoc()`` for the whole process, and once the session is gone every
 later render fails. So the app registers raw callbacks only through :func:`on_change` and
 :func:`on_event`; a failure there is logged as one line and goes no further. A client can still
-send anything (the browser console can), so callbacks check values with :func:`number` and
-:func:`clamp`, and refuse the rest with :func:`refused`: one log line, no traceback.
+send anything (the browser console can), so callbacks check values (:func:`clamped`,
+:func:`explorer.latent.vector.finite`) and refuse the rest with :func:`refused`: one log line,
+no traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import functools
 import logging
 import reprlib
+
+from explorer.latent.vector import Bounds
 
 log = logging.getLogger("explorer")
 
@@ -45,6 +48,16 @@ def on_event(model, event, name: str, callback) -> None:
 def refused(name: str, value, why: str) -> None:
     """Log one line: ``name`` refused ``value`` (shortened) because ``why``."""
     log.warning("%s refused %s: %s", name, _shortened(value), why)
+
+
+def clamped(name: str, value, bounds: Bounds) -> float | None:
+    """A slider's ``value`` clamped to ``bounds``, or None when it is no finite number (only a
+    client, never the slider, sends that); a value it changes or refuses is logged as
+    :func:`refused`."""
+    fitted = bounds.clamp(value)
+    if fitted != value:
+        refused(name, value, "not a number" if fitted is None else f"clamped to {fitted:g}")
+    return fitted
 
 
 def _shortened(value) -> str:

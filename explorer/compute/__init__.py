@@ -1,0 +1,1 @@
+"""Pure torch and numpy: decoding, grids, KL, drawings, noise and devices. No Panel, no files."""

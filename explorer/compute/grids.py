@@ -1,6 +1,6 @@
 """Grids of latents and of the images they decode to: traversals, samples, maps, interpolation
 paths (their end points and angle), the mosaic that tiles a grid into one image (so a view shows a
-grid as ONE element), and the cell of a mosaic under a point."""
+grid as ONE element), the mosaics the app's views show, and the cell of a mosaic under a point."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import numpy as np
 import torch
 
 from explorer.compute.decoding import decode
+from explorer.latent.table import MU
 from explorer.model import VAE
 
-SPAN = (-3.0, 3.0)  # the range swept by traversals and maps: the μ sliders' range
+SPAN = MU.bounds  # the range swept by traversals and maps: the μ sliders' range
+CELL = 28  # an image's side, in pixels
+PAD = 1  # pixels between the cells of a view's mosaic
 
 
 def sweep(steps: int, span: tuple[float, float] = SPAN) -> np.ndarray:
@@ -115,7 +118,7 @@ def _path_args(a, b, t):
 def traversal(model: VAE, z, steps: int = 11, dims=None, span=SPAN) -> np.ndarray:
     """The β-VAE figure: rows × steps × 28 × 28, row r sweeping dimension ``dims[r]`` of z."""
     grid = traversal_latents(z, sweep(steps, span), dims)
-    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(*grid.shape[:2], 28, 28)
+    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(*grid.shape[:2], CELL, CELL)
 
 
 def samples(model: VAE, mu, sigma, k: int, seed: int) -> np.ndarray:
@@ -126,7 +129,7 @@ def samples(model: VAE, mu, sigma, k: int, seed: int) -> np.ndarray:
 def manifold(model: VAE, z, dims: tuple[int, int], n: int = 15, span=SPAN) -> np.ndarray:
     """The decoded manifold over two dimensions: n × n × 28 × 28, top row = largest y."""
     grid = manifold_latents(z, dims, sweep(n, span))
-    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(n, n, 28, 28)
+    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(n, n, CELL, CELL)
 
 
 def interpolation(model: VAE, a, b, steps: int = 11, t=None, method: str = "linear") -> np.ndarray:
@@ -136,6 +139,36 @@ def interpolation(model: VAE, a, b, steps: int = 11, t=None, method: str = "line
     if t is not None:
         ts = np.append(ts, t)
     return decode(model, interpolate(a, b, ts, method))
+
+
+def traversal_image(model: VAE, z, dims, steps: int = 11) -> np.ndarray:
+    """The traversal of z over ``dims`` (one row each, ``steps`` values across SPAN) as one
+    mosaic."""
+    return mosaic(traversal(model, z, steps, dims), pad=PAD)
+
+
+def manifold_image(model: VAE, z, dims: tuple[int, int], n: int) -> np.ndarray:
+    """The decoded manifold over ``dims``, n × n cells, as one mosaic without padding (top row:
+    largest y), so that its pixels map onto the plane of the two dimensions."""
+    return mosaic(manifold(model, z, dims, n), pad=0)
+
+
+def triptych(model: VAE, z, shown=None, reconstruction=None) -> np.ndarray:
+    """Three cells in one mosaic: an input image, its reconstruction (both blank until given)
+    and the image of z."""
+    blank = np.zeros((CELL, CELL), np.float32)
+    cells = [
+        shown if shown is not None else blank,
+        reconstruction if reconstruction is not None else blank,
+        decode(model, np.asarray(z, dtype=np.float32)[None])[0],
+    ]
+    return mosaic(np.stack(cells), pad=PAD)
+
+
+def side_by_side(models, z) -> np.ndarray:
+    """z decoded by each network, in one row."""
+    z = np.asarray(z, dtype=np.float32)[None]
+    return mosaic(np.stack([decode(model, z)[0] for model in models]), pad=PAD)
 
 
 def mosaic(images, ncols: int | None = None, pad: int = 1, fill: float = 0.5) -> np.ndarray:

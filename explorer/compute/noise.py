@@ -2,7 +2,7 @@
 
 The generator is mulberry32 (a 32-bit counter hashed to a uniform) and the Box–Muller transform:
 a dozen lines in either language, integer arithmetic identical bit for bit, so a seed gives the
-same ε in the app, the command line and a page opened from a file (``explorer/js/noise.js``).
+same ε in the app, the command line and a page opened from a file (``explorer/pages/js/noise.js``).
 Good enough to place a sample in a latent space; not a generator for statistics.
 """
 

@@ -1,0 +1,1 @@
+"""PNG and GIF drawing: publication figures and animations of the views."""

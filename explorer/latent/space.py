@@ -19,7 +19,7 @@ import param
 from explorer import checkpoint as ckpt
 from explorer import zoo
 from explorer.access import MAX_UPLOAD_MB, UPLOAD_PREFIX, CheckpointAccess
-from explorer.compute import noise
+from explorer.compute import noise, placing
 from explorer.compute.decoding import decode_image
 from explorer.compute.device import available_devices, resolve_device
 from explorer.latent.table import MODES, MU, SEED_BOUNDS, SIGMA, Z_SET
@@ -215,7 +215,7 @@ class LatentModel(param.Parameterized):
 
     def upload_refusal(self, filename: object, size: float) -> str | None:
         """Why a file of ``size`` bytes is refused as an upload, or None: the same words whether
-        the server measured it or the page did before sending (explorer.upload_guard)."""
+        the server measured it or the page did before sending (explorer.app.upload_guard)."""
         name = ckpt.upload_name(filename)
         if size == 0:
             return f"{name} is empty (0 bytes), not a checkpoint"
@@ -267,6 +267,30 @@ class LatentModel(param.Parameterized):
         if values[index] != value:
             values[index] = float(value)
             setattr(self, name, values)
+
+    def place(self, dims: tuple[int, int], point: tuple[float, float]) -> None:
+        """Put z's dimensions ``dims`` at ``point`` (two finite numbers, a click on a 2-D map),
+        rounded as the sliders show them and clamped to their bounds. In sample mode that is μ
+        there with σ = 0, so that z lands exactly on the point; otherwise z is set exactly (from
+        the prior, the z drawn so far with the two dimensions moved). ValueError if the point
+        is not finite."""
+        if self.mode == "sample":
+            self.param.update(
+                mu=placing.placed(self.mu, dims, point, MU.bounds),
+                sigma=placing.placed(self.sigma, dims, (0.0, 0.0), SIGMA.bounds),
+            )
+        else:
+            z = self.z_set if self.mode == "deterministic" else self.current_z()
+            z_set = placing.placed(z, dims, point, Z_SET.bounds)
+            self.param.update(mode="deterministic", z_set=z_set)
+
+    def set_posterior(self, mu, sigma) -> int:
+        """Sample from an encoded image's posterior q(z|x) = N(μ, σ²): sample mode, μ and σ
+        rounded as the sliders show them and clamped to their bounds. Returns how many values
+        lay outside the bounds; ValueError if one is no finite number."""
+        mu, sigma, clamped = placing.posterior_values(mu, sigma, MU.bounds, SIGMA.bounds)
+        self.param.update(mode="sample", mu=mu, sigma=sigma)
+        return clamped
 
     # -- decoding --------------------------------------------------------------------------
     def epsilon(self) -> np.ndarray:

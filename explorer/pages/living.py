@@ -45,7 +45,7 @@ RESAMPLE = "seed.value = vaeNextSeed(seed.value);"
 
 
 def page_html(source: LatentModel | Mapping, net: list[dict] | None = None) -> str:
-    """The living page for a LatentModel's current state, or for a state dict (explorer.state).
+    """The living page for a LatentModel's current state, or for a state dict (latent.state).
 
     ``net``: the model's :func:`layers.decoder_layers`, when made already (their torch.fx trace
     patches torch for every thread while it runs: an app makes them where no other thread

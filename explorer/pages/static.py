@@ -35,7 +35,7 @@ CONTENTS = """{% block contents %}
 
 
 def page_html(source: LatentModel | Mapping) -> str:
-    """The page for a LatentModel's current image, or for a state dict (see explorer.state)."""
+    """The page for a LatentModel's current image, or a state dict (explorer.latent.state)."""
     model = shell.model_for(source)
     z = model.z
     image = render(image_element(model.image), names.IMAGE_SOURCE)

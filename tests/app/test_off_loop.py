@@ -118,7 +118,7 @@ def test_errors_reach_failed_and_a_failing_apply_is_logged_not_raised(served, ca
         raise ValueError("a bug in apply")
 
     background.run(lambda: 1, apply)
-    with caplog.at_level(logging.ERROR, logger="explorer.background"):
+    with caplog.at_level(logging.ERROR, logger="explorer.app.background"):
         served.run_next_tick()  # never raises into Bokeh's callback
     assert "a bug in apply" in caplog.text
 

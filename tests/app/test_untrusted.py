@@ -68,6 +68,23 @@ def test_what_a_page_sends_as_a_number():
     assert Bounds(0.0, 1.0).clamp(NAN) is None
 
 
+def test_clamped_logs_what_it_changes_or_refuses(caplog):
+    """The one wording of the sliders' and t's refusals (app/sliders.py, views/interpolation)."""
+    bounds = Bounds(0.0, 1.0)
+    with caplog.at_level(logging.WARNING, "explorer"):
+        assert untrusted.clamped("test t", 0.25, bounds) == 0.25  # in bounds: no line
+        assert untrusted.clamped("test t", 1, bounds) == 1.0  # an integer is a number
+        assert lines(caplog) == []
+        assert untrusted.clamped("test t", 7.5, bounds) == 1.0
+        assert untrusted.clamped("test t", NAN, bounds) is None
+        assert untrusted.clamped("test t", "0.5", bounds) is None
+    assert lines(caplog) == [
+        "test t refused 7.5: clamped to 1",
+        "test t refused nan: not a number",
+        "test t refused '0.5': not a number",
+    ]
+
+
 def test_refused_logs_a_short_line_for_a_huge_value(caplog):
     with caplog.at_level(logging.WARNING, "explorer"):
         untrusted.refused("drawing", [[0.5] * 50] * 6000, "too many")
@@ -86,7 +103,7 @@ def test_refused_logs_a_short_line_for_a_huge_value(caplog):
 )
 def test_a_slider_refuses_or_clamps_and_shows_the_model(model, caplog, name, css, value, expected):
     sliders = DimensionSliders(model)
-    slider = sliders._sliders[(name, 0)]
+    slider = sliders.shown(name)[0]
     before = list(getattr(model, name))
     with caplog.at_level(logging.WARNING, "explorer"):
         slider.value = value  # what Bokeh does with a client's patch
@@ -184,7 +201,7 @@ def test_render_never_uses_a_leaked_curdoc():
 
 
 def test_every_raw_bokeh_callback_is_guarded():
-    """explorer registers raw Bokeh callbacks only through explorer.untrusted (see its
+    """explorer registers raw Bokeh callbacks only through explorer.app.untrusted (see its
     docstring): an exception escaping one would leave its session's Document as curdoc()."""
     raw = re.compile(r"\.on_(change|event)\(")
     found = [

@@ -7,18 +7,24 @@ parameters: the tests set and read those, as the widgets do.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from conftest import make_checkpoint
+from PIL import Image, ImageSequence
 
-from explorer import checkpoint, names
+from explorer import checkpoint, names, plots
 from explorer.app.explorer import LatentExplorer
-from explorer.app.server import parse_args
+from explorer.app.options import parse_args
+from explorer.app.sliders import DimensionSliders
 from explorer.app.views.tabs import ExplorationViews
 from explorer.cli.main import build_parser
 from explorer.compute import decoding, divergence, grids
+from explorer.figures import animation
 from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
+from explorer.latent.table import SLIDERS
 
 
 @pytest.fixture
@@ -166,7 +172,7 @@ def test_map_shows_the_manifold_and_the_data(views, model):
     assert {i, j} == set(divergence.by_kl(kl)[:2])  # the two most used dimensions by default
     grid = grids.manifold(model.vae, model.current_z(), (i, j), 15)
     np.testing.assert_array_equal(pixels(map_view.plot), to_uint8(grids.mosaic(grid, pad=0)))
-    points = map_view.plot.figure.renderers[1].data_source.data
+    points = map_view.plot.layer(plots.MAP_POINTS).data
     mu = views.data.posterior()[0]
     np.testing.assert_allclose(points["x"], mu[:, i])
     np.testing.assert_allclose(points["y"], mu[:, j])
@@ -277,20 +283,41 @@ def test_sliders_ordered_by_kl_with_inactive_dimensions_marked():
     kl, active = explorer.views.data.usage()
     assert not active.all(), "expected inactive units in a beta=10 model"
 
-    def shown_mu_sliders():
-        sample = sliders._groups["sample"]
-        return [pane.object for pane in sample.objects if "μ" in pane.object.title]
-
-    assert [s.title for s in shown_mu_sliders()] == [f"μ{d + 1}" for d in range(12)]
+    assert [s.title for s in sliders.shown("mu")] == [f"μ{d + 1}" for d in range(12)]
     sliders.by_kl = True
     order = divergence.by_kl(kl)
-    titles = [s.title for s in shown_mu_sliders()]
+    titles = [s.title for s in sliders.shown("mu")]
     assert titles == [f"μ{d + 1}" + ("" if active[d] else " (inactive)") for d in order]
     assert kl[order[0]] == kl.max()
-    shown_mu_sliders()[0].value = 1.25  # a slider still drives its own dimension
+    sliders.shown("mu")[0].value = 1.25  # a slider still drives its own dimension
     assert model.mu[order[0]] == 1.25
     sliders.by_kl = False
-    assert shown_mu_sliders()[0].title == "μ1"
+    assert sliders.shown("mu")[0].title == "μ1"
+
+
+def test_sliders_follow_the_model_and_write_only_what_moved(model):
+    """A slider's move changes its dimension alone; a change of the model (a map click, an
+    encoded image, Reset) moves the sliders, and moving them writes nothing back."""
+    sliders = DimensionSliders(model)
+    changes = []
+    model.param.watch(lambda *events: changes.append([e.name for e in events]), list(SLIDERS))
+
+    def shown_values(name):
+        return [slider.value for slider in sliders.shown(name)]
+
+    sliders.shown("mu")[3].value = 1.5  # as the page moves it
+    assert changes == [["mu"]] and model.mu == [0.0] * 3 + [1.5] + [0.0] * 8
+    for change in (
+        lambda: model.place((0, 1), (2.0, -1.0)),
+        lambda: model.set_posterior(np.full(12, 0.5), np.full(12, 0.25)),
+        lambda: model.param.trigger("reset"),
+    ):
+        changes.clear()
+        change()
+        assert len(changes) == 1  # one change of the model, none from the sliders it moved
+        for name in SLIDERS:
+            assert shown_values(name) == getattr(model, name)
+    assert shown_values("mu") == [0.0] * 12
 
 
 def write_idx(path, array: np.ndarray) -> None:
@@ -322,8 +349,41 @@ def test_every_plot_draws_on_a_plain_canvas(views, model):
     explorer = LatentExplorer(model)
     for view in views.views:
         view.shown = True
-    plots = [explorer._image, explorer._bars] + [
+    drawn = [explorer.image_plot, explorer.bars_plot] + [
         plot for view in views.views for plot in vars(view).values() if hasattr(plot, "figure")
     ]
-    assert len(plots) >= 7
-    assert {plot.figure.output_backend for plot in plots} == {"canvas"}
+    assert len(drawn) >= 7
+    assert {plot.figure.output_backend for plot in drawn} == {"canvas"}
+
+
+def gif_frames(data: bytes) -> list[np.ndarray]:
+    """A GIF's frames as 8-bit grey arrays."""
+    with Image.open(io.BytesIO(data)) as gif:
+        assert gif.format == "GIF"
+        return [np.asarray(frame.convert("L")) for frame in ImageSequence.Iterator(gif)]
+
+
+def test_views_download_the_gif_of_their_current_state(views, model):
+    traversal = shown(views, "latent-traversal")
+    model.set_value("mu", 2, 1.5)
+    data = traversal.gif.callback().getvalue()  # what the Download GIF button sends
+    assert traversal.gif.filename == "mnist-beta1-traversal.gif"
+    z, name = model.current_z(), "mnist-beta1"
+    expected = animation.traversal(model.vae, z, dims=traversal.dims, name=name)
+    images = gif_frames(data)
+    assert len(images) == len(expected) == 40
+    np.testing.assert_array_equal(images[7], np.asarray(expected[7].image))
+
+    interp = shown(views, "latent-interp")
+    interp.set_point("A", "random")
+    interp.set_point("B", "random")
+    interp.method = "spherical"
+    images = gif_frames(interp.gif.callback().getvalue())
+    assert interp.gif.filename == "mnist-beta1-interpolation.gif"
+    expected = animation.interpolation(
+        model.vae, interp.a, interp.b, methods=("spherical",), name=name
+    )
+    np.testing.assert_array_equal(images[12], np.asarray(expected[12].image))
+    ends = to_uint8(decoding.decode(model.vae, np.stack([interp.a, interp.b])))
+    np.testing.assert_array_equal(expected[0].cell(0, 1)[::2, ::2], ends[0])
+    np.testing.assert_array_equal(expected[animation.STEPS - 1].cell(0, 1)[::2, ::2], ends[1])

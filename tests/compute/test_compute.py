@@ -12,6 +12,7 @@ from explorer.compute import decoding, divergence, drawing, grids, placing
 from explorer.compute.decoding import decode_image
 from explorer.data import samples
 from explorer.latent.table import MU, SIGMA, Z_SET
+from explorer.latent.vector import Bounds
 from explorer.model import kl_divergence
 
 
@@ -203,7 +204,11 @@ def test_posterior_values_fit_the_sliders():
     )
     assert mu == [0.1235, -3.0, 3.0] and sigma == [0.5, SIGMA.bounds[1], 2.0]
     assert clipped == 3  # two μ beyond ±3 and one σ above σ's bound
-    assert placing.posterior_values([0.0], [2.2], MU.bounds, (0.0, 3.0))[1:] == ([2.2], 0)
+    assert placing.posterior_values([0.0], [2.2], MU.bounds, Bounds(0.0, 3.0))[1:] == ([2.2], 0)
+    # An encoder's σ = exp(log σ² / 2) can overflow to inf: it takes σ's bound like any past it.
+    assert placing.posterior_values([0.0], [np.inf], MU.bounds, SIGMA.bounds)[1:] == ([2.0], 1)
+    with pytest.raises(ValueError, match="not a finite number"):
+        placing.posterior_values([0.0], [float("nan")], MU.bounds, SIGMA.bounds)
 
 
 def test_a_map_point_sets_two_dimensions():
@@ -211,6 +216,42 @@ def test_a_map_point_sets_two_dimensions():
     assert placing.placed(z, (1, 3), (1.234, -9.0), Z_SET.bounds) == [0.5, 1.23, 2.0, -4.0]
     assert placing.placed(z, (0, 2), (0.0, 0.0), SIGMA.bounds) == [0.0, -1.0, 0.0, 0.25]
     assert z == [0.5, -1.0, 2.0, 0.25]  # a new list: the model's is replaced, never edited
+    with pytest.raises(ValueError, match="not a finite number"):
+        placing.placed(z, (0, 1), (0.5, float("inf")), Z_SET.bounds)
+
+
+def cell(mosaic: np.ndarray, row: int, col: int, pad: int = grids.PAD) -> np.ndarray:
+    """Cell (row, col) of a mosaic of 28 × 28 images, ``pad`` pixels apart."""
+    top, left = pad + row * (grids.CELL + pad), pad + col * (grids.CELL + pad)
+    return mosaic[top : top + grids.CELL, left : left + grids.CELL]
+
+
+def test_the_views_mosaics(vae, z):
+    """What the app's views show, one image each, with no Panel."""
+    assert grids.SPAN == MU.bounds == (-3.0, 3.0)  # traversals and maps sweep μ's range
+    traversal = grids.traversal_image(vae, z, [2, 9], steps=5)
+    assert traversal.shape == (2 * 29 + 1, 5 * 29 + 1)
+    swept = z.copy()
+    swept[9] = grids.SPAN[1]  # row 1 sweeps dimension 9; its last column is the range's end
+    np.testing.assert_allclose(cell(traversal, 1, 4), decode_image(vae, swept), atol=1e-5)
+    manifold = grids.manifold_image(vae, z, (2, 7), 3)
+    assert manifold.shape == (3 * 28, 3 * 28)  # no padding: pixels map onto the plane
+    corner = z.copy()
+    corner[[2, 7]] = grids.SPAN[0], grids.SPAN[1]  # top left: smallest x, largest y
+    np.testing.assert_allclose(cell(manifold, 0, 0, pad=0), decode_image(vae, corner), atol=1e-5)
+    blank = grids.triptych(vae, z)  # nothing encoded yet: two blank cells, then z's image
+    assert blank.shape == (29 + 1, 3 * 29 + 1)
+    assert not cell(blank, 0, 0).any() and not cell(blank, 0, 1).any()
+    np.testing.assert_allclose(cell(blank, 0, 2), decode_image(vae, z), atol=1e-5)
+    shown, reconstruction = np.full((28, 28), 0.25, np.float32), np.ones((28, 28), np.float32)
+    full = grids.triptych(vae, z, shown, reconstruction)
+    np.testing.assert_array_equal(cell(full, 0, 0), shown)
+    np.testing.assert_array_equal(cell(full, 0, 1), reconstruction)
+    other = checkpoint.load(zoo.DEFAULT).model
+    row = grids.side_by_side([vae, other], z)
+    assert row.shape == (29 + 1, 2 * 29 + 1)
+    np.testing.assert_allclose(cell(row, 0, 1), decode_image(other, z), atol=1e-5)
+    assert not np.allclose(cell(row, 0, 0), cell(row, 0, 1))  # two networks, two images
 
 
 def test_mosaic_tiles_into_one_image():

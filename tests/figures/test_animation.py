@@ -1,6 +1,6 @@
 """Animated GIFs: each frame's cells are the right decodes, the animation runs there and back and
-loops, the GIF holds the frames exactly; the app's views make the GIF of their current state; and
-``vae-explorer figure ... --out FILE.gif`` writes them (run as a user runs it, in a subprocess).
+loops, the GIF holds the frames exactly; and ``vae-explorer figure ... --out FILE.gif`` writes
+them (run as a user runs it, in a subprocess). The app's GIF buttons: tests/app/test_views.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from conftest import drawn
 from PIL import Image, ImageSequence
 
 from explorer import checkpoint
-from explorer.app.views.tabs import ExplorationViews
 from explorer.cli import figure
 from explorer.cli.common import CommandError
 from explorer.compute import decoding, grids
@@ -25,7 +24,6 @@ from explorer.data import samples
 from explorer.figures import animation
 from explorer.figures.png import to_uint8
 from explorer.figures.stills import FigureError
-from explorer.latent.space import LatentModel
 
 SCRIPT = Path(sys.executable).with_name("vae-explorer")
 SCALE = 2
@@ -141,39 +139,6 @@ def test_the_largest_default_animation_fits():
     frames = figure.make_frames("traversal", loaded, steps=41)
     width, height = frames[0].image.size
     assert len(frames) == 80 and 80 * width * height <= animation.MAX_PIXELS
-
-
-# -- the app's downloads -----------------------------------------------------------------------
-def test_views_download_the_gif_of_their_current_state():
-    model = LatentModel(checkpoint="mnist-beta1", rng_seed=3)
-    views = ExplorationViews(model)
-    traversal, interp = (
-        next(v for v in views.views if v.css == css)
-        for css in ("latent-traversal", "latent-interp")
-    )
-    views.show(views.views.index(traversal))
-    model.set_value("mu", 2, 1.5)
-    data = traversal._gif.callback().getvalue()
-    assert traversal._gif.filename == "mnist-beta1-traversal.gif"
-    z, name = model.current_z(), "mnist-beta1"
-    expected = animation.traversal(model.vae, z, dims=traversal.dims, name=name)
-    images, _ = gif_frames(data)
-    assert len(images) == len(expected) == 40
-    np.testing.assert_array_equal(images[7], np.asarray(expected[7].image))
-
-    views.show(views.views.index(interp))
-    interp.set_point("A", "random")
-    interp.set_point("B", "random")
-    interp.method = "spherical"
-    images, _ = gif_frames(interp._gif.callback().getvalue())
-    assert interp._gif.filename == "mnist-beta1-interpolation.gif"
-    expected = animation.interpolation(
-        model.vae, interp.a, interp.b, methods=("spherical",), name=name
-    )
-    np.testing.assert_array_equal(images[12], np.asarray(expected[12].image))
-    ends = to_uint8(decoding.decode(model.vae, np.stack([interp.a, interp.b])))
-    np.testing.assert_array_equal(expected[0].cell(0, 1)[::2, ::2], ends[0])
-    np.testing.assert_array_equal(expected[animation.STEPS - 1].cell(0, 1)[::2, ::2], ends[1])
 
 
 # -- the command -------------------------------------------------------------------------------

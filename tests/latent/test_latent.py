@@ -133,6 +133,47 @@ def test_bounds_messages_name_the_position(model):
     assert model.mu == [0.0] * 12 and model.sigma == [1.0] * 12
 
 
+@pytest.mark.parametrize("mode", ["sample", "prior", "deterministic"])
+def test_place_puts_two_dimensions_of_z_on_a_point(model, mode):
+    """A click on the 2-D map: μ there with σ = 0 in sample mode (z lands on the point), else z
+    set exactly, from the prior's z too; rounded as the sliders show and clamped to their
+    bounds; the other dimensions stay as they were."""
+    model.param.update(mode=mode, mu=[0.5] * 12, sigma=[0.7] * 12, z_set=[0.25] * 12)
+    before = model.current_z()
+    model.place((4, 9), (1.234, -9.0))
+    z = model.current_z()
+    low = -3.0 if mode == "sample" else -4.0  # μ's bound, or z's
+    assert z[4] == pytest.approx(1.23) and z[9] == low
+    np.testing.assert_allclose(np.delete(z, [4, 9]), np.delete(before, [4, 9]), atol=1e-6)
+    if mode == "sample":
+        assert model.sigma[4] == model.sigma[9] == 0.0 and model.sigma[0] == 0.7
+        assert model.z_set == [0.25] * 12
+    else:
+        assert model.mode == "deterministic" and model.mu == [0.5] * 12
+    with pytest.raises(ValueError, match="not a finite number"):
+        model.place((0, 1), (math.nan, 0.0))
+    np.testing.assert_array_equal(model.current_z(), z)  # refused whole
+
+
+def test_set_posterior_samples_from_it_within_the_sliders_bounds(model):
+    """An encoded image's q(z|x) = N(μ, σ²): sample mode, values rounded as the sliders show
+    them and clamped; it says how many lay outside."""
+    model.mode = "prior"
+    mu = np.array([0.123456, -3.5, 3.2] + [0.0] * 9, np.float32)
+    sigma = np.array([0.5, 2.5, 1.99999] + [1.0] * 9, np.float32)
+    assert model.set_posterior(mu, sigma) == 3  # two μ beyond ±3, one σ above 2
+    assert model.mode == "sample"
+    assert model.mu[:3] == [0.1235, -3.0, 3.0] and model.sigma[:3] == [0.5, 2.0, 2.0]
+    np.testing.assert_allclose(
+        model.z, np.add(model.mu, np.multiply(model.sigma, model.epsilon())), atol=1e-6
+    )
+    assert model.set_posterior(np.zeros(12), np.ones(12)) == 0
+    assert model.mu == [0.0] * 12 and model.sigma == [1.0] * 12
+    with pytest.raises(ValueError, match="not a finite number"):
+        model.set_posterior(np.zeros(12), np.full(12, np.nan))
+    assert model.sigma == [1.0] * 12
+
+
 def test_seed_bounds(model):
     with pytest.raises(ValueError):
         model.seed = -1

@@ -1,6 +1,6 @@
 """Static HTML export of a fixed z: `vae-explorer export` (run as a user runs it, in a subprocess)
-and explorer.export, each page then opened from its file in headless Chromium with every network
-request refused.
+and explorer.pages.static, each page then opened from its file in headless Chromium with every
+network request refused.
 
 The command lines run once per module, side by side (each imports torch, HoloViews and Bokeh);
 each test checks its own run.
@@ -176,7 +176,7 @@ def test_nothing_to_export_without_a_model(tmp_path):
 
 # -- in the browser ------------------------------------------------------------------------------
 
-# Pages written from Python: from a LatentModel, and from a state dict (see explorer.state).
+# Pages written from Python: from a LatentModel, and from a state dict (see explorer.latent.state).
 API = {
     "api-model": {"mode": "sample", "mu": MU, "sigma": SIGMA, "seed": 2**31 - 1},
     "api-state": {"mode": "deterministic", "z_set": [-v for v in Z]},

@@ -6,15 +6,14 @@ from __future__ import annotations
 import functools
 import html
 
-import numpy as np
 import panel as pn
 import param
 
 from explorer import checkpoint as ckpt
 from explorer import names, zoo
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import PAD, grid_element, ticks
-from explorer.compute import decoding, grids
+from explorer.app.views.elements import grid_element, ticks
+from explorer.compute import grids
 from explorer.compute.device import resolve_device
 from explorer.plots import InPlacePlot, render, write_image
 
@@ -32,11 +31,6 @@ def comparable(source: str, access, device: str, latent_dim: int) -> tuple[objec
             f"this model has {latent_dim}"
         )
     return loaded.model, ""
-
-
-def side_by_side(nets, z: np.ndarray) -> np.ndarray:
-    """z decoded by each network, in one row."""
-    return grids.mosaic(np.stack([decoding.decode(net, z[None])[0] for net in nets]), pad=PAD)
 
 
 class CompareView(View):
@@ -126,7 +120,7 @@ class CompareView(View):
             chosen.append(source)
         labels = [f"this ({info.name})", *chosen]
         element = grid_element(
-            side_by_side([vae, *map(nets.get, chosen)], z), 5.0, xticks=ticks(labels),
+            grids.side_by_side([vae, *map(nets.get, chosen)], z), 5.0, xticks=ticks(labels),
             title="The same z, decoded by each model",
         )  # fmt: skip
         figure = render(element, names.COMPARE_SOURCE)
@@ -150,4 +144,4 @@ class CompareView(View):
         ]
 
     def update(self) -> None:
-        write_image(self.plot, side_by_side([self.model.vae, *self._chosen_nets], self.z()))
+        write_image(self.plot, grids.side_by_side([self.model.vae, *self._chosen_nets], self.z()))

@@ -1,16 +1,13 @@
 """The views' grid elements: a mosaic of decoded images as one grey HoloViews image, its scale and
-tick positions, and the colours the views share. No Panel here."""
+tick positions. No Panel here."""
 
 from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
 
+from explorer.compute.grids import CELL, PAD
 from explorer.figures.png import to_uint8
-
-CELL = 28  # an image's side, in pixels
-PAD = 1  # pixels between the cells of a mosaic
-CURRENT = "#dc2626"  # the current z, where a view marks it
 
 
 def grid_element(image: np.ndarray, scale: float, xticks=None, yticks=None, **opts) -> hv.Image:

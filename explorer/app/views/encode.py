@@ -9,32 +9,18 @@ import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
-from bokeh.models import FreehandDrawTool
-from bokeh.plotting import figure
 
-from explorer import names
+from explorer import names, plots
 from explorer.app import untrusted
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import CELL, PAD, grid_element, ticks
+from explorer.app.views.elements import grid_element, ticks
 from explorer.app.views.session import NO_SAMPLE
-from explorer.compute import decoding, drawing, grids, placing
-from explorer.latent.table import MU, SIGMA
+from explorer.compute import decoding, drawing, grids
+from explorer.compute.grids import CELL, PAD
 from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
 GALLERY_COLUMNS = 16
-
-
-def triptych(vae, z: np.ndarray, shown: np.ndarray | None, reconstruction: np.ndarray | None):
-    """Encode's three cells in one mosaic: the input, its reconstruction (blank until an image
-    is encoded) and the image of z."""
-    blank = np.zeros((CELL, CELL), np.float32)
-    cells = [
-        shown if shown is not None else blank,
-        reconstruction if reconstruction is not None else blank,
-        decoding.decode(vae, z[None])[0],
-    ]
-    return grids.mosaic(np.stack(cells), pad=PAD)
 
 
 class EncodeView(View):
@@ -65,36 +51,22 @@ class EncodeView(View):
     # -- the drawing surface --------------------------------------------------------------
     def _canvas(self):
         """The black square to draw in, and the data source of its strokes (the browser's)."""
-        canvas = figure(
-            x_range=(0, CELL), y_range=(0, CELL), width=224, height=224,
-            toolbar_location=None, tools=[], background_fill_color="black",
-            min_border=0, outline_line_color="#64748b",
-        )  # fmt: skip
-        canvas.axis.visible = False
-        canvas.grid.visible = False
-        strokes = canvas.multi_line(
-            xs=[], ys=[], line_color="white", line_width=20, line_cap="round", line_join="round"
-        )
-        # past MAX_STROKES the page drops the oldest stroke itself
-        tool = FreehandDrawTool(renderers=[strokes], num_objects=drawing.MAX_STROKES)
-        canvas.add_tools(tool)
-        canvas.toolbar.active_drag = tool
-        strokes.data_source.name = names.ENCODE_STROKES
+        canvas, strokes = plots.drawing_canvas(CELL, 224, drawing.MAX_STROKES, names.ENCODE_STROKES)
         untrusted.on_change(
-            strokes.data_source, "data", "Encode drawing", lambda _attr, _old, _new: self._drawn()
+            strokes, "data", "Encode drawing", lambda _attr, _old, _new: self._drawn()
         )
-        return canvas, strokes.data_source
+        return canvas, strokes
 
     def _drawn(self) -> None:
         """A stroke was drawn: encode the drawing. What no draw tool sends (a string, NaN, more
         than MAX_POINTS points) clears the drawing, with a note."""
-        data = self.strokes.data
+        xs, ys = plots.strokes(self.strokes)
         try:
-            strokes = drawing.checked_strokes(data.get("xs", []), data.get("ys", []))
+            strokes = drawing.checked_strokes(xs, ys)
         except ValueError as exc:
-            untrusted.refused("Encode drawing", data.get("xs"), str(exc))
+            untrusted.refused("Encode drawing", xs, str(exc))
             self.note = html.escape(f"Drawing cleared: {exc}. Draw again.")
-            self.strokes.data = {"xs": [], "ys": []}  # in Bokeh's callback: the lock is held
+            plots.clear_strokes(self.strokes)  # in Bokeh's callback: the lock is held
             return
         if not strokes:
             return
@@ -105,7 +77,7 @@ class EncodeView(View):
     @param.depends("clear", watch=True)
     def _clear(self) -> None:
         with pn.io.hold():
-            self.strokes.data = {"xs": [], "ys": []}
+            plots.clear_strokes(self.strokes)
 
     # -- encoding -------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -115,19 +87,16 @@ class EncodeView(View):
         self.encode_image(decoding.as_images(sample.images[index])[0], f"image {index} ({label})")
 
     def encode_image(self, image: np.ndarray, what: str) -> None:
-        """Set μ and σ to the image's posterior (clipped to the sliders' bounds), sample mode."""
+        """Sample from the image's posterior (:meth:`LatentModel.set_posterior`)."""
         m = self.model
         mu, sigma = decoding.encode(m.vae, image[None])
         self._input = image
         self._reconstruction = decoding.decode(m.vae, mu)[0]
         self.data.encoded = mu[0]
-        mu_values, sigma_values, clipped = placing.posterior_values(
-            mu[0], sigma[0], MU.bounds, SIGMA.bounds
-        )
+        clipped = m.set_posterior(mu[0], sigma[0])
         self.note = f"q(z|x) of {html.escape(what)}: mean σ {sigma[0].mean():.2f}" + (
             f"; {clipped} values clipped to the sliders' range" if clipped else ""
         )
-        m.param.update(mode="sample", mu=mu_values, sigma=sigma_values)
 
     # -- plots ----------------------------------------------------------------------------
     def skeleton(self) -> list:
@@ -140,7 +109,7 @@ class EncodeView(View):
     def draw(self, inputs):
         vae, z, sample = inputs
         element = grid_element(
-            triptych(vae, z, None, None),
+            grids.triptych(vae, z),
             4.0,
             xticks=ticks(["input x", "reconstruction", "current z"]),
             title="q(z|x)",
@@ -180,5 +149,5 @@ class EncodeView(View):
 
     def update(self) -> None:
         write_image(
-            self.plot, triptych(self.model.vae, self.z(), self._input, self._reconstruction)
+            self.plot, grids.triptych(self.model.vae, self.z(), self._input, self._reconstruction)
         )

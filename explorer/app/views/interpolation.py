@@ -13,7 +13,7 @@ from bokeh.models import Slider
 from explorer import names
 from explorer.app import untrusted
 from explorer.app.views.base import View, gif_download, markdown
-from explorer.app.views.elements import PAD, grid_element, ticks
+from explorer.app.views.elements import grid_element, ticks
 from explorer.compute import grids
 from explorer.figures import animation
 from explorer.latent.vector import Bounds
@@ -69,9 +69,9 @@ class InterpolationView(View):
         follow = pn.widgets.Checkbox.from_param(
             self.param.follow, css_classes=[names.INTERP_FOLLOW]
         )
-        self._gif = gif_download(model, "interpolation", self.frames)
+        self.gif = gif_download(model, "interpolation", self.frames)  # the GIF of its path
         self._controls = pn.Column(
-            pn.Row(*buttons[:3]), pn.Row(*buttons[3:]), pn.Row(method, follow, self._gif)
+            pn.Row(*buttons[:3]), pn.Row(*buttons[3:]), pn.Row(method, follow, self.gif)
         )
         self._side = pn.Column(pn.pane.Bokeh(self.t_slider, width=320), markdown(self.param.note))
         self._bottom = pn.Row(self._side)  # z(t) joins it once drawn
@@ -79,10 +79,7 @@ class InterpolationView(View):
     def _t_moved(self, _attr, _old, new) -> None:
         """t's slider moved. A value outside [0, 1] is clamped, one that is no number (NaN, from a
         client, not from the slider) refused; either way the slider is set to the t in use."""
-        t = T_BOUNDS.clamp(new)
-        if t != new:
-            why = "not a number" if t is None else f"clamped to {t:g}"
-            untrusted.refused("interpolation t", new, why)
+        t = untrusted.clamped("interpolation t", new, T_BOUNDS)
         if t is None:
             self.t_slider.value = self.t  # in Bokeh's callback: the lock is held
         else:
@@ -132,7 +129,7 @@ class InterpolationView(View):
             f"|A| = {np.linalg.norm(self.a):.2f}, |B| = {np.linalg.norm(self.b):.2f}, "
             f"angle {angle:.0f}°; t = {self.t:.2f}"
         )
-        return grids.mosaic(images[:STEPS], pad=PAD), images[STEPS]
+        return grids.mosaic(images[:STEPS], pad=grids.PAD), images[STEPS]
 
     def skeleton(self) -> list:
         return [self._controls, self._bottom]

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import html
 
-import holoviews as hv
 import panel as pn
 
-from explorer import names
+from explorer import names, plots
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import CURRENT
 from explorer.app.views.session import NO_SAMPLE
 from explorer.compute import divergence
 from explorer.latent.table import dim_label
 from explorer.plots import InPlacePlot, render
-
-ACTIVE, INACTIVE = "#2563eb", "#cbd5e1"
-MARKS = 1  # the overlay's layers: the bars, then the marks of the sliders' KL
 
 
 class KLView(View):
@@ -43,20 +38,6 @@ class KLView(View):
         kl = divergence.kl_per_dimension(*post)
         active = divergence.active_units(post[0])
         n = kl.size
-        dims = [dim_label("z", d) for d in range(n)]
-        bars = hv.Bars(
-            {"dimension": dims, "kl": kl, "color": [ACTIVE if a else INACTIVE for a in active]},
-            kdims=["dimension"],
-            vdims=["kl", "color"],
-        ).opts(color="color", line_color=None)
-        marks = hv.Scatter({"dimension": dims, "now": now}, kdims=["dimension"], vdims=["now"])
-        ceiling = float(max(kl.max(), 1.0)) * 1.1
-        overlay = (bars * marks.opts(color=CURRENT, size=8, marker="diamond")).opts(
-            height=320, responsive=True, min_width=400, toolbar=None, default_tools=[],
-            tools=["hover"], ylabel="KL (nats)", xlabel="", xrotation=90 if n > 16 else 0,
-            ylim=(0, ceiling),
-            title="Bars: mean KL(q(z_d|x) ‖ N(0,1)) over the data; ◆: KL of your N(μ_d, σ_d²)",
-        )  # fmt: skip
         order = ", ".join(dim_label("z", d) for d in divergence.by_kl(kl)[: min(n, 8)])
         summary = (
             f"**Active units: {int(active.sum())} of {n}** (variance of the posterior mean over "
@@ -65,12 +46,12 @@ class KLView(View):
             f"Total KL {kl.sum():.1f} nats over {count} images "
             f"({html.escape(source)}). Largest: {order}."
         )
-        return render(overlay, names.KL_SOURCE), ceiling, summary
+        return render(plots.kl_element(kl, active, now), names.KL_SOURCE), summary
 
     def install(self, drawn) -> None:
-        figure, self._ceiling, summary = drawn
+        figure, summary = drawn
         self.plot = InPlacePlot.of(figure)
-        self.marks = self.plot.layer(MARKS, names.KL_CURRENT_SOURCE)
+        self.marks = self.plot.layer(plots.KL_MARKS, names.KL_CURRENT_SOURCE)
         self._body.objects = [
             markdown(summary, css_classes=[names.KL_SUMMARY]),
             pn.pane.Bokeh(self.plot.figure, sizing_mode="stretch_width"),
@@ -79,9 +60,4 @@ class KLView(View):
     def update(self) -> None:
         if self.plot is None:
             return
-        now = divergence.gaussian_kl(self.model.mu, self.model.sigma)
-        self.plot.write(MARKS, now=now)
-        top = float(now.max(initial=0.0)) * 1.1
-        if top > self._ceiling:  # a taller mark widens the axis; it never shrinks while shown
-            self._ceiling = top
-            self.plot.figure.y_range.end = top
+        plots.write_marks(self.plot, divergence.gaussian_kl(self.model.mu, self.model.sigma))

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import html
 
-import holoviews as hv
-import numpy as np
 import panel as pn
 import param
 from bokeh.events import Tap
 
-from explorer import names
+from explorer import names, plots
 from explorer.app import untrusted
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import CURRENT
 from explorer.app.views.session import NO_SAMPLE
-from explorer.compute import divergence, grids, placing
+from explorer.compute import divergence, grids
 from explorer.figures.png import to_uint8
-from explorer.latent.table import MU, SIGMA, Z_SET, dim_label
+from explorer.latent.table import dim_label
 from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
@@ -26,12 +23,6 @@ PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
-POINTS, CURRENT_Z = 1, -1  # the overlay's layers: the manifold, the data's points, the current z
-
-
-def manifold_image(vae, z: np.ndarray, dims: tuple[int, int], n: int) -> np.ndarray:
-    """The decoded manifold over ``dims``, n × n cells, as one mosaic (top row: largest y)."""
-    return grids.mosaic(grids.manifold(vae, z, dims, n), pad=0)
 
 
 class MapView(View):
@@ -70,10 +61,8 @@ class MapView(View):
         post = self.data.posterior()
         with pn.io.hold():
             if post is not None:
-                self.plot.write(POINTS, x=post[0][:, i], y=post[0][:, j])
-            figure = self.plot.figure
-            figure.xaxis[0].axis_label = dim_label("z", i)
-            figure.yaxis[0].axis_label = dim_label("z", j)
+                plots.write_points(self.plot, post[0][:, i], post[0][:, j])
+            plots.write_axis_labels(self.plot, dim_label("z", i), dim_label("z", j))
         self.repaint()
 
     @property
@@ -81,23 +70,13 @@ class MapView(View):
         return int(self.x_dim), int(self.y_dim)
 
     def click(self, x: float, y: float) -> None:
-        """Set the two dimensions of z to (x, y): μ with σ = 0 there (so z lands exactly on the
-        point) in sample mode, z itself when z is set exactly (also from the prior). A point that
-        is not finite (only a hostile client sends one) is refused."""
+        """Move z's two dimensions to (x, y) (:meth:`LatentModel.place`). A point that is not
+        finite (only a hostile client sends one) is refused."""
         point = finite(x), finite(y)
         if None in point:
             untrusted.refused("2-D map tap", (x, y), "not a finite point")
             return
-        m = self.model
-        dims = self.dims
-        if m.mode == "sample":
-            m.param.update(
-                mu=placing.placed(m.mu, dims, point, MU.bounds),
-                sigma=placing.placed(m.sigma, dims, (0.0, 0.0), SIGMA.bounds),
-            )
-        else:
-            z = m.z_set if m.mode == "deterministic" else self.z()
-            m.param.update(mode="deterministic", z_set=placing.placed(z, dims, point, Z_SET.bounds))
+        self.model.place(self.dims, point)
 
     def _choose_dims(self) -> None:
         """A new model: offer its dimensions, the two most used (by KL) shown first."""
@@ -126,39 +105,28 @@ class MapView(View):
 
     def draw(self, inputs):
         vae, z, (i, j), n, points = inputs
-        half = (grids.SPAN[1] - grids.SPAN[0]) / (n - 1) / 2  # cell centres on the grid
-        lo, hi = grids.SPAN[0] - half, grids.SPAN[1] + half
-        image = hv.Image(
-            to_uint8(manifold_image(vae, z, (i, j), n)),
-            bounds=(lo, lo, hi, hi),
-            kdims=[dim_label("z", i), dim_label("z", j)],
-        ).opts(cmap="gray", clim=(0, 255))
-        if points is None:
-            dots = hv.Points([]).opts(size=0)
-        else:
-            dots = hv.Points(points, kdims=["x", "y"], vdims=["label", "color"]).opts(
-                color="color", size=5, alpha=0.8, line_color="white", line_width=0.5
-            )
-        current = hv.Points([tuple(z[[i, j]])]).opts(
-            color=CURRENT, marker="cross", size=22, line_width=3
+        low, high = grids.SPAN
+        half = (high - low) / (n - 1) / 2  # cell centres on the grid
+        element = plots.map_element(
+            to_uint8(grids.manifold_image(vae, z, (i, j), n)),
+            (low - half, high + half),
+            (dim_label("z", i), dim_label("z", j)),
+            tuple(z[[i, j]]),
+            points,
         )
-        overlay = (image * dots * current).opts(
-            frame_width=480, frame_height=480, toolbar=None, default_tools=[], tools=[],
-            xlim=(lo, hi), ylim=(lo, hi), title="Click to move z there",
-        )  # fmt: skip
-        return render(overlay, names.MAP_SOURCE)
+        return render(element, names.MAP_SOURCE)
 
     def install(self, figure) -> None:
         self.plot = InPlacePlot.of(figure)
-        self.plot.layer(CURRENT_Z, names.MAP_CURRENT_SOURCE)
+        self.plot.layer(plots.MAP_CURRENT, names.MAP_CURRENT_SOURCE)
         untrusted.on_event(
             self.plot.figure, Tap, "2-D map tap", lambda event: self.click(event.x, event.y)
         )
         self._body.objects = [self._header, pn.pane.Bokeh(self.plot.figure), self._legend]
 
-    def _points(self, i: int, j: int) -> dict | None:
+    def _points(self, i: int, j: int) -> tuple | None:
         """The data sample's posterior means in dimensions i and j, labelled and coloured (the
-        legend says which colour is which); None without a sample."""
+        legend says which colour is which), as (x, y, labels, colours); None without a sample."""
         sample, post = self.data.sample(), self.data.posterior()
         if sample is None or post is None:
             self._legend.object = html.escape(NO_SAMPLE)
@@ -170,12 +138,12 @@ class MapView(View):
             f"<span style='color:{c}'>●&nbsp;{html.escape(name)}</span>"
             for c, name in zip(PALETTE, sample.classes, strict=False)
         )
-        return {"x": mu[:, i], "y": mu[:, j], "label": labels, "color": colors}
+        return mu[:, i], mu[:, j], labels, colors
 
     def update(self) -> None:
         if self.plot is None:
             return
         i, j = self.dims
         z = self.z()
-        write_image(self.plot, manifold_image(self.model.vae, z, (i, j), self.size))
-        self.plot.write(CURRENT_Z, x=[float(z[i])], y=[float(z[j])])
+        write_image(self.plot, grids.manifold_image(self.model.vae, z, (i, j), self.size))
+        plots.write_current(self.plot, float(z[i]), float(z[j]))

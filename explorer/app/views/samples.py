@@ -11,7 +11,7 @@ import param
 
 from explorer import names
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import PAD, fit_scale, grid_element
+from explorer.app.views.elements import fit_scale, grid_element
 from explorer.compute import grids
 from explorer.plots import InPlacePlot, render, write_image
 
@@ -48,7 +48,7 @@ class SamplesView(View):
 
         def image() -> np.ndarray:
             images = grids.samples(vae, mu, sigma, k, seed)
-            return grids.mosaic(images, ncols=math.isqrt(k), pad=PAD)
+            return grids.mosaic(images, ncols=math.isqrt(k), pad=grids.PAD)
 
         return image
 

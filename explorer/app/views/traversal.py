@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
 import panel as pn
 import param
 
 from explorer import names
 from explorer.app.views.base import View, gif_download
-from explorer.app.views.elements import PAD, centres, fit_scale, grid_element, ticks
+from explorer.app.views.elements import centres, fit_scale, grid_element, ticks
 from explorer.compute import divergence, grids
 from explorer.figures import animation
 from explorer.latent.table import dim_label
 from explorer.plots import InPlacePlot, render, write_image
 
 STEPS = 11  # values swept per row
-
-
-def traversal_image(vae, z: np.ndarray, dims: list[int]) -> np.ndarray:
-    """The traversal of z over ``dims``, one row each, as one mosaic."""
-    return grids.mosaic(grids.traversal(vae, z, STEPS, dims), pad=PAD)
 
 
 class TraversalView(View):
@@ -41,8 +35,8 @@ class TraversalView(View):
         self._rows = pn.widgets.Select.from_param(
             self.param.rows, width=220, css_classes=[names.TRAVERSAL_ROWS]
         )
-        self._gif = gif_download(model, "traversal", self.frames)
-        self._header = pn.Row(self._rows, self._gif)
+        self.gif = gif_download(model, "traversal", self.frames)  # the GIF of what it shows
+        self._header = pn.Row(self._rows, self.gif)
         self.param.watch(self.rebuild, "rows")
 
     @property
@@ -81,7 +75,7 @@ class TraversalView(View):
 
     def draw(self, inputs):
         vae, z, dims = inputs
-        image = traversal_image(vae, z, dims)
+        image = grids.traversal_image(vae, z, dims, STEPS)
         h = image.shape[0]
         element = grid_element(
             image,
@@ -99,4 +93,4 @@ class TraversalView(View):
         self._body.objects = [self._header, pn.pane.Bokeh(self.plot.figure)]
 
     def update(self) -> None:
-        write_image(self.plot, traversal_image(self.model.vae, self.z(), self.dims))
+        write_image(self.plot, grids.traversal_image(self.model.vae, self.z(), self.dims, STEPS))

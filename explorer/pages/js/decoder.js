@@ -1,4 +1,4 @@
-// The decoder's forward pass, driven by the layer list of explorer/layers.py.
+// The decoder's forward pass, driven by the layer list of explorer/pages/layers.py.
 // Activations are flat Float32Arrays; a layer's shape is [features] or [channels, height, width].
 
 function vaeArray(encoded) {

@@ -1,4 +1,4 @@
-// ε ~ N(0, I) from a seed: mulberry32 and Box–Muller, as explorer/noise.py draws it.
+// ε ~ N(0, I) from a seed: mulberry32 and Box–Muller, as explorer/compute/noise.py draws it.
 function vaeUniforms(seed, count) {
   let state = seed >>> 0;
   const out = new Float64Array(count);
