@@ -40,6 +40,9 @@ def download(kind: str) -> str:
     return f"latent-download-{kind}"
 
 
+PNG_SCALE = "latent-png-scale"  # the PNG download's size
+
+
 # -- the checkpoint and the model (CHECKPOINT: the column of the rest but INFO) ------------------
 CHECKPOINT, ZOO, PATH, LOAD = "latent-checkpoint", "latent-zoo", "latent-path", "latent-load"
 LOADING, UPLOAD = "latent-loading", "latent-upload"

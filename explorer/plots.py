@@ -44,6 +44,12 @@ KL_MARKS = 1  # kl_element: the bars, then the marks of the current KL
 BARS_LIMIT = 4.0  # the bars' z axis starts at ±4 and widens to the next integer past a taller bar
 KL_HEADROOM = 1.1  # the KL axis reaches 10% past its tallest bar or mark
 UPRIGHT_PAST = 16  # more dimensions than this along an axis: their labels stand upright
+# The bar chart's title in each mode (explorer.latent.table.MODES): where its z comes from.
+BARS_TITLES = {
+    "sample": "z drawn from N(μ, σ²)",
+    "prior": "z drawn from the prior N(0, I)",
+    "deterministic": "z set exactly",
+}
 
 
 def image_element(image: np.ndarray) -> hv.Image:
@@ -63,9 +69,9 @@ def image_element(image: np.ndarray) -> hv.Image:
     )
 
 
-def bars_element(z: np.ndarray, limit: float | None = None) -> hv.Bars:
+def bars_element(z: np.ndarray, limit: float | None = None, mode: str = "sample") -> hv.Bars:
     """z as HoloViews Bars, one per dimension, blue for positive and red for negative, on an
-    axis of ±``limit`` (by default :func:`bars_limit`)."""
+    axis of ±``limit`` (by default :func:`bars_limit`), titled for ``mode`` (BARS_TITLES)."""
     limit = bars_limit(z) if limit is None else limit
     bars = hv.Bars(bars_data(z), kdims=[DIMENSION_COLUMN], vdims=[Z_COLUMN, COLOR_COLUMN])
     return bars.opts(
@@ -80,7 +86,7 @@ def bars_element(z: np.ndarray, limit: float | None = None) -> hv.Bars:
         xlabel="",
         ylabel="z",
         xrotation=label_rotation(len(z)),
-        title="Sampled z",
+        title=BARS_TITLES[mode],
     )
 
 
@@ -283,6 +289,11 @@ def write_bars(plot: InPlacePlot, z: np.ndarray) -> None:
         # its own, and for a few numbers the frame costs more than the JSON
         plot.write(**{Z_COLUMN: data[Z_COLUMN].tolist(), COLOR_COLUMN: data[COLOR_COLUMN]})
     grow_axis(plot, bars_limit(z), mirrored=True)
+
+
+def write_bars_title(plot: InPlacePlot, mode: str) -> None:
+    """Retitle the bars of :func:`bars_element` for ``mode`` (BARS_TITLES), in place."""
+    plot.figure.title.text = BARS_TITLES[mode]
 
 
 def grow_axis(plot: InPlacePlot, end: float, mirrored: bool = False) -> None:

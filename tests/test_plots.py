@@ -124,3 +124,15 @@ def test_drawing_canvas_strokes():
     assert plots.strokes(source) == ([[1, 2]], [[3, 4]])
     plots.clear_strokes(source)
     assert plots.strokes(source) == ([], [])
+
+
+def test_bars_are_titled_by_mode_and_retitled_in_place():
+    plot = InPlacePlot(bars_element(np.zeros(3), mode="prior"), "test-bars")
+    title = plot.figure.title
+    assert title.text == plots.BARS_TITLES["prior"] == "z drawn from the prior N(0, I)"
+    plots.write_bars_title(plot, "deterministic")
+    assert plot.figure.title is title and title.text == "z set exactly"  # the same model
+    plots.write_bars_title(plot, "sample")
+    assert title.text == "z drawn from N(μ, σ²)"
+    assert InPlacePlot(bars_element(np.zeros(3)), "b").figure.title.text == title.text
+    assert len(set(plots.BARS_TITLES.values())) == 3

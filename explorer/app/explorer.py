@@ -41,10 +41,12 @@ from explorer.plots import (
     bars_element,
     image_element,
     write_bars,
+    write_bars_title,
     write_image,
 )
 
 log = logging.getLogger(__name__)
+PNG_SCALES, PNG_SCALE = (1, 4, 8, 16), 8  # the PNG download's sizes, and the default (224 px)
 URL_DELAY_MS = 1000  # the URL follows the sliders this long after the last change
 SUBTITLE = "Explore the VAE latent space by sampling from multidimensional Gaussians"
 TIPS = """
@@ -85,7 +87,10 @@ class LatentExplorer(pn.viewable.Viewer):
         m = self.model
         # the decoded image and the z bars, rendered once and written in place
         self.image_plot = InPlacePlot(image_element(self._image_or_blank()), names.IMAGE_SOURCE)
-        self.bars_plot = InPlacePlot(bars_element(self._z_or_blank()), names.BARS_SOURCE)
+        self.bars_plot = InPlacePlot(
+            bars_element(self._z_or_blank(), mode=m.mode), names.BARS_SOURCE
+        )
+        m.param.watch(lambda event: write_bars_title(self.bars_plot, event.new), "mode")
         self._image_box = pn.Column(
             pn.pane.Bokeh(self.image_plot.figure), css_classes=[names.IMAGE], width=IMAGE_PX + 10
         )
@@ -146,8 +151,36 @@ class LatentExplorer(pn.viewable.Viewer):
         seed = internals.BoundedIntInput.from_param(
             m.param.seed, width=130, css_classes=[names.SEED]
         )
+        # Disabled where they change nothing: ε (seed, Resample) is unused when z is set, μ in
+        # the prior.
+        unused_in = [
+            (resample, ("deterministic",)),
+            (seed, ("deterministic",)),
+            (randomize, ("prior", "deterministic")),
+        ]
+
+        def follow_mode(*_):
+            for widget, modes in unused_in:
+                widget.disabled = m.mode in modes
+
+        m.param.watch(follow_mode, "mode")
+        follow_mode()
+        # The PNG's size: 28 px is too small for a slide; pixels grow as blocks, never blurred.
+        png_scale = pn.widgets.Select(
+            options={f"{n}× ({28 * n} px)": n for n in PNG_SCALES},
+            value=PNG_SCALE,
+            width=110,
+            description="Size of the downloaded PNG: each pixel drawn as an n×n block",
+            css_classes=[names.PNG_SCALE],
+        )
         downloads = [
-            self._download("png", "Image (PNG)", lambda m: to_png_bytes(m.image)),
+            self._download(
+                "png",
+                "Image (PNG)",
+                lambda m, scale: to_png_bytes(m.image, scale),
+                ahead=lambda m: png_scale.value,  # read on the event loop, at the click
+            ),
+            png_scale,
             self._download("json", "z (JSON)", lambda m: state.dumps(m).encode()),
             self._download("html", "Page (HTML)", lambda m: static.page_html(m).encode()),
             self._download(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import param
+from param.parameterized import Comparator
 
 from explorer import checkpoint as ckpt
 from explorer import zoo
@@ -22,11 +23,13 @@ from explorer.access import MAX_UPLOAD_MB, UPLOAD_PREFIX, CheckpointAccess
 from explorer.compute import noise, placing
 from explorer.compute.decoding import decode_image
 from explorer.compute.device import available_devices, resolve_device
-from explorer.latent.table import MODES, MU, SEED_BOUNDS, SIGMA, Z_SET
+from explorer.latent.table import DRAWN_SEED_BOUNDS, MODES, MU, SEED_BOUNDS, SIGMA, Z_SET
 from explorer.latent.vector import Bounds, resized
 from explorer.model import VAE
 
 MAX_UPLOAD_BYTES = int(MAX_UPLOAD_MB * 2**20)
+# The parameters that make z: a change decodes again.
+INPUTS = ("mu", "sigma", "z_set", "mode", "seed")
 # What a snapshot copies: the parameters that give the image (the rest is derived or per session).
 SNAPSHOT = ("checkpoint", "device", "mode", "mu", "sigma", "z_set", "seed", "access")
 
@@ -106,6 +109,8 @@ class LatentModel(param.Parameterized):
         self._eps_seed: int | None = None
         super().__init__(**params)
         self.param.device.objects = available_devices()
+        # onlychanged=False: a seed set together with the mode counts even when it is the same.
+        self.param.watch(self._on_inputs, list(INPUTS), onlychanged=False)
         if loaded is None:
             self._load()
         else:
@@ -250,7 +255,14 @@ class LatentModel(param.Parameterized):
     # -- events ----------------------------------------------------------------------------
     @param.depends("resample", watch=True)
     def _on_resample(self):
-        self.seed = self._rng.randint(*SEED_BOUNDS)
+        self.seed = self._draw_seed()
+
+    def _draw_seed(self) -> int:
+        """A new seed, other than the current one, short enough to read aloud."""
+        seed = self.seed
+        while seed == self.seed:
+            seed = self._rng.randint(*DRAWN_SEED_BOUNDS)
+        return seed
 
     @param.depends("reset", watch=True)
     def _on_reset(self):
@@ -312,7 +324,20 @@ class LatentModel(param.Parameterized):
         sigma = np.asarray(self.sigma, dtype=np.float32)
         return (mu + sigma * eps).astype(np.float32)
 
-    @param.depends("mu", "sigma", "z_set", "mode", "seed", watch=True)
+    def _on_inputs(self, *events):
+        """Decode again when what makes z changed. Switching to the prior draws a new seed first,
+        as Resample does: at the seed it had, the prior's z is sample mode's at μ = 0, σ = 1, and
+        the image would not change. A seed set together with the mode (a link, a JSON state)
+        is kept."""
+        changed = {event.name: event for event in events}
+        mode = changed.get("mode")
+        to_prior = mode is not None and mode.new == "prior" and mode.old != "prior"
+        if to_prior and "seed" not in changed:
+            self.seed = self._draw_seed()  # whose own event decodes, once
+            return
+        if any(not Comparator.is_equal(event.old, event.new) for event in events):
+            self._update()
+
     def _update(self):
         if self._loading or self._model is None or len(self.mu) != self.latent_dim:
             return

@@ -48,6 +48,9 @@ Z_SET = LatentSlider("z_set", "z", Bounds(-4.0, 4.0), "z", "Value", names.Z)
 SLIDERS = {slider.name: slider for slider in (MU, SIGMA, Z_SET)}  # in the order pages show them
 
 SEED_BOUNDS = Bounds(0, 2**31 - 1)  # the seed of ε: a whole number
+# The seeds the explorer draws itself (Resample): short enough to read aloud; any seed in
+# SEED_BOUNDS still works when typed or given in a link or a JSON state.
+DRAWN_SEED_BOUNDS = Bounds(0, 99_999)
 MODES = ("sample", "prior", "deterministic")
 MODE_LABELS = {
     "sample": "Sample z ~ N(μ, σ²)",

@@ -39,7 +39,7 @@ def page_html(source: LatentModel | Mapping) -> str:
     model = shell.model_for(source)
     z = model.z
     image = render(image_element(model.image), names.IMAGE_SOURCE)
-    bars = render(bars_element(z), names.BARS_SOURCE)
+    bars = render(bars_element(z, mode=model.mode), names.BARS_SOURCE)
     bars_box = column(bars, sizing_mode="stretch_width")  # (bare in the row, it squeezes the image)
     layout = row(image, bars_box, spacing=16, sizing_mode="stretch_width")
     mode = html.escape(MODE_LABELS[model.mode])

@@ -14,14 +14,18 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import panel as pn
 import pytest
 from conftest import open_offline
 from pagejs import IMAGE
 from PIL import Image
 
+from explorer import names
+from explorer.app.explorer import LatentExplorer
 from explorer.figures import animation
 from explorer.figures.png import to_uint8
 from explorer.latent import state
+from explorer.latent.space import LatentModel
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -86,15 +90,45 @@ def download(page, css: str, folder: Path) -> Path:
     return path
 
 
+def png_pixels(data) -> np.ndarray:
+    with Image.open(data) as png:
+        assert (png.format, png.mode) == ("PNG", "L")
+        return np.asarray(png)
+
+
+def blocks(image: np.ndarray, scale: int) -> np.ndarray:
+    """The image's grey levels, each pixel a scale×scale block (nearest neighbour)."""
+    return to_uint8(image).repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def test_png_download_is_slide_sized_unless_chosen(ckpt12):
+    """The PNG as the server makes it for a click: 8× (224 px) by default, the size chosen
+    beside it otherwise."""
+    explorer = LatentExplorer(LatentModel(checkpoint=str(ckpt12), rng_seed=1))
+    controls = pn.Column(*explorer.main())
+    (png,) = controls.select(lambda w: names.download("png") in (w.css_classes or []))
+    (scale,) = controls.select(lambda w: names.PNG_SCALE in (w.css_classes or []))
+    assert scale.value == 8 and list(scale.options.values()) == [1, 4, 8, 16]
+    pixels = png_pixels(png.callback())  # what the button sends
+    assert pixels.shape == (224, 224)
+    assert np.array_equal(pixels, blocks(explorer.model.image, 8))
+    scale.value = 1
+    assert np.array_equal(png_pixels(png.callback()), to_uint8(explorer.model.image))
+
+
 def test_png_download_is_the_current_image(app, tmp_path, ckpt12):
     page, errors = app
     image = as_shown(page.evaluate(IMAGE))
     path = download(page, "latent-download-png", tmp_path)
     assert path.name == f"{ckpt12.stem}-z.png"
-    with Image.open(path) as png:
-        assert (png.format, png.mode, png.size) == ("PNG", "L", (28, 28))
-        pixels = np.asarray(png)
-    assert np.array_equal(pixels, to_uint8(image))
+    assert np.array_equal(png_pixels(path), blocks(image, 8))  # 224 px: ready for a slide
+    page.locator(".latent-png-scale select").first.select_option(label="1× (28 px)")
+    try:
+        assert np.array_equal(
+            png_pixels(download(page, "latent-download-png", tmp_path)), to_uint8(image)
+        )
+    finally:
+        page.locator(".latent-png-scale select").first.select_option(label="8× (224 px)")
     assert errors == []
 
 

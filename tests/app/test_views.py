@@ -18,6 +18,7 @@ from explorer import checkpoint, names, plots
 from explorer.app.explorer import LatentExplorer
 from explorer.app.options import parse_args
 from explorer.app.sliders import DimensionSliders
+from explorer.app.views.encode import NOTHING_ENCODED
 from explorer.app.views.tabs import ExplorationViews
 from explorer.cli.main import build_parser
 from explorer.compute import decoding, divergence, grids
@@ -110,6 +111,24 @@ def test_encode_sets_mu_and_sigma_from_the_posterior(views, model):
     np.testing.assert_array_equal(shown_cells[1:29, 1:29], sample.images[5])  # the input ...
     recon = to_uint8(decoding.decode(model.vae, mu)[0])
     np.testing.assert_array_equal(shown_cells[1:29, 30:58], recon)  # ... its reconstruction
+
+
+def test_encode_says_what_to_do_until_an_image_is_encoded(views, model):
+    """Before a click or a drawing the triptych's input and reconstruction would be two black
+    squares: a note says what to do instead; the triptych shows once an image is encoded (and
+    hides again with a new model, whose encoding it no longer has)."""
+    encode = shown(views, "latent-encode")
+    notes = [o for o in encode._body.objects if getattr(o, "object", None) == NOTHING_ENCODED]
+    (nothing,) = notes
+    triptych = encode._triptych
+    assert triptych in encode._body.objects and triptych[0].object is encode.plot.figure
+    assert nothing.visible and not triptych.visible
+    encode.select(5)
+    assert triptych.visible and not nothing.visible
+    encode.select(5)  # the same image again: still shown, with its input
+    assert triptych.visible and pixels(encode.plot)[1:29, 1:29].any()
+    model.checkpoint = "mnist-beta10"
+    assert nothing.visible and not encode._triptych.visible
 
 
 def test_a_drawing_is_encoded(views, model):

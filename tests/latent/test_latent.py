@@ -12,6 +12,7 @@ from explorer import checkpoint
 from explorer.compute import noise
 from explorer.compute.decoding import decode_image
 from explorer.latent.space import LatentModel
+from explorer.latent.table import DRAWN_SEED_BOUNDS, SEED_BOUNDS
 
 
 @pytest.fixture
@@ -77,6 +78,48 @@ def test_resample_changes_seed_and_z(model):
     model.param.trigger("resample")
     assert model.seed != seed
     assert not np.allclose(model.z, z)
+
+
+def test_drawn_seeds_are_short_but_any_seed_works(model):
+    """Resample draws seeds one can read aloud; a seed typed or linked may be any in bounds."""
+    seeds = set()
+    for _ in range(200):
+        model.param.trigger("resample")
+        seeds.add(model.seed)
+    assert len(seeds) > 150
+    assert all(DRAWN_SEED_BOUNDS.holds(seed) for seed in seeds)
+    assert DRAWN_SEED_BOUNDS.high == 99_999 and SEED_BOUNDS.high > DRAWN_SEED_BOUNDS.high
+    model.seed = SEED_BOUNDS.high
+    np.testing.assert_allclose(model.z, noise.standard_normal(SEED_BOUNDS.high, 12), atol=1e-6)
+
+
+def test_switching_to_the_prior_draws_a_new_seed(model):
+    """At μ = 0, σ = 1 the prior at the same seed gives sample mode's z: switching to it draws a
+    new seed, so that the image changes, and decodes once, with that seed."""
+    seed, image = model.seed, model.image.copy()
+    images = []
+    model.param.watch(lambda event: images.append(event.new), "image")
+    model.mode = "prior"
+    assert model.seed != seed and DRAWN_SEED_BOUNDS.holds(model.seed)
+    assert len(images) == 1 and images[0] is model.image
+    assert not np.array_equal(model.image, image)
+    np.testing.assert_allclose(model.z, noise.standard_normal(model.seed, 12), atol=1e-7)
+    seed = model.seed
+    model.mode = "prior"  # already there: nothing new
+    model.param.update(mode="prior")
+    assert model.seed == seed
+    model.mode = "deterministic"
+    assert model.seed == seed
+    model.mode = "prior"
+    assert model.seed != seed
+
+
+@pytest.mark.parametrize("seed", [0, 31337])
+def test_a_seed_given_with_the_prior_wins(model, seed):
+    """A link or a JSON state sets mode and seed together: its seed is kept, even the old one."""
+    model.param.update(mode="prior", seed=seed)
+    assert model.mode == "prior" and model.seed == seed
+    np.testing.assert_allclose(model.z, noise.standard_normal(seed, 12), atol=1e-7)
 
 
 def test_same_seed_reproduces_image(ckpt12):

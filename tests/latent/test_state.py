@@ -50,6 +50,17 @@ def test_apply_json_sets_an_existing_model(model, ckpt12):
     assert np.array_equal(model.image, other.image)
 
 
+def test_a_prior_state_keeps_its_seed(model, ckpt12):
+    """Switching to the prior draws a new seed; a state's own seed wins, even the current one."""
+    other = LatentModel(checkpoint=str(ckpt12), device="cpu")
+    other.mode = "prior"
+    other.seed = 0
+    assert model.mode == "sample" and model.seed == 0
+    state.apply_json(model, state.to_json(other))  # its z is checked too
+    assert model.mode == "prior" and model.seed == 0
+    assert np.array_equal(model.image, other.image)
+
+
 def test_apply_json_loads_the_checkpoint_it_names(model, ckpt20):
     source = LatentModel(checkpoint=str(ckpt20), device="cpu")
     source.param.update(mu=[0.5] * 20, seed=3)

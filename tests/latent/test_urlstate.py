@@ -118,6 +118,14 @@ def test_seed_round_trips_through_the_search_string(model):
     assert notices == [] and query["seed"] == "123" and query["mode"] == "prior"
 
 
+@pytest.mark.parametrize("seed", [0, 123])
+def test_a_link_to_the_prior_keeps_its_seed(model, ckpt12, seed):
+    """Switching to the prior draws a new seed; a link's own seed wins (even the current one)."""
+    assert model.mode == "sample" and model.seed == 0
+    assert urlstate.apply_query(model, {"mode": "prior", "seed": str(seed)}) == []
+    assert model.mode == "prior" and model.seed == seed
+
+
 def test_clamped_notices_name_the_bounds(model):
     notices = urlstate.apply_query(model, {"mu": [9.0] + [0.0] * 11, "z": [-5.0] * 12})
     assert "mu: 1 value(s) outside [-3, 3]: clamped" in notices

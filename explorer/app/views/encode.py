@@ -21,6 +21,8 @@ from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
 GALLERY_COLUMNS = 16
+# In place of the triptych until an image is encoded: its input and reconstruction are blank.
+NOTHING_ENCODED = "Click an image of the gallery, or draw one, to encode it."
 
 
 class EncodeView(View):
@@ -29,9 +31,7 @@ class EncodeView(View):
     title = "Encode"
     css = names.ENCODE
 
-    note = param.String(
-        default="Click an image, or draw in the black square.", doc="What was encoded, and how"
-    )
+    note = param.String(default="", doc="What was encoded, and how")
     clear = param.Event(label="Clear drawing", doc="Clear the drawing")
 
     def __init__(self, model, data, **params):
@@ -39,6 +39,8 @@ class EncodeView(View):
         self._input: np.ndarray | None = None
         self._reconstruction: np.ndarray | None = None
         self._note = markdown(self.param.note)
+        self._nothing = markdown(NOTHING_ENCODED)
+        self._triptych: pn.Column | None = None  # shown once an image is encoded
         self.canvas, self.strokes = self._canvas()
         self._canvas_box = pn.Column(
             markdown("**Draw** (each stroke encodes)"),
@@ -93,14 +95,17 @@ class EncodeView(View):
         self._input = image
         self._reconstruction = decoding.decode(m.vae, mu)[0]
         self.data.encoded = mu[0]
+        z = m.z
         clipped = m.set_posterior(mu[0], sigma[0])
+        if m.z is z:  # the same μ and σ: nothing repainted the new input
+            self.repaint()
         self.note = f"q(z|x) of {html.escape(what)}: mean σ {sigma[0].mean():.2f}" + (
             f"; {clipped} values clipped to the sliders' range" if clipped else ""
         )
 
     # -- plots ----------------------------------------------------------------------------
     def skeleton(self) -> list:
-        return [self._top, self._note]
+        return [self._top, self._note, self._nothing]
 
     def prepare(self):
         self._input = self._reconstruction = None
@@ -126,7 +131,10 @@ class EncodeView(View):
         figure, gallery = drawn
         self.plot = InPlacePlot.of(figure)
         self._top.objects = [self._gallery(gallery), self._canvas_box]
-        self._body.objects = [self._top, self._note, pn.pane.Bokeh(self.plot.figure)]
+        # Hidden as a Column: a Bokeh pane's own `visible` did not hold (Panel syncs it).
+        self._triptych = pn.Column(pn.pane.Bokeh(self.plot.figure))
+        self._body.objects = [self._top, self._note, self._nothing, self._triptych]
+        self._show_triptych()
 
     def _gallery(self, drawn):
         """The gallery ``draw`` rendered, as (figure, sample, height), or a note without one."""
@@ -151,3 +159,11 @@ class EncodeView(View):
         write_image(
             self.plot, grids.triptych(self.model.vae, self.z(), self._input, self._reconstruction)
         )
+        self._show_triptych()
+
+    def _show_triptych(self) -> None:
+        """The triptych once it has an input to show; until then, what to do to give it one."""
+        encoded = self._input is not None
+        self._nothing.visible = not encoded
+        if self._triptych is not None:
+            self._triptych.visible = encoded
