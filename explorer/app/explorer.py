@@ -116,7 +116,11 @@ class LatentExplorer(pn.viewable.Viewer):
             visible=False,
             sizing_mode="stretch_width",
         )
-        self._info = pn.pane.Markdown(css_classes=[names.INFO], sizing_mode="stretch_width")
+        # The model's facts as a Bokeh model whose text alone changes: a Markdown pane, rewritten,
+        # takes the design's stand-alone stylesheets (Bootstrap's whole sheet: a 28 px heading).
+        self._info = internals.text_model(
+            css_classes=[names.INFO], sizing_mode="stretch_width", margin=(5, 10)
+        )
         self.sliders = DimensionSliders(m, usage=lambda: self.views.data.usage())
         self._controls = self._build_controls()
         self._checkpoint = self._build_checkpoint_picker()
@@ -403,13 +407,14 @@ class LatentExplorer(pn.viewable.Viewer):
     def _show_info(self, *_):
         model = self.model
         if model.info is None:
-            self._info.object = "No model loaded."
+            internals.write_text(self._info, "No model loaded.")
             return
         facts = fragments.model_facts(model)
         title = f"Model {facts.pop('model')}"
         del facts["checkpoint"]  # the picker above shows it
-        # File names and metadata come from the checkpoint: shown as text, never as markup.
-        self._info.object = fragments.facts_markdown(title, facts)
+        # File names and metadata come from the checkpoint: fragments escapes them.
+        with pn.io.hold():  # sent now, as Panel sends its panes' changes: before "Loading…" hides
+            internals.write_text(self._info, fragments.facts_html(title, facts))
         source = model.info.source
         if source in zoo.NAMES and self._picker.value != source:
             self._picker.value = source
@@ -420,7 +425,7 @@ class LatentExplorer(pn.viewable.Viewer):
             pn.pane.Markdown("### Checkpoint"),
             self._checkpoint,
             self._device_used,
-            self._info,
+            pn.pane.Bokeh(self._info, sizing_mode="stretch_width"),
             pn.pane.Markdown(TIPS, css_classes=[names.TIPS]),
         ]
 

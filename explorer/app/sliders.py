@@ -181,9 +181,16 @@ class DimensionSliders(pn.viewable.Viewer):
 
 
 def _grid(sliders: list[Slider]) -> pn.GridBox:
-    """Sliders two to a row, across the page."""
+    """Sliders two to a row, across the page.
+
+    Built after the page is served, when the session's ``pn.config.design`` is the template's:
+    a pane would take it as its own design, the template then leaves it alone, and a Bokeh pane
+    never styles the model it wraps (round themed handles became bare squares). ``design=None``
+    leaves them to the template, which styles them as it styled the first page's.
+    """
     return pn.GridBox(
-        *[pn.pane.Bokeh(slider, sizing_mode="stretch_width") for slider in sliders],
+        *[pn.pane.Bokeh(slider, sizing_mode="stretch_width", design=None) for slider in sliders],
         ncols=2,
         sizing_mode="stretch_width",
+        design=None,
     )

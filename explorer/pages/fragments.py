@@ -83,11 +83,13 @@ def info_html(model: LatentModel) -> str:
     return facts_table("Model", model_facts(model), names.INFO)
 
 
-def facts_markdown(title: str, facts: dict[str, str]) -> str:
-    """A titled Markdown list, one fact a line, its value in bold (both shown as written)."""
-    lines = [f"### {literal(title)}"]
-    lines += [f"- {literal(key)}: **{literal(value)}**" for key, value in facts.items()]
-    return "\n".join(lines)
+def facts_html(title: str, facts: dict[str, str]) -> str:
+    """A titled list, one fact a line, its value in bold (all escaped: shown as written)."""
+    items = "".join(
+        f"<li>{html.escape(key)}: <strong>{html.escape(value)}</strong></li>"
+        for key, value in facts.items()
+    )
+    return f"<h3 style='margin:0.5em 0'>{html.escape(title)}</h3><ul>{items}</ul>"
 
 
 def facts_table(title: str, facts: dict, css_class: str) -> str:
