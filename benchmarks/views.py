@@ -29,16 +29,7 @@ from explorer import names
 
 ROOT = Path(__file__).resolve().parent.parent
 # tab → (view CSS class, its data source, the column a μ move changes)
-TABS = {
-    "Explore": (None, names.IMAGE_SOURCE, "image"),
-    "Traversal": (names.TRAVERSAL, names.TRAVERSAL_SOURCE, "image"),
-    "Samples": (names.SAMPLES, names.SAMPLES_SOURCE, "image"),
-    "Encode": (names.ENCODE, names.ENCODE_SOURCE, "image"),
-    "Interpolation": (names.INTERP, names.INTERP_SOURCE, "image"),
-    "2-D map": (names.MAP, names.MAP_SOURCE, "image"),
-    "Compare models": (names.COMPARE, names.COMPARE_SOURCE, "image"),
-    "KL / active units": (names.KL, names.KL_CURRENT_SOURCE, "now"),
-}
+TABS = {"Explore": (None, names.IMAGE_SOURCE, "image"), **names.VIEW_TABS}
 
 
 def server_side(checkpoint: str, moves: int) -> dict[str, dict]:

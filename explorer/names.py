@@ -96,3 +96,15 @@ INTERP_SOURCE, INTERP_T_SOURCE = source(INTERP), source(INTERP_T)  # the strip, 
 MAP_SOURCE, MAP_CURRENT_SOURCE = source(MAP), source(f"{MAP}-current")  # the cross at z
 COMPARE_SOURCE = source(COMPARE)
 KL_SOURCE, KL_CURRENT_SOURCE = source(KL), source(f"{KL}-current")  # ◆: the sliders' KL
+
+# -- each exploration tab: its title, the view's class, the source a μ move rewrites, and the
+# column that changes there (the KL view's ◆ marks are its "now" column) ----------------------
+VIEW_TABS = {
+    "Traversal": (TRAVERSAL, TRAVERSAL_SOURCE, "image"),
+    "Samples": (SAMPLES, SAMPLES_SOURCE, "image"),
+    "Encode": (ENCODE, ENCODE_SOURCE, "image"),
+    "Interpolation": (INTERP, INTERP_SOURCE, "image"),
+    "2-D map": (MAP, MAP_SOURCE, "image"),
+    "Compare models": (COMPARE, COMPARE_SOURCE, "image"),
+    "KL / active units": (KL, KL_CURRENT_SOURCE, "now"),
+}

@@ -214,3 +214,18 @@ def run_async(coroutine) -> object:
     if "error" in result:
         raise result["error"]
     return result.get("value")
+
+
+# -- a session's model and its exploration views, server side (tests/app) ------------------------
+@pytest.fixture
+def model():
+    from explorer.latent.space import LatentModel
+
+    return LatentModel(checkpoint="mnist-beta1", rng_seed=3)
+
+
+@pytest.fixture
+def views(model):
+    from explorer.app.views.tabs import ExplorationViews
+
+    return ExplorationViews(model)

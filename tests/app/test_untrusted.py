@@ -18,23 +18,11 @@ from bokeh.models import Slider, Title
 
 from explorer.app import untrusted
 from explorer.app.sliders import DimensionSliders
-from explorer.app.views.tabs import ExplorationViews
 from explorer.compute import drawing, grids
-from explorer.latent.space import LatentModel
 from explorer.latent.vector import Bounds, finite
 from explorer.plots import bars_element, image_element, render
 
 NAN = float("nan")
-
-
-@pytest.fixture
-def model() -> LatentModel:
-    return LatentModel(checkpoint="mnist-beta1", rng_seed=3)
-
-
-@pytest.fixture
-def views(model) -> ExplorationViews:
-    return ExplorationViews(model)
 
 
 def shown(views, css):

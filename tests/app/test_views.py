@@ -28,16 +28,6 @@ from explorer.latent.space import LatentModel
 from explorer.latent.table import SLIDERS
 
 
-@pytest.fixture
-def model() -> LatentModel:
-    return LatentModel(checkpoint="mnist-beta1", rng_seed=3)
-
-
-@pytest.fixture
-def views(model) -> ExplorationViews:
-    return ExplorationViews(model)
-
-
 def view(views, css):
     return next(v for v in views.views if v.css == css)
 

@@ -24,16 +24,7 @@ COLUMN = f"""([name, column]) => {{
   return values.length + ':' + sum;
 }}"""
 
-# tab title → (container class, source name, column that a μ slider changes)
-VIEWS = {
-    "Traversal": (names.TRAVERSAL, names.TRAVERSAL_SOURCE, "image"),
-    "Samples": (names.SAMPLES, names.SAMPLES_SOURCE, "image"),
-    "Encode": (names.ENCODE, names.ENCODE_SOURCE, "image"),
-    "Interpolation": (names.INTERP, names.INTERP_SOURCE, "image"),
-    "2-D map": (names.MAP, names.MAP_SOURCE, "image"),
-    "Compare models": (names.COMPARE, names.COMPARE_SOURCE, "image"),
-    "KL / active units": (names.KL, names.KL_CURRENT_SOURCE, "now"),
-}
+VIEWS = names.VIEW_TABS  # tab title → (container class, source, column a μ move changes)
 
 
 @pytest.fixture(scope="module")
