@@ -59,7 +59,7 @@ class Bounds(NamedTuple):
         if size is not None and len(values) != size:
             raise ValueError(f"expected {size} values (the model's latent size), got {len(values)}")
         for i, value in enumerate(values, start=1):
-            if not self.low <= value <= self.high:
+            if not self.holds(value):
                 raise ValueError(f"value {i} ({_short(value)}) is outside {self}")
         return values
 
@@ -73,7 +73,7 @@ class Bounds(NamedTuple):
                 raise ValueError(f"{name}[{i}] must be a number, got {shown(item)}")
             if isinstance(item, float) and not math.isfinite(item):
                 raise ValueError(f"{name}[{i}] = {shown(item)} is not a finite number")
-            if not self.low <= item <= self.high:
+            if not self.holds(item):
                 raise ValueError(f"{name}[{i}] = {shown(item)} is outside {self}")
             try:
                 out.append(float(item))
