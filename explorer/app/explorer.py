@@ -173,7 +173,7 @@ class LatentExplorer(pn.viewable.Viewer):
         png_scale = pn.widgets.Select(
             options={f"{n}× ({28 * n} px)": n for n in PNG_SCALES},
             value=PNG_SCALE,
-            width=110,
+            width=140,  # "16× (448 px)" whole, with the arrow
             description="Size of the downloaded PNG: each pixel drawn as an n×n block",
             css_classes=[names.PNG_SCALE],
         )
