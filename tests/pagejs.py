@@ -24,3 +24,13 @@ SLIDER = """(css) => {
       if (model.css_classes && model.css_classes.includes(css)) return model.value;
   return null;
 }"""
+
+# The title text of the figure that draws the bars' data source, as the page holds it.
+BARS_TITLE = f"""() => {{
+  for (const doc of Bokeh.documents)
+    for (const model of doc.all_models)
+      if (model.renderers && model.title && model.renderers.some(
+            (r) => r.data_source && r.data_source.name === '{names.BARS_SOURCE}'))
+        return model.title.text;
+  return null;
+}}"""

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from explorer.latent.table import DRAWN_SEED_BOUNDS
+
 MASK = 0xFFFFFFFF
 
 
@@ -39,5 +41,11 @@ def standard_normal(seed: int, n: int) -> np.ndarray:
 
 
 def next_seed(seed: int) -> int:
-    """The seed that Resample moves to in the living page: the next draw, as a 31-bit integer."""
-    return int(uniforms(seed, 1)[0] * 2**31)
+    """The seed that Resample moves to in the living page: the next draw, scaled to the seeds
+    the app draws (DRAWN_SEED_BOUNDS: short enough to read aloud)."""
+    return DRAWN_SEED_BOUNDS.low + int(uniforms(seed, 1)[0] * drawn_seed_count())
+
+
+def drawn_seed_count() -> int:
+    """How many seeds Resample draws from."""
+    return int(DRAWN_SEED_BOUNDS.high - DRAWN_SEED_BOUNDS.low + 1)

@@ -22,8 +22,9 @@ from bokeh.layouts import column, grid, row
 from bokeh.models import Button, CustomJS, RadioButtonGroup, Slider, Spinner
 
 from explorer import names, plots
+from explorer.compute import noise
 from explorer.latent.space import LatentModel
-from explorer.latent.table import MODE_LABELS, MODES, SEED_BOUNDS, SLIDERS
+from explorer.latent.table import DRAWN_SEED_BOUNDS, MODE_LABELS, MODES, SEED_BOUNDS, SLIDERS
 from explorer.pages import fragments, layers, shell
 from explorer.plots import InPlacePlot, bars_element, image_element
 
@@ -41,7 +42,7 @@ SUBLINE = (
     "slider, pick a mode, change the seed."
 )
 # CustomJS bodies: the library (pages/js/*.js) is prepended; the update passes on all its args.
-RESAMPLE = "seed.value = vaeNextSeed(seed.value);"
+RESAMPLE = "seed.value = vaeNextSeed(seed.value, low, count);"
 
 
 def page_html(source: LatentModel | Mapping, net: list[dict] | None = None) -> str:
@@ -82,7 +83,7 @@ def _document(model: LatentModel, spec: str) -> Document:
     n = model.latent_dim
     z = model.z
     image = InPlacePlot(image_element(model.image), names.IMAGE_SOURCE)
-    bars = InPlacePlot(bars_element(z), names.BARS_SOURCE)
+    bars = InPlacePlot(bars_element(z, mode=model.mode), names.BARS_SOURCE)
     mode_group = RadioButtonGroup(
         labels=[MODE_LABELS[m] for m in MODES],
         active=MODES.index(model.mode),
@@ -142,6 +143,8 @@ def _document(model: LatentModel, spec: str) -> Document:
         "image": image.source,
         "bars": bars.source,
         "bars_range": bars.figure.y_range,
+        "bars_title": bars.figure.title,
+        "titles": [plots.BARS_TITLES[mode] for mode in MODES],
         # the columns as plain strings: a dict would reach the script as a JavaScript Map
         "image_column": plots.IMAGE_COLUMN,
         "z_column": plots.Z_COLUMN,
@@ -155,8 +158,16 @@ def _document(model: LatentModel, spec: str) -> Document:
         for slider in group:
             slider.js_on_change("value", update)
     mode_group.js_on_change("active", update)
+    # As in the app, a switch to the prior draws a new ε: at the same seed, the prior's z is
+    # the default sample's (μ = 0, σ = 1), and the switch would look as if it did nothing.
+    drawing = {"seed": seed, "low": DRAWN_SEED_BOUNDS.low, "count": noise.drawn_seed_count()}
+    prior = CustomJS(
+        args={**drawing, "prior": MODES.index("prior")},
+        code=script("noise.js") + f"if (cb_obj.active === prior) {{ {RESAMPLE} }}",
+    )
+    mode_group.js_on_change("active", prior)
     seed.js_on_change("value", update)
-    next_seed = CustomJS(args={"seed": seed}, code=script("noise.js") + RESAMPLE)
+    next_seed = CustomJS(args=drawing, code=script("noise.js") + RESAMPLE)
     resample.js_on_event("button_click", next_seed)
     layout = column(
         row(mode_group, seed, resample),

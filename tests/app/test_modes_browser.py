@@ -5,23 +5,13 @@ page's Bokeh figure) follows the mode. Tests wait on conditions, never on sleeps
 from __future__ import annotations
 
 import pytest
-from pagejs import IMAGE
+from pagejs import BARS_TITLE, IMAGE
 from playwright.sync_api import expect
 
 from explorer import names, plots
 from explorer.latent.table import MODE_LABELS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
-
-# The title text of the figure that draws the bars' data source, as the page holds it.
-BARS_TITLE = f"""() => {{
-  for (const doc of Bokeh.documents)
-    for (const model of doc.all_models)
-      if (model.renderers && model.title && model.renderers.some(
-            (r) => r.data_source && r.data_source.name === '{names.BARS_SOURCE}'))
-        return model.title.text;
-  return null;
-}}"""
 
 
 @pytest.fixture(scope="module")

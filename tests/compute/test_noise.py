@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.compute import noise
+from explorer.latent.table import DRAWN_SEED_BOUNDS
 
 
 def test_a_seed_gives_the_same_draws_and_seeds_differ():
@@ -35,4 +36,5 @@ def test_next_seed_stays_in_range():
     seeds = [0]
     for _ in range(50):
         seeds.append(noise.next_seed(seeds[-1]))
-    assert all(0 <= s < 2**31 for s in seeds) and len(set(seeds)) == len(seeds)
+    assert all(DRAWN_SEED_BOUNDS.holds(s) for s in seeds) and len(set(seeds)) == len(seeds)
+    assert max(seeds) > DRAWN_SEED_BOUNDS.high // 2  # the whole range, not its bottom

@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 import torch
 from conftest import make_checkpoint, open_offline
-from pagejs import FIND, IMAGE, SLIDER
+from pagejs import BARS_TITLE, FIND, IMAGE, SLIDER
 from torch import nn
 
-from explorer import checkpoint
+from explorer import checkpoint, plots
 from explorer.compute import noise
+from explorer.latent.table import MODE_LABELS
 from explorer.model import VAE, VAEConfig
 from explorer.pages import layers, living
 
@@ -325,6 +326,33 @@ def test_a_seed_gives_the_same_image_every_time(browser, pages):
         again.context.close()
     finally:
         first.context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+def test_a_mode_switch_retitles_the_chart_and_the_prior_draws_anew(browser, pages):
+    """As in the app: the chart says which z it shows, and Prior draws a new ε (at the same
+    seed it would decode the default sample's z, and the switch would look broken)."""
+    page, log = open_live(browser, pages["zoo"][1])
+    try:
+        assert page.evaluate(BARS_TITLE) == plots.BARS_TITLES["sample"]
+        seed = page.evaluate(SEED)
+        choose_mode(page, MODE_LABELS["prior"])
+        page.wait_for_function(f"(s) => ({SEED})() !== s", arg=seed)
+        assert page.evaluate(SEED) == noise.next_seed(seed)
+        page.wait_for_function(
+            f"(e) => ({Z_SHOWN})()[0] === e",
+            arg=float(noise.standard_normal(noise.next_seed(seed), 12)[0]),
+        )
+        assert page.evaluate(BARS_TITLE) == plots.BARS_TITLES["prior"]
+        choose_mode(page, MODE_LABELS["deterministic"])
+        page.wait_for_function(
+            f"(t) => ({BARS_TITLE})() === t", arg=plots.BARS_TITLES["deterministic"]
+        )
+        assert page.evaluate(SEED) == noise.next_seed(seed)  # only the prior draws
+        assert log["errors"] == [] and log["refused"] == []
+    finally:
+        page.context.close()
 
 
 @pytest.mark.browser

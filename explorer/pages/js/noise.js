@@ -23,6 +23,7 @@ function vaeStandardNormal(seed, n) {
   return eps;
 }
 
-function vaeNextSeed(seed) {
-  return Math.floor(vaeUniforms(seed, 1)[0] * 2147483648);
+// Resample's next seed, as explorer/compute/noise.next_seed draws it: low + ⌊u·count⌋.
+function vaeNextSeed(seed, low, count) {
+  return low + Math.floor(vaeUniforms(seed, 1)[0] * count);
 }

@@ -12,6 +12,8 @@ function vaeUpdate(a) {
   show(a.sample_grid, mode === "sample");
   show(a.seed, mode !== "deterministic");
   show(a.resample, mode !== "deterministic");
+  const title = a.titles[a.mode_group.active];
+  if (a.bars_title.text !== title) a.bars_title.text = title;
 
   let z;
   if (mode === "deterministic") {
