@@ -18,6 +18,16 @@ from explorer.latent.table import dim_label
 from explorer.plots import color
 
 CELL = "padding:2px 10px;border-bottom:1px solid #e5e7eb;text-align:right"
+# The checkpoint's output and format, said as a reader needs them.
+OUTPUT_WORDS = {
+    "sigmoid": "a sigmoid's 0–1 (trained with cross-entropy)",
+    "linear": "as decoded, clipped to 0–1 (trained with squared error)",
+}
+FORMAT_WORDS = {
+    "vae-explorer": "this project's train.py",
+    "original": "the original Streamlit app",
+    "state-dict": "a bare state dict (no metadata)",
+}
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
@@ -73,8 +83,8 @@ def model_facts(model: LatentModel) -> dict[str, str]:
         "epochs": show(info.epochs),
         "data set": show(info.dataset),
         "validation loss": show(info.final_val_loss, "{:.1f}"),
-        "output": info.output,
-        "format": info.format,
+        "pixels": OUTPUT_WORDS.get(info.output, info.output),
+        "saved by": FORMAT_WORDS.get(info.format, info.format),
     }
 
 
