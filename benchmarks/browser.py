@@ -10,9 +10,14 @@ from __future__ import annotations
 import os
 import socket
 import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 from explorer import names
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -79,3 +84,24 @@ def summary(values: list[float]) -> dict[str, float]:
         "min_ms": round(ordered[0], 1),
         "max_ms": round(ordered[-1], 1),
     }
+
+
+def serve_explorer(checkpoint: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """`panel serve apps/explorer.py` on a free port, its output in ``log``: (process, URL)."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "panel"), "serve", "apps/explorer.py",
+        "--port", str(port), "--address", "127.0.0.1",
+        "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", "--checkpoint", checkpoint,
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"http://127.0.0.1:{port}/explorer"
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"server did not start; see {log}")

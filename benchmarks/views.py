@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import torch
-from browser import ARM, FIND, WAIT, free_port, launch, summary
+from browser import ARM, FIND, WAIT, launch, serve_explorer, summary
 
 from explorer import names
 
-ROOT = Path(__file__).resolve().parent.parent
 # tab → (view CSS class, its data source, the column a μ move changes)
 TABS = {"Explore": (None, names.IMAGE_SOURCE, "image"), **names.VIEW_TABS}
 
@@ -53,31 +49,11 @@ def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
     return results
 
 
-def start_server(checkpoint: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [
-        str(Path(sys.executable).parent / "panel"), "serve", "apps/explorer.py",
-        "--port", str(port), "--address", "127.0.0.1",
-        "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", "--checkpoint", checkpoint,
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}/explorer"
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError(f"server did not start; see {log}")
-
-
 def in_browser(checkpoint: str, presses: int, log: Path) -> dict[str, dict]:
     """Per tab: keydown on a μ slider → the frame whose data source holds the new values."""
     from playwright.sync_api import sync_playwright
 
-    proc, url = start_server(checkpoint, log)
+    proc, url = serve_explorer(checkpoint, log)
     results = {}
     try:
         with sync_playwright() as pw:

@@ -20,8 +20,8 @@ from explorer.plots import color
 CELL = "padding:2px 10px;border-bottom:1px solid #e5e7eb;text-align:right"
 # The checkpoint's output and format, said as a reader needs them.
 OUTPUT_WORDS = {
-    "sigmoid": "a sigmoid's 0–1 (trained with cross-entropy)",
-    "linear": "as decoded, clipped to 0–1 (trained with squared error)",
+    "sigmoid": "0–1 through a sigmoid",
+    "linear": "as decoded, clipped to 0–1",
 }
 FORMAT_WORDS = {
     "vae-explorer": "this project's train.py",

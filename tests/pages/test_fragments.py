@@ -17,7 +17,7 @@ def test_every_output_has_words():
 def test_our_checkpoint_is_said_in_words(tmp_path):
     model = LatentModel(checkpoint=str(make_checkpoint(tmp_path / "a.pth")))
     facts = fragments.model_facts(model)
-    assert facts["pixels"] == "a sigmoid's 0–1 (trained with cross-entropy)"
+    assert facts["pixels"] == "0–1 through a sigmoid"
     assert facts["saved by"] == "this project's train.py"
     assert "output" not in facts and "format" not in facts
     assert "saved by" in fragments.info_html(model)  # the pages' table says the same
@@ -30,4 +30,4 @@ def test_a_bare_state_dict_is_said_in_words(tmp_path):
     assert model.message == ""
     facts = fragments.model_facts(model)
     assert facts["saved by"] == "a bare state dict (no metadata)"
-    assert facts["pixels"] == "as decoded, clipped to 0–1 (trained with squared error)"
+    assert facts["pixels"] == "as decoded, clipped to 0–1"
