@@ -17,13 +17,12 @@ import math
 import os
 import pickle
 import pickletools
-import re
 import shlex
 import stat
 import struct
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 
 from explorer import zoo
+from explorer.formats.base import CheckpointError, ModelInfo, mb, shown
 from explorer.model import VAE, VAEConfig
 
 FORMAT = "vae-explorer"
@@ -65,54 +65,6 @@ MAX_LATENT_DIM = 512  # latent dimensions: the app gives each three sliders
 MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
 
 
-class CheckpointError(Exception):
-    """A checkpoint could not be used; the message is one line, fit for a user."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a checkpoint says about its model (shown in the sidebar and by `vae-explorer info`)."""
-
-    source: str  # what the user gave: a zoo name or a path
-    path: str
-    format: str  # "vae-explorer", "original" (the Streamlit app's) or "state-dict"
-    latent_dim: int
-    output: str  # "sigmoid" or "linear" (see VAEConfig)
-    image_shape: tuple[int, int, int]
-    beta: float | None = None
-    epochs: int | None = None
-    dataset: str | None = None
-    seed: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    train_losses: tuple[float, ...] = ()
-    val_losses: tuple[float, ...] = ()
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.source if self.source in zoo.NAMES else Path(self.path).name
-
-    @property
-    def stem(self) -> str:
-        """The start of the names of files made from this model (``mnist-beta0.1``, ``model``):
-        letters, digits and ``.-_`` only, since a checkpoint's own name may hold anything."""
-        stem = self.source if self.source in zoo.NAMES else Path(self.path).stem
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80] or "model"
-
-    @property
-    def final_val_loss(self) -> float | None:
-        return self.val_losses[-1] if self.val_losses else None
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["image_shape"] = list(self.image_shape)
-        data["train_losses"] = list(self.train_losses)
-        data["val_losses"] = list(self.val_losses)
-        data["final_val_loss"] = self.final_val_loss
-        return data
-
-
 @dataclass(frozen=True)
 class Checkpoint:
     """A loaded model in eval mode, frozen, plus its description."""
@@ -139,13 +91,6 @@ def source_text(source: object) -> str:
             f"the checkpoint path is too long ({len(text):,} characters; limit {MAX_PATH_CHARS:,})"
         )
     return text
-
-
-def shown(text: str, limit: int = 100) -> str:
-    """``text`` fit for a one-line message: at most ``limit`` characters, none unprintable."""
-    if len(text) > limit:
-        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2) :]
-    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def upload_name(filename: object) -> str:
@@ -196,7 +141,7 @@ def resolve(source: str | os.PathLike) -> Path:
     if status.st_size == 0:
         raise CheckpointError(f"{where} is empty (0 bytes), not a checkpoint")
     if status.st_size > MAX_FILE_BYTES:
-        raise CheckpointError(f"{where} is too large ({_mb(status.st_size)}; {_FILE_LIMIT})")
+        raise CheckpointError(f"{where} is too large ({mb(status.st_size)}; {_FILE_LIMIT})")
     return path
 
 
@@ -267,7 +212,7 @@ def _check_archive(handle: BinaryIO, size: int, name: str) -> None:
     bare pickles allocate what their pickle declares before any of it can be measured.
     """
     if size > MAX_FILE_BYTES:
-        raise CheckpointError(f"{name} is too large ({_mb(size)}; {_FILE_LIMIT})")
+        raise CheckpointError(f"{name} is too large ({mb(size)}; {_FILE_LIMIT})")
     handle.seek(0)
     head = handle.read(4)
     if head != _ZIP_MAGIC:
@@ -287,8 +232,8 @@ def _check_archive(handle: BinaryIO, size: int, name: str) -> None:
     if entries > MAX_ZIP_ENTRIES or directory_bytes > MAX_DIRECTORY_BYTES:
         raise CheckpointError(
             f"{name} has too many entries for a checkpoint ({entries:,} entries, a "
-            f"{_mb(directory_bytes)} directory; limits {MAX_ZIP_ENTRIES:,} and "
-            f"{_mb(MAX_DIRECTORY_BYTES)})"
+            f"{mb(directory_bytes)} directory; limits {MAX_ZIP_ENTRIES:,} and "
+            f"{mb(MAX_DIRECTORY_BYTES)})"
         )
     try:
         archive = zipfile.ZipFile(handle)
@@ -307,18 +252,18 @@ def _check_archive(handle: BinaryIO, size: int, name: str) -> None:
             )
         if biggest > MAX_ENTRY_BYTES:
             raise CheckpointError(
-                f"{name} is too large: one of its entries unpacks to {_mb(biggest)} "
-                f"(limit {_mb(MAX_ENTRY_BYTES)})"
+                f"{name} is too large: one of its entries unpacks to {mb(biggest)} "
+                f"(limit {mb(MAX_ENTRY_BYTES)})"
             )
         if unpacked > MAX_UNPACKED_BYTES:
             raise CheckpointError(
-                f"{name} is too large: it unpacks to {_mb(unpacked)} "
-                f"(limit {_mb(MAX_UNPACKED_BYTES)})"
+                f"{name} is too large: it unpacks to {mb(unpacked)} "
+                f"(limit {mb(MAX_UNPACKED_BYTES)})"
             )
         if pickle_bytes > MAX_PICKLE_BYTES:
             raise CheckpointError(
-                f"{name} is too large: its object data (data.pkl) is {_mb(pickle_bytes)} "
-                f"(limit {_mb(MAX_PICKLE_BYTES)})"
+                f"{name} is too large: its object data (data.pkl) is {mb(pickle_bytes)} "
+                f"(limit {mb(MAX_PICKLE_BYTES)})"
             )
         try:
             calls = sum(
@@ -384,10 +329,6 @@ def _end_record(handle: BinaryIO, size: int) -> tuple[int, int] | None:
     return max(entries, end64[6], end64[7]), max(directory_bytes, end64[8])
 
 
-def _mb(nbytes: int) -> str:
-    return f"{nbytes / 2**20:,.1f} MB"
-
-
 # -- after torch.load: what the tensors would cost -----------------------------------------------
 
 
@@ -422,13 +363,13 @@ def _check_tensors(payload: object, name: str) -> None:
             if nbytes > MAX_TENSOR_BYTES:
                 raise CheckpointError(
                     f"{name} is too large: a tensor of shape {shown(str(tuple(item.shape)), 60)} "
-                    f"would take {_mb(nbytes)} (limit {_mb(MAX_TENSOR_BYTES)})"
+                    f"would take {mb(nbytes)} (limit {mb(MAX_TENSOR_BYTES)})"
                 )
             total += nbytes
             if total > MAX_TENSORS_BYTES:
                 raise CheckpointError(
                     f"{name} is too large: its tensors would take more than "
-                    f"{_mb(MAX_TENSORS_BYTES)} together"
+                    f"{mb(MAX_TENSORS_BYTES)} together"
                 )
 
 
