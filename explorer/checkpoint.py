@@ -2,6 +2,7 @@
 
 Two layouts are read: ours (``format: "vae-explorer"``) and the original Streamlit app's
 (``config`` + ``model_state_dict`` + losses); a bare state dict of the same network loads too.
+ONNX files (``.onnx``) are read by :mod:`explorer.formats.onnx_file`.
 Files are always read with ``torch.load(..., weights_only=True)``: a pickle that tries to run code
 is refused, never executed. What a file may cost is capped (the MAX_* constants): the zip's own
 account of its entries is checked before torch.load inflates any, every tensor's numel after it,
@@ -30,6 +31,7 @@ import numpy as np
 import torch
 
 from explorer import zoo
+from explorer.formats import onnx_file
 from explorer.formats.base import CheckpointError, ModelInfo, mb, shown
 from explorer.model import VAE, VAEConfig
 
@@ -69,7 +71,7 @@ MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
 class Checkpoint:
     """A loaded model in eval mode, frozen, plus its description."""
 
-    model: VAE
+    model: VAE | onnx_file.OnnxVAE
     info: ModelInfo
 
 
@@ -411,6 +413,8 @@ def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> Check
     """Read a checkpoint (zoo name or path) and rebuild its model, in eval mode, on ``device``."""
     text = source_text(source)
     path = resolve(text)
+    if path.suffix.lower() == ".onnx":  # onnxruntime runs it on the CPU, whatever the device
+        return Checkpoint(*onnx_file.load(path, text))
     payload = read(path)
     model, info = _build(payload, source=text, path=path)
     model.to(device).eval().requires_grad_(False)
@@ -427,6 +431,8 @@ def load_bytes(data: bytes, filename: object, device: str | torch.device = "cpu"
         raise CheckpointError(f"{name} is not a file upload")
     if not data:
         raise CheckpointError(f"{name} is empty (0 bytes), not a checkpoint")
+    if name.lower().endswith(".onnx"):
+        return Checkpoint(*onnx_file.load_bytes(bytes(data), name, f"upload:{name}"))
     payload = _read(io.BytesIO(data), len(data), name)
     model, info = _build(payload, source=f"upload:{name}", path=Path(name))
     model.to(device).eval().requires_grad_(False)

@@ -3,7 +3,10 @@ theirs) and by hand (as an attacker would), then opened with explorer.formats.on
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -14,8 +17,10 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
+from explorer import checkpoint
 from explorer.formats import onnx_file
 from explorer.formats.base import CheckpointError
+from explorer.latent.space import LatentModel
 
 LATENT = 6
 
@@ -415,3 +420,67 @@ def test_a_tensor_that_grows_with_the_batch_squared_is_refused(tmp_path):
     model.graph.output.append(helper.make_tensor_value_info("square", TensorProto.FLOAT, None))
     with pytest.raises(CheckpointError, match="grows faster than the batch"):
         onnx_file.load(save(model, tmp_path / "square.onnx"), "square.onnx")
+
+
+# -- through the explorer's own doors ------------------------------------------------------------
+class EncoderOf(nn.Module):
+    """A VAE's encoder as its own module, for export."""
+
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x):
+        return self.vae.encode(x)
+
+
+def test_the_zoo_model_exported_to_onnx_explores_as_the_zoo_model(tmp_path):
+    """mnist-beta1's decoder and encoder as ONNX files: the app's model decodes and encodes as
+    the torch checkpoint does."""
+    torch_vae = checkpoint.load("mnist-beta1").model
+    path = tmp_path / "mnist.onnx"
+    export(torch_vae.decoder, path, torch.zeros(2, 12))
+    model = onnx.load(path)
+    helper.set_model_props(
+        model, {"vae_explorer.output": "sigmoid", "vae_explorer.dataset": "mnist"}
+    )
+    onnx.save(model, path)
+    export(EncoderOf(torch_vae).eval(), tmp_path / "mnist.encoder.onnx", torch.rand(2, 1, 28, 28))
+    ours, theirs = LatentModel(checkpoint=str(path)), LatentModel(checkpoint="mnist-beta1")
+    assert ours.message == "" and ours.info.format == "onnx" and ours.info.dataset == "mnist"
+    for latent in (ours, theirs):
+        latent.param.update(mu=[0.5] * 12, seed=7)
+    np.testing.assert_allclose(ours.image, theirs.image, rtol=0, atol=1e-5)
+    x = torch.from_numpy(theirs.image)[None, None]
+    for got, want in zip(ours.vae.encode(x), torch_vae.encode(x), strict=True):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-5)
+
+
+def test_checkpoint_load_opens_onnx_paths_and_one_file_uploads(files):
+    loaded = checkpoint.load(files["mlp"])
+    assert loaded.info.format == "onnx" and loaded.info.source == str(files["mlp"])
+    uploaded = checkpoint.load_bytes(files["mlp"].read_bytes(), "mine.onnx")
+    assert uploaded.info.source == "upload:mine.onnx"
+    z = z_batch()
+    np.testing.assert_array_equal(loaded.model.decode(z).numpy(), uploaded.model.decode(z).numpy())
+
+
+def test_the_cli_describes_an_onnx_model(files):
+    result = subprocess.run(
+        [Path(sys.executable).with_name("vae-explorer"), "info", files["conv"]],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert (facts["format"], facts["image_shape"], facts["latent_dim"]) == ("onnx", [3, 64, 64], 6)
+
+
+def test_a_broken_onnx_file_gets_one_line_from_the_cli(tmp_path):
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"\x08\x07junk")
+    result = subprocess.run(
+        [Path(sys.executable).with_name("vae-explorer"), "info", path],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "not an ONNX model" in result.stderr
