@@ -243,6 +243,7 @@ def _check_archive(handle: BinaryIO, size: int, name: str) -> None:
         raise corrupt from None
     with archive:
         infos = archive.infolist()
+        _refuse_programs([info.filename for info in infos], name)
         biggest = max((info.file_size for info in infos), default=0)
         unpacked = sum(info.file_size for info in infos)
         # torch reads "<archive>/data.pkl", matching names without regard to case.
@@ -277,6 +278,22 @@ def _check_archive(handle: BinaryIO, size: int, name: str) -> None:
         raise CheckpointError(
             f"{name} holds too many objects for a checkpoint "
             f"(more than {MAX_PICKLE_CALLS:,} built by calls)"
+        )
+
+
+SAFE_WAY = "export it to ONNX (one file: external_data=False) and open the .onnx file"
+
+
+def _refuse_programs(names: list[str], name: str) -> None:
+    """TorchScript and torch.export (.pt2) archives are programs: loading either runs what it
+    holds (TorchScript's code; a .pt2's pickles), so neither is loaded, whatever it holds."""
+    parts = {part for entry in names for part in entry.split("/")[1:3]}
+    if "code" in parts or "constants.pkl" in parts:
+        raise CheckpointError(f"{name} is TorchScript, which is code and never loaded: {SAFE_WAY}")
+    if "archive_format" in parts or "models" in parts:
+        raise CheckpointError(
+            f"{name} is a torch.export program (.pt2), which unpickles when loaded and is never "
+            f"loaded: {SAFE_WAY}"
         )
 
 

@@ -607,3 +607,21 @@ def test_load_bytes_names_the_upload_safely(tmp_path, model, given, shown):
 def test_load_bytes_refuses_what_is_not_a_file(data, words):
     with pytest.raises(CheckpointError, match=f"^m.pth {words}"):
         checkpoint.load_bytes(data, "m.pth")
+
+
+def test_torchscript_and_pt2_programs_are_refused_with_the_safe_way(tmp_path):
+    """Both load by running what they hold (TorchScript's code; a .pt2's pickles): refused
+    before torch reads them, with the way that works named."""
+    net = nn.Linear(4, 4)
+    scripted = tmp_path / "scripted.pt"
+    torch.jit.save(torch.jit.script(net), scripted)
+    program = tmp_path / "program.pt2"
+    torch.export.save(torch.export.export(net, (torch.zeros(1, 4),)), program)
+    for path, kind in ((scripted, "TorchScript"), (program, "torch.export program")):
+        for load in (
+            lambda p: checkpoint.load(p),
+            lambda p: checkpoint.load_bytes(p.read_bytes(), p.name),
+        ):
+            with pytest.raises(CheckpointError, match=kind) as caught:
+                load(path)
+            assert "export it to ONNX" in str(caught.value) and "\n" not in str(caught.value)
