@@ -23,7 +23,7 @@ import stat
 import struct
 import tempfile
 import zipfile
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,7 +32,7 @@ import torch
 
 from explorer import zoo
 from explorer.formats import onnx_file
-from explorer.formats.base import CheckpointError, ModelInfo, mb, shown
+from explorer.formats.base import Checkpoint, CheckpointError, ModelInfo, mb, shown
 from explorer.model import VAE, VAEConfig
 
 FORMAT = "vae-explorer"
@@ -65,14 +65,6 @@ MAX_META_ITEMS = 100_000  # entries of one metadata list, dict or tensor (losses
 MAX_META_TEXT = 10_000  # characters of one metadata string
 MAX_LATENT_DIM = 512  # latent dimensions: the app gives each three sliders
 MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A loaded model in eval mode, frozen, plus its description."""
-
-    model: VAE | onnx_file.OnnxVAE
-    info: ModelInfo
 
 
 def source_text(source: object) -> str:

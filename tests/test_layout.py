@@ -83,3 +83,16 @@ def test_the_command_line_parses_without_torch_or_panel():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_code_is_imported_by_name_only_from_the_operators_command_line():
+    """formats.module.import_factory imports the --model the operator named; nothing that reads
+    a browser's input may call it (nor import modules by name at all)."""
+    operators = {Path("cli/serve.py"), Path("app/server.py")}
+    for path in modules():
+        text = path.read_text()
+        where = path.relative_to(PACKAGE)
+        if where != Path("formats/module.py"):
+            assert "import_module(" not in text and "__import__(" not in text, where
+        if "import_factory(" in text and where != Path("formats/module.py"):
+            assert where in operators, where

@@ -31,6 +31,9 @@ class AppOptions:
     checkpoint_dirs: tuple[str, ...] = ()  # the only folders a session may open paths in
     zoo_only: bool = False
     max_upload_mb: float = UPLOAD_MB
+    model: str | None = None  # the operator's own code, package.module:factory (trusted)
+    weights: str | None = None  # its weights: .safetensors, or a .pth read weights_only
+    model_output: str = "linear"  # what its decode gives: values in [0, 1], or logits
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AppOptions:
@@ -41,6 +44,9 @@ class AppOptions:
             checkpoint_dirs=tuple(args.checkpoint_dir),
             zoo_only=args.zoo_only,
             max_upload_mb=args.max_upload_mb,
+            model=args.model,
+            weights=args.weights,
+            model_output=args.model_output,
         )
 
 
@@ -66,6 +72,29 @@ def add_access_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model, --weights and --model-output: the operator's own VAE code, trusted because the
+    operator named it here (a name from a browser is never imported)."""
+    parser.add_argument(
+        "--model",
+        metavar="PACKAGE.MODULE:FACTORY",
+        help="your own VAE: FACTORY() (importable: installed, or on PYTHONPATH) returns an "
+        "nn.Module, or any object with decode(z) and optionally encode(x) → (μ, log σ²)",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="weights for --model's module: .safetensors, or a .pth state dict (read weights_only)",
+    )
+    parser.add_argument(
+        "--model-output",
+        choices=("linear", "sigmoid"),
+        default="linear",
+        help="--model's decode gives values in [0, 1] (linear, shown clipped; the default) or "
+        "logits (sigmoid)",
+    )
+
+
 def parse_args(argv: list[str]) -> AppOptions:
     """The app script's command line (``panel serve apps/explorer.py --args ...``)."""
     parser = argparse.ArgumentParser(prog="apps/explorer.py", description=TITLE)
@@ -79,4 +108,5 @@ def parse_args(argv: list[str]) -> AppOptions:
         "outside the zoo (the zoo's models bring a sample)",
     )
     add_access_arguments(parser)
+    add_model_arguments(parser)
     return AppOptions.from_args(parser.parse_args(argv))

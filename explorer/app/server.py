@@ -10,6 +10,7 @@ from explorer.access import CheckpointAccess
 from explorer.app import internals
 from explorer.app.explorer import LatentExplorer
 from explorer.app.options import TITLE, AppOptions, default_checkpoint
+from explorer.formats import module
 from explorer.latent.space import LatentModel
 
 
@@ -18,12 +19,17 @@ def create_app(options: AppOptions) -> pn.template.BaseTemplate:
     torch.set_num_threads(1)  # one small decode per event; threads would only contend
     internals.mend_patch_curdoc()  # once per process; see there
     pn.extension(notifications=False)
-    source = options.checkpoint or default_checkpoint()
+    source = options.model or options.checkpoint or default_checkpoint()
     # The operator's checkpoint is trusted: it always opens, and visitors see only its name.
     access = CheckpointAccess.confined(options.checkpoint_dirs, options.zoo_only, trusted=[source])
+    models = None
+    if options.model:  # the operator's own code: imported once per process, shared read-only
+        loaded = module.import_factory(options.model, options.weights, options.model_output)
+        models = {options.model: loaded}
     model = LatentModel(
         checkpoint=source,
         access=access,
+        models=models,
         max_upload_bytes=max(1, int(options.max_upload_mb * 2**20)),
     )
     explorer = LatentExplorer(model, data_dir=options.data_dir)

@@ -6,7 +6,12 @@ import argparse
 import dataclasses
 
 from explorer import zoo
-from explorer.app.options import AppOptions, add_access_arguments, default_checkpoint
+from explorer.app.options import (
+    AppOptions,
+    add_access_arguments,
+    add_model_arguments,
+    default_checkpoint,
+)
 from explorer.cli.common import CommandError, add_checkpoint, int_in
 
 MAX_PROCS = 64  # --num-procs
@@ -60,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "outside the zoo",
     )
     add_access_arguments(parser)
+    add_model_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,10 +73,18 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--max-upload-mb must be more than 0, at most {MAX_UPLOAD_MB:g}", 2)
     from explorer import checkpoint
     from explorer.app.server import serve
+    from explorer.formats import module
 
-    source = args.checkpoint or default_checkpoint()
-    try:
-        checkpoint.resolve(source)  # fail now, with one line, rather than in every session
+    if args.model and args.checkpoint:
+        raise CommandError("give CKPT or --model, not both", 2)
+    if args.weights and not args.model:
+        raise CommandError("--weights goes with --model", 2)
+    source = args.model or args.checkpoint or default_checkpoint()
+    try:  # fail now, with one line, rather than in every session
+        if args.model:
+            module.import_factory(args.model, args.weights, args.model_output)
+        else:
+            checkpoint.resolve(source)
     except checkpoint.CheckpointError as exc:
         raise CommandError(str(exc)) from None
     options = dataclasses.replace(AppOptions.from_args(args), checkpoint=source)

@@ -67,3 +67,11 @@ def shown(text: str, limit: int = 100) -> str:
 
 def mb(nbytes: int) -> str:
     return f"{nbytes / 2**20:,.1f} MB"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded model in eval mode, frozen, plus its description."""
+
+    model: object  # a torch VAE, or one of formats' (OnnxVAE, ModuleVAE): decode, encode
+    info: ModelInfo

@@ -23,6 +23,7 @@ from explorer.access import MAX_UPLOAD_MB, UPLOAD_PREFIX, CheckpointAccess
 from explorer.compute import noise, placing
 from explorer.compute.decoding import decode_image
 from explorer.compute.device import available_devices, resolve_device
+from explorer.formats import module
 from explorer.latent.table import DRAWN_SEED_BOUNDS, MODES, MU, SEED_BOUNDS, SIGMA, Z_SET
 from explorer.latent.vector import Bounds, resized
 from explorer.model import VAE
@@ -31,7 +32,7 @@ MAX_UPLOAD_BYTES = int(MAX_UPLOAD_MB * 2**20)
 # The parameters that make z: a change decodes again.
 INPUTS = ("mu", "sigma", "z_set", "mode", "seed")
 # What a snapshot copies: the parameters that give the image (the rest is derived or per session).
-SNAPSHOT = ("checkpoint", "device", "mode", "mu", "sigma", "z_set", "seed", "access")
+SNAPSHOT = ("checkpoint", "device", "mode", "mu", "sigma", "z_set", "seed", "access", "models")
 
 
 class Vector(param.List):
@@ -93,6 +94,12 @@ class LatentModel(param.Parameterized):
         constant=True,
         doc="Which checkpoints this session may open (see explorer.access)",
     )
+    models = param.Dict(
+        default=None,
+        constant=True,
+        doc="Models given as objects (a notebook's module, the operator's --model) by name: "
+        "opened by that name before any file, and never replaced",
+    )
     max_upload_bytes = param.Integer(
         default=MAX_UPLOAD_BYTES, bounds=(1, None), constant=True, doc="Largest upload accepted"
     )
@@ -115,6 +122,15 @@ class LatentModel(param.Parameterized):
             self._load()
         else:
             self.apply_checkpoint(loaded)
+
+    @classmethod
+    def of(
+        cls, vae: object, name: str = "my-vae", *, latent_dim=None, output="linear", **params
+    ) -> LatentModel:
+        """The latent space of a live VAE: an ``nn.Module`` or any object with ``decode(z)``
+        (and ``encode(x)``); see :func:`explorer.formats.module.wrap` for the arguments."""
+        loaded = module.wrap(vae, name, latent_dim=latent_dim, output=output)
+        return cls(models={name: loaded}, checkpoint=name, **params)
 
     # -- loading ---------------------------------------------------------------------------
     # Two parts, so that an app can read in a worker thread and apply on its event loop: reading
@@ -150,6 +166,9 @@ class LatentModel(param.Parameterized):
 
         Writes no parameter and reads only what is replaced whole (the access rule, the last
         upload), so it is safe in a worker thread while the session goes on."""
+        given = (self.models or {}).get(source)
+        if given is not None:
+            return given
         source = self.access.check(source)
         device = resolve_device(device)
         if source.startswith(UPLOAD_PREFIX):
