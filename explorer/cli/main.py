@@ -1,12 +1,12 @@
 """The ``vae-explorer`` command: its parser, one subparser per command, and the one-line errors.
 
-Each command is a module here, named after it: ``HELP`` (its line in ``--help``),
-``DESCRIPTION`` and ``EPILOG`` (its own ``--help``, line breaks kept), ``add_arguments(parser)``,
-and ``run(args) -> int``, which does the work. A command reports a failure by raising
-:class:`CommandError`: :func:`main` prints its message as one line on stderr and exits with its
-status (2 for bad arguments, 1 for anything else), never with a traceback. Every number a command
-takes has a cap (given in ``--help``), checked before any work starts, so that no command line
-can ask for unbounded time, memory or output.
+Each command is a module here, named after it (or its ``NAME``, where that has a hyphen):
+``HELP`` (its line in ``--help``), ``DESCRIPTION`` and ``EPILOG`` (its own ``--help``, line
+breaks kept), ``add_arguments(parser)``, and ``run(args) -> int``, which does the work. A
+command reports a failure by raising :class:`CommandError`: :func:`main` prints its message as
+one line on stderr and exits with its status (2 for bad arguments, 1 for anything else), never
+with a traceback. Every number a command takes has a cap (given in ``--help``), checked before
+any work starts, so that no command line can ask for unbounded time, memory or output.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 
 from explorer import __version__
-from explorer.cli import decode, export, figure, info, serve
+from explorer.cli import decode, export, export_onnx, figure, info, serve
 from explorer.cli.common import PROG, CommandError, Parser, one_line
 
-COMMANDS = (info, decode, export, figure, serve)
+COMMANDS = (info, decode, export, export_onnx, figure, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for command in COMMANDS:
         sub = commands.add_parser(
-            command.__name__.rpartition(".")[2],
+            getattr(command, "NAME", command.__name__.rpartition(".")[2]),
             help=command.HELP,
             description=command.DESCRIPTION,
             epilog=command.EPILOG,
