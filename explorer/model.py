@@ -104,6 +104,11 @@ class VAE(nn.Module):
     def latent_dim(self) -> int:
         return self.config.latent_dim
 
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of the images it decodes and encodes."""
+        return (1, self.config.image_size, self.config.image_size)
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior q(z|x) as (μ, log σ²)."""
         return self.encoder(x)

@@ -2,6 +2,9 @@
 
 :func:`decode_image` is the one-vector path every slider move takes; :func:`decode` runs a whole
 grid in one forward pass.
+
+An image *as shown* is float32 in [0, 1], H×W when grey and H×W×3 when RGB (channels last, as
+PIL, HoloViews and the browser take them); the networks take and give N×C×H×W.
 """
 
 from __future__ import annotations
@@ -12,9 +15,15 @@ import torch
 from explorer.model import VAE
 
 
+def image_shape(model) -> tuple[int, int, int]:
+    """The (C, H, W) of the images ``model`` decodes: ours, or any of explorer.formats'."""
+    return tuple(model.image_shape)
+
+
 def decode_image(model: VAE, z) -> np.ndarray:
     """One latent vector (sequence, array or tensor of ``latent_dim`` finite numbers) → the image
-    as shown: 28×28 float32 in [0, 1]. Leaves the model as it is (use one in eval mode)."""
+    as shown (H×W, or H×W×3), float32 in [0, 1]. Leaves the model as it is (use one in eval
+    mode)."""
     if isinstance(z, torch.Tensor):
         z = z.detach().cpu()
     z = np.asarray(z, dtype=np.float32)
@@ -24,7 +33,8 @@ def decode_image(model: VAE, z) -> np.ndarray:
 
 
 def decode(model: VAE, z) -> np.ndarray:
-    """Latents (N×latent) → images as shown (N×28×28 float32 in [0, 1]), one forward pass."""
+    """Latents (N×latent) → images as shown (N×H×W or N×H×W×3, float32 in [0, 1]), one forward
+    pass."""
     # Checked in numpy: for one small vector torch's per-call cost is several times numpy's.
     z = np.asarray(z, dtype=np.float32)
     if z.ndim != 2 or z.shape[1] != model.latent_dim:
@@ -32,7 +42,8 @@ def decode(model: VAE, z) -> np.ndarray:
     if not np.isfinite(z).all():
         raise ValueError("z must hold finite numbers")
     with torch.inference_mode():  # a third less overhead than no_grad for one small image
-        images = model.decode(_tensor(model, z))[:, 0]
+        images = model.decode(_tensor(model, z))
+    images = images[:, 0] if images.shape[1] == 1 else images.permute(0, 2, 3, 1)
     return images.cpu().numpy().astype(np.float32, copy=False)
 
 
@@ -41,15 +52,21 @@ def _tensor(model: VAE, array) -> torch.Tensor:
     return torch.as_tensor(np.asarray(array), dtype=weight.dtype, device=weight.device)
 
 
-def as_images(images) -> np.ndarray:
-    """Images as N×28×28 float32 in [0, 1]: from uint8 (0–255) or floats in [0, 1]."""
+def as_images(images, shape: tuple[int, int, int] = (1, 28, 28)) -> np.ndarray:
+    """Images of ``shape`` (C, H, W) as shown (N×H×W, or N×H×W×3), float32 in [0, 1]: from
+    uint8 (0–255) or floats in [0, 1], one image or many, grey ones with or without a channel
+    axis (N×1×H×W too)."""
+    channels, height, width = shape
     images = np.asarray(images)
-    if images.ndim == 4 and images.shape[1] == 1:
+    shown = (height, width) if channels == 1 else (height, width, channels)
+    if images.ndim == 4 and channels == 1 and images.shape[1] == 1:
         images = images[:, 0]
-    if images.ndim == 2:
+    if images.shape == shown:
         images = images[None]
-    if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"expected images of shape (N, 28, 28), got {images.shape}")
+    if images.shape[1:] != shown:
+        raise ValueError(
+            f"expected images of shape (N, {', '.join(map(str, shown))}), got {images.shape}"
+        )
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
     images = images.astype(np.float32)
@@ -60,7 +77,9 @@ def as_images(images) -> np.ndarray:
 
 def posterior(model: VAE, images) -> tuple[np.ndarray, np.ndarray]:
     """q(z|x) of each image as (μ, log σ²), each N×latent float32, one forward pass."""
-    x = as_images(images)[:, None]
+    shape = image_shape(model)
+    x = as_images(images, shape)
+    x = x[:, None] if shape[0] == 1 else x.transpose(0, 3, 1, 2)  # N×C×H×W, as networks take
     with torch.inference_mode():
         mu, logvar = model.encode(_tensor(model, x))
     return mu.cpu().numpy().astype(np.float32), logvar.cpu().numpy().astype(np.float32)

@@ -7,8 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
+from explorer.compute import decoding
 from explorer.compute.decoding import decode_image
 from explorer.figures.png import MAX_SCALE, to_png_bytes, to_uint8
+from explorer.formats import module
 from explorer.model import VAE, VAEConfig
 
 
@@ -106,3 +108,33 @@ def test_to_png_bytes_keeps_width_and_height_apart():
 def test_to_png_bytes_rejects(image, scale, message):
     with pytest.raises(ValueError, match=message):
         to_png_bytes(image, scale)
+
+
+class Colour(torch.nn.Module):
+    """z (2) → a 3×16×8 image whose channels are z₀, z₁ and their mean, through a sigmoid; and
+    back: μ = the red and green channels' means."""
+
+    latent_dim = 2
+
+    def decode(self, z):
+        rgb = torch.stack([z[:, 0], z[:, 1], z.mean(1)], 1)
+        return torch.sigmoid(rgb)[:, :, None, None].expand(-1, 3, 16, 8)
+
+    def encode(self, x):
+        mu = x[:, :2].mean((2, 3))
+        return mu, torch.zeros_like(mu)
+
+
+def test_colour_images_are_shown_channels_last_and_encoded_back():
+    model = module.wrap(Colour(), "colour").model
+    image = decoding.decode_image(model, [2.0, -2.0])
+    assert image.shape == (16, 8, 3)
+    np.testing.assert_allclose(
+        image[0, 0], 1 / (1 + np.exp(-np.array([2.0, -2.0, 0.0]))), rtol=1e-6
+    )
+    grid = decoding.decode(model, np.zeros((5, 2), np.float32))
+    assert grid.shape == (5, 16, 8, 3)
+    mu, _ = decoding.encode(model, (image * 255).astype(np.uint8))  # as a bundled sample
+    np.testing.assert_allclose(mu[0], image[0, 0, :2], atol=1 / 255)
+    with pytest.raises(ValueError, match=r"expected images of shape \(N, 16, 8, 3\)"):
+        decoding.encode(model, np.zeros((1, 16, 8)))
