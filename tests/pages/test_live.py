@@ -284,11 +284,12 @@ def test_page_decodes_like_the_cli_offline(browser, pages, name, tmp_path):
         values = page.locator("#latent-values").inner_text()  # named from 1, as the bars are
         assert values.startswith("z1\xa0+0.3000") and f"z{n}\xa0-1.2000" in values, values
         np.testing.assert_allclose(image, decode_cli(source, z, tmp_path), rtol=0, atol=TOLERANCE)
-        # The prior: z = ε.
+        # The prior: z = ε, of a new seed (as in the app, the switch draws one).
         choose_mode(page, "Prior")
-        page.wait_for_function(f"() => ({Z_SHOWN})()[0] !== 0.3")
+        prior_eps = noise.standard_normal(noise.next_seed(seed), n)
+        page.wait_for_function(f"(e) => ({Z_SHOWN})()[0] === e", arg=float(prior_eps[0]))
         z = check_matches_decode(page, vae)
-        np.testing.assert_allclose(z, eps, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(z, prior_eps, rtol=0, atol=1e-6)
         assert log["errors"] == [] and log["refused"] == []
     finally:
         page.context.close()
