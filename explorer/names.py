@@ -108,3 +108,15 @@ VIEW_TABS = {
     "Compare models": (COMPARE, COMPARE_SOURCE, "image"),
     "KL / active units": (KL, KL_CURRENT_SOURCE, "now"),
 }
+
+# -- the page's layout: the tabs while they stick to the top of the main area (the Explore tab) -
+STICKY = "latent-sticky"
+
+# -- the KL view's Var[μ] plot (the rule behind the active units): its container, its source ---
+KL_VARIANCE = "latent-kl-variance"
+KL_VARIANCE_SOURCE = source(KL_VARIANCE)
+
+# -- the Compare view's prior draws and its note; the box on the Encode gallery's chosen image --
+COMPARE_DRAWS, COMPARE_UNALIGNED = "latent-compare-draws", "latent-compare-unaligned"
+ENCODE_GALLERY_BOX_SOURCE = source(f"{ENCODE_GALLERY}-box")
+ENCODE_RESULT = "latent-encode-result"  # the input, its reconstruction and z's image

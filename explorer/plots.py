@@ -37,12 +37,18 @@ IMAGE_COLUMN = "image"
 DIMENSION_COLUMN, Z_COLUMN, COLOR_COLUMN = "dimension", "z", "color"
 X_COLUMN, Y_COLUMN, LABEL_COLUMN = "x", "y", "label"
 KL_COLUMN, NOW_COLUMN = "kl", "now"
+SHOWN_COLUMN, VARIANCE_COLUMN = "shown", "variance"  # a bar's drawn height; Var[μ] per dimension
 STROKES_X, STROKES_Y = "xs", "ys"  # the drawing canvas's: one list of points per stroke
 # The layers of an overlay by role: HoloViews adds one renderer per element, in order.
 MAP_POINTS, MAP_CURRENT = 1, -1  # map_element: the manifold, the data's points, the current z
 KL_MARKS = 1  # kl_element: the bars, then the marks of the current KL
 BARS_LIMIT = 4.0  # the bars' z axis starts at ±4 and widens to the next integer past a taller bar
 KL_HEADROOM = 1.1  # the KL axis reaches 10% past its tallest bar or mark
+KL_STUB = 0.03  # the shortest KL bar, a fraction of the axis: a KL of ≈ 0 still shows
+MARK_SIZE = 14  # the KL marks (◆), screen pixels across
+VEIL_ALPHA = 0.6  # how much of an inactive dimension's traversal row a veil hides
+VARIANCE_FLOOR = 1e-8  # the Var[μ] axis reaches no lower
+VARIANCE_STUB = 2.0  # the shortest Var[μ] bar reaches this times the axis' floor (0.3 decade)
 UPRIGHT_PAST = 16  # more dimensions than this along an axis: their labels stand upright
 # The bar chart's title in each mode (explorer.latent.table.MODES): where its z comes from.
 BARS_TITLES = {
@@ -144,31 +150,128 @@ def map_element(
     )  # fmt: skip
 
 
-def kl_element(kl: np.ndarray, active: np.ndarray, now: np.ndarray) -> hv.Overlay:
+def kl_element(kl: np.ndarray, active: np.ndarray, now: np.ndarray, order=None) -> hv.Overlay:
     """Per-dimension KL as bars (grey where the unit is inactive) and the current KL of each
-    dimension as a mark (layer KL_MARKS), on an axis from 0 to KL_HEADROOM past the tallest
-    bar (at least 1 nat)."""
-    n = kl.size
-    dims = [dim_label("z", d) for d in range(n)]
+    dimension as a mark (layer KL_MARKS), dimensions along the axis in ``order`` (by default by
+    index), on an axis from just below 0 to KL_HEADROOM past the tallest bar (at least 1 nat).
+
+    A bar is drawn at least KL_STUB of the axis tall (an inactive unit's KL is ≈ 0: a bar of no
+    height cannot be seen); its hover says the true KL. The axis starts KL_STUB below 0 so that
+    a mark at 0 shows whole."""
+    kl = np.asarray(kl, dtype=np.float64)
+    order = list(range(kl.size)) if order is None else list(order)
+    dims = [dim_label("z", d) for d in order]
+    ceiling = float(max(kl.max(initial=0.0), 1.0)) * KL_HEADROOM
     bars = hv.Bars(
         {
             DIMENSION_COLUMN: dims,
-            KL_COLUMN: kl,
-            COLOR_COLUMN: [ACTIVE if a else INACTIVE for a in active],
+            SHOWN_COLUMN: np.maximum(kl[order], KL_STUB * ceiling),
+            KL_COLUMN: kl[order],
+            COLOR_COLUMN: [ACTIVE if active[d] else INACTIVE for d in order],
         },
         kdims=[DIMENSION_COLUMN],
-        vdims=[KL_COLUMN, COLOR_COLUMN],
-    ).opts(color=COLOR_COLUMN, line_color=None)
+        vdims=[SHOWN_COLUMN, KL_COLUMN, COLOR_COLUMN],
+    ).opts(
+        color=COLOR_COLUMN, line_color=None, tools=["hover"], default_tools=[],
+        hover_tooltips=tooltips("KL over the data", KL_COLUMN, "{0.000} nats"),
+    )  # fmt: skip
     marks = hv.Scatter(
-        {DIMENSION_COLUMN: dims, NOW_COLUMN: now}, kdims=[DIMENSION_COLUMN], vdims=[NOW_COLUMN]
-    ).opts(color=CURRENT, size=8, marker="diamond")
-    ceiling = float(max(kl.max(), 1.0)) * KL_HEADROOM
+        {DIMENSION_COLUMN: dims, NOW_COLUMN: np.asarray(now, dtype=np.float64)[order]},
+        kdims=[DIMENSION_COLUMN],
+        vdims=[NOW_COLUMN],
+    ).opts(
+        color=CURRENT, size=MARK_SIZE, marker="diamond", line_color="white", line_width=1.5,
+        tools=["hover"], default_tools=[],
+        hover_tooltips=tooltips("KL of your N(μ, σ²)", NOW_COLUMN, "{0.000} nats"),
+    )  # fmt: skip
     return (bars * marks).opts(
         height=320, responsive=True, min_width=400, toolbar=None, default_tools=[],
-        tools=["hover"], ylabel="KL (nats)", xlabel="", xrotation=label_rotation(n),
-        ylim=(0, ceiling),
-        title="Bars: mean KL(q(z_d|x) ‖ N(0,1)) over the data; ◆: KL of your N(μ_d, σ_d²)",
+        ylabel="KL (nats)", xlabel="", xrotation=label_rotation(len(order)),
+        ylim=(-KL_STUB * ceiling, ceiling),
+        title="Bars: mean KL(q(z_d|x) ‖ N(0,1)) over the data (grey: inactive); "
+        "◆: KL of your N(μ_d, σ_d²)",
     )  # fmt: skip
+
+
+def variance_element(variance: np.ndarray, threshold: float, order=None) -> hv.Overlay:
+    """Var_x[μ_d] per dimension as bars on a log axis, blue above ``threshold`` (an active unit)
+    and grey at or below it, with the threshold as a dashed line: the rule behind the active
+    units. Dimensions in ``order`` (by default by index); a bar is at least VARIANCE_STUB times
+    the axis' floor tall (a variance of 0 still shows), and the hover says the true value."""
+    variance = np.asarray(variance, dtype=np.float64)
+    order = list(range(variance.size)) if order is None else list(order)
+    low, high = variance_axis(variance, threshold)
+    shown = hv.Dimension(SHOWN_COLUMN, label="Var[μ]", range=(low, None))  # bars start at low
+    bars = hv.Bars(
+        {
+            DIMENSION_COLUMN: [dim_label("z", d) for d in order],
+            SHOWN_COLUMN: np.maximum(variance[order], low * VARIANCE_STUB),
+            VARIANCE_COLUMN: variance[order],
+            COLOR_COLUMN: [ACTIVE if variance[d] > threshold else INACTIVE for d in order],
+        },
+        kdims=[DIMENSION_COLUMN],
+        vdims=[shown, VARIANCE_COLUMN, COLOR_COLUMN],
+    ).opts(
+        color=COLOR_COLUMN, line_color=None, tools=["hover"], default_tools=[],
+        hover_tooltips=tooltips("Var[μ] over the data", VARIANCE_COLUMN, "{0.[000000]}"),
+        logy=True,  # here too: only then do the bars start at the axis' floor, not at 0
+    )  # fmt: skip
+    line = hv.HLine(threshold).opts(
+        color=CURRENT, line_dash="dashed", line_width=2, default_tools=[]
+    )
+    return (bars * line).opts(
+        height=280, responsive=True, min_width=400, toolbar=None, default_tools=[],
+        logy=True, ylim=(low, high), ylabel="Var[μ_d] over the data", xlabel="",
+        xrotation=label_rotation(len(order)),
+        title=f"Active units: variance of the posterior mean over the data > {threshold:g} "
+        "(dashed line; log scale)",
+    )  # fmt: skip
+
+
+def tooltips(label: str, column: str, number: str) -> list[tuple[str, str]]:
+    """A per-dimension hover: the dimension, then ``label``: ``column``'s value formatted as
+    ``number`` (Bokeh's "{0.000}" syntax, units after it)."""
+    return [("", f"@{DIMENSION_COLUMN}"), (label, f"@{column}{number}")]
+
+
+def variance_axis(variance: np.ndarray, threshold: float) -> tuple[float, float]:
+    """The log axis of :func:`variance_element`: whole decades from below the smallest variance
+    (at most VARIANCE_FLOOR below) to above the largest, the threshold a decade in from either
+    end."""
+    positive = variance[variance > 0]
+    smallest = max(float(positive.min()) if positive.size else VARIANCE_FLOOR, VARIANCE_FLOOR)
+    largest = max(float(variance.max(initial=0.0)), threshold)
+    low = 10.0 ** np.floor(np.log10(min(smallest, threshold / 10)))
+    high = 10.0 ** np.ceil(np.log10(max(largest * 1.5, threshold * 10)))
+    return float(low), float(high)
+
+
+def veil(boxes) -> hv.Rectangles:
+    """Translucent white boxes (x0, y0, x1, y1) to lay over a mosaic: what they cover looks
+    greyed (the Traversal's rows of inactive dimensions)."""
+    return hv.Rectangles(list(boxes)).opts(color="white", alpha=VEIL_ALPHA, line_alpha=0)
+
+
+# A box outlining one cell of a grid (the Encode gallery's chosen image): the grid's layer, then
+# the box's (MARKED_BOX), whose columns Bokeh's quad names.
+MARKED_BOX = -1
+BOX_COLUMNS = ("left", "bottom", "right", "top")
+
+
+def marked_element(grid: hv.Image) -> hv.Overlay:
+    """A grid element with a box over one of its cells, none until :func:`write_box`. Its layers:
+    the grid, MARKED_BOX; no tools (a drag would pan the grid away)."""
+    box = hv.Rectangles([], kdims=["x0", "y0", "x1", "y1"]).opts(
+        fill_alpha=0, line_color=CURRENT, line_width=2, default_tools=[], tools=[]
+    )
+    return (grid * box).opts(toolbar=None, default_tools=[], tools=[])
+
+
+def write_box(plot: InPlacePlot, box: tuple[float, float, float, float] | None) -> None:
+    """Outline (left, bottom, right, top), in the grid's coordinates (y up), on the plot of a
+    :func:`marked_element`; None: no box."""
+    values = [[float(v)] for v in box] if box is not None else [[], [], [], []]
+    plot.write(MARKED_BOX, **dict(zip(BOX_COLUMNS, values, strict=True)))
 
 
 def drawing_canvas(side: int, px: int, max_strokes: int, source_name: str):
@@ -324,8 +427,12 @@ def write_axis_labels(plot: InPlacePlot, x: str, y: str) -> None:
 
 
 def write_marks(plot: InPlacePlot, now: np.ndarray) -> None:
-    """New heights for the marks of :func:`kl_element`; a taller mark widens the axis."""
-    plot.write(KL_MARKS, **{NOW_COLUMN: now})
+    """New heights for the marks of :func:`kl_element` (``now`` by dimension index, whatever
+    the order along the axis); a taller mark widens the axis."""
+    now = np.asarray(now, dtype=np.float64)
+    index = {dim_label("z", d): d for d in range(now.size)}
+    shown = plot.layer(KL_MARKS).data[DIMENSION_COLUMN]
+    plot.write(KL_MARKS, **{NOW_COLUMN: now[[index[label] for label in shown]]})
     grow_axis(plot, float(np.max(now, initial=0.0)) * KL_HEADROOM)
 
 

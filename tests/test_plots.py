@@ -106,12 +106,13 @@ def test_kl_marks_grow_the_axis_and_never_shrink_it():
     bars, y_range = plot.source.data, plot.figure.y_range
     assert list(bars[plots.KL_COLUMN]) == [0.5, 2.0, 0.0]
     assert list(bars[plots.COLOR_COLUMN]) == [plots.ACTIVE, plots.ACTIVE, plots.INACTIVE]
-    assert (y_range.start, y_range.end) == (0, pytest.approx(2.0 * plots.KL_HEADROOM))
+    below = -plots.KL_STUB * 2.0 * plots.KL_HEADROOM  # a mark at 0 shows whole
+    assert (y_range.start, y_range.end) == (pytest.approx(below), pytest.approx(2.2))
     plots.write_marks(plot, np.array([1.0, 0.0, 0.5]))  # below the bars: the axis stays
     assert list(plot.layer(plots.KL_MARKS).data[plots.NOW_COLUMN]) == [1.0, 0.0, 0.5]
     assert y_range.end == pytest.approx(2.2)
     plots.write_marks(plot, np.array([0.0, 5.0, 0.0]))
-    assert (y_range.start, y_range.end) == (0, pytest.approx(5.5))
+    assert (y_range.start, y_range.end) == (pytest.approx(below), pytest.approx(5.5))
     plots.write_marks(plot, np.zeros(3))
     assert y_range.end == pytest.approx(5.5)  # a shorter mark keeps it: marks do not jump
 

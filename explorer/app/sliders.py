@@ -113,15 +113,11 @@ class DimensionSliders(pn.viewable.Viewer):
         """New model: forget the old sliders and lay out the first page. One of the same size
         and order keeps them (they follow the model's values): a rebuild costs ~0.2 s of the
         event loop, which every session waits for."""
-        n = self.model.latent_dim
         usage = self._usage() if self.by_kl and self._usage is not None else None
-        pages = divergence.dimension_pages(n, usage[0] if usage is not None else None) or [[]]
-        inactive = {d for d in range(n) if not usage[1][d]} if usage is not None else set()
-        label = "by KL {}–{}" if usage is not None else "{}–{}"
-        size = divergence.PAGE_SIZE
-        options = {
-            label.format(p * size + 1, p * size + len(dims)): p for p, dims in enumerate(pages)
-        }
+        order = divergence.dimension_order(self.model.latent_dim, usage)  # as every view's
+        pages = [list(page) for page in order.pages] or [[]]
+        inactive = set(order.inactive)
+        options = {label: p for p, label in enumerate(order.labels())}
         if self._sliders and (pages, inactive, options) == (
             self._pages,
             self._inactive,

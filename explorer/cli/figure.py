@@ -138,7 +138,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models",
         type=models_list,
         metavar="CKPT,...",
-        help="compare: the other checkpoints (default: the zoo model's siblings at other β; "
+        help="compare: the other checkpoints (default: the zoo model's siblings at other β, by β; "
         f"at most {MAX_MODELS})",
     )
     parser.add_argument(
@@ -263,7 +263,7 @@ def make_still(
     (compare: ``count`` draws of the prior, 6 by default, unless z is given); the prior N(0, I)
     for samples; interpolation between the posterior means of the first two images of the
     model's data sample (two prior draws without one); compare against the zoo siblings (same
-    data set, other β); ``scale`` = stills.SCALE. CommandError for options that do not fit,
+    data set, other β), by β; ``scale`` = stills.SCALE. CommandError for options that do not fit,
     stills.FigureError for a figure too large to draw."""
     import numpy as np
 
@@ -299,16 +299,13 @@ def make_still(
     if kind == "compare":
         if others is not None and len(others) > MAX_MODELS:
             raise CommandError(f"--models: at most {MAX_MODELS} models, got {len(others)}", 2)
-        nets = {name: vae, **(others if others is not None else _siblings(info))}
+        nets = {name: vae, **others} if others is not None else _family(loaded)
         for other, net in nets.items():
             if net.latent_dim != n:
                 raise CommandError(
                     f"{other} has {net.latent_dim} latent dimensions; {name} has {n}", 2
                 )
-        if given_z:
-            rows = z[None]
-        else:
-            rows = grids.sample_latents(np.zeros(n), np.ones(n), count or 6, seed)
+        rows = z[None] if given_z else grids.prior_draws(n, count or 6, seed)
         return stills.compare(nets, rows, scale=scale)
     raise CommandError(f"unknown figure {kind!r}: choose one of {', '.join(FIGURES)}", 2)
 
@@ -367,8 +364,16 @@ def _two_points(loaded, seed: int, data_dir):
     return grids.sample_latents(np.zeros(n), np.ones(n), 2, seed)
 
 
-def _siblings(info) -> dict:
-    """The other zoo models of a zoo model's data set (the same family at other β)."""
+def _family(loaded) -> dict:
+    """The model and the other zoo models of its data set (the same family at other β), by β,
+    smallest first, this model marked "(this)" (alone outside the zoo)."""
     from explorer import checkpoint, zoo
+    from explorer.compute import grids
 
-    return {name: checkpoint.load(name).model for name in zoo.siblings(info.source)}
+    info = loaded.info
+    siblings = {name: checkpoint.load(name) for name in zoo.siblings(info.source)}
+    family = {info.name: loaded, **siblings}
+    if len(family) == 1:
+        return {info.name: loaded.model}
+    order = grids.by_beta({name: one.info.beta for name, one in family.items()})
+    return {f"{name} (this)" if name == info.name else name: family[name].model for name in order}

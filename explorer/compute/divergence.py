@@ -1,7 +1,9 @@
-"""What a model uses: KL per dimension, active units, and its dimensions paged most used first.
-Pure torch and numpy."""
+"""What a model uses: KL per dimension, active units, and the one rule by which every view lists
+its dimensions (:func:`dimension_order`). Pure torch and numpy."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -26,11 +28,16 @@ def gaussian_kl(mu, sigma, floor: float = 0.01) -> np.ndarray:
     return np.maximum(0.5 * (var + mu**2 - 1.0 - np.log(var)), 0.0)
 
 
+def mean_variance(mu) -> np.ndarray:
+    """Var_x[μ_d]: the variance over the data of each dimension's posterior mean (rows of ``mu``
+    are images). What :func:`active_units` compares with its threshold."""
+    return np.asarray(mu, dtype=np.float64).var(axis=0)
+
+
 def active_units(mu, threshold: float = ACTIVE_THRESHOLD) -> np.ndarray:
     """Which dimensions are active: the variance over the data of the posterior mean exceeds
     ``threshold`` (Burda, Grosse & Salakhutdinov 2016, "Importance Weighted Autoencoders")."""
-    mu = np.asarray(mu, dtype=np.float64)
-    return mu.var(axis=0) > threshold
+    return mean_variance(mu) > threshold
 
 
 def by_kl(kl) -> list[int]:
@@ -49,3 +56,43 @@ def dimension_pages(n: int, kl=None, size: int = PAGE_SIZE) -> list[list[int]]:
     if len(order) != n:
         raise ValueError(f"kl has {len(order)} values for {n} dimensions")
     return [order[start : start + size] for start in range(0, n, size)]
+
+
+@dataclass(frozen=True)
+class DimensionOrder:
+    """How every view lists a model's dimensions: ``pages`` of at most PAGE_SIZE (one page at a
+    time on screen), the ``inactive`` ones to grey, and whether they go by KL."""
+
+    pages: tuple[tuple[int, ...], ...]
+    inactive: frozenset[int]
+    by_kl: bool
+
+    @property
+    def dims(self) -> list[int]:
+        """Every dimension, in order."""
+        return [d for page in self.pages for d in page]
+
+    def labels(self) -> list[str]:
+        """One name per page: its dimensions ("1–16", from 1) or, by KL, their ranks
+        ("by KL 1–16")."""
+        names, start = [], 0
+        for page in self.pages:
+            first, last = (
+                (start + 1, start + len(page)) if self.by_kl else (page[0] + 1, page[-1] + 1)
+            )
+            names.append(f"{'by KL ' if self.by_kl else ''}{first}–{last}")
+            start += len(page)
+        return names
+
+
+def dimension_order(n: int, usage=None, size: int = PAGE_SIZE) -> DimensionOrder:
+    """The one rule by which the sliders and every view list dimensions 0 … n-1. Without
+    ``usage``: in index order, none greyed. With ``usage`` = (KL per dimension, active mask),
+    as when "Order by KL" is ticked: most KL first (:func:`by_kl`) and the inactive ones greyed.
+    Either way cut into pages of ``size``."""
+    kl, active = (None, None) if usage is None else usage
+    pages = tuple(tuple(page) for page in dimension_pages(n, kl, size))
+    if active is not None and len(active) != n:
+        raise ValueError(f"the active mask has {len(active)} values for {n} dimensions")
+    inactive = frozenset() if active is None else frozenset(d for d in range(n) if not active[d])
+    return DimensionOrder(pages, inactive, usage is not None)

@@ -1,6 +1,7 @@
 """Grids of latents and of the images they decode to: traversals, samples, maps, interpolation
 paths (their end points and angle), the mosaic that tiles a grid into one image (so a view shows a
-grid as ONE element), the mosaics the app's views show, and the cell of a mosaic under a point."""
+grid as ONE element), the mosaics the app's views show (the comparison of models too, which the
+CLI's figure shares), and the cell of a mosaic under a point (and back)."""
 
 from __future__ import annotations
 
@@ -167,8 +168,36 @@ def triptych(model: VAE, z, shown=None, reconstruction=None) -> np.ndarray:
 
 def side_by_side(models, z) -> np.ndarray:
     """z decoded by each network, in one row."""
-    z = np.asarray(z, dtype=np.float32)[None]
-    return mosaic(np.stack([decode(model, z)[0] for model in models]), pad=PAD)
+    return mosaic(decoded_by_each(models, np.asarray(z, dtype=np.float32)[None])[:, 0], pad=PAD)
+
+
+def prior_draws(latent_dim: int, k: int, seed: int) -> np.ndarray:
+    """k draws of the prior N(0, I) (k×latent), reproducible from ``seed``: the same draws for
+    every model of that latent size, so that a comparison of models is fair. Drawn one at a
+    time, so that asking for more keeps the first ones (one batch of k would not)."""
+    generator = torch.Generator().manual_seed(seed)
+    draws = [torch.randn(latent_dim, generator=generator) for _ in range(k)]
+    return torch.stack(draws).numpy() if draws else np.zeros((0, latent_dim), np.float32)
+
+
+def decoded_by_each(models, latents) -> np.ndarray:
+    """The same latents decoded by each network: models × len(latents) × 28 × 28 (one forward
+    pass per network)."""
+    latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
+    return np.stack([decode(model, latents) for model in models])
+
+
+def by_beta(betas: dict) -> list:
+    """The keys of ``betas`` (key → β, or None where unknown) by β, smallest first; those of
+    unknown β last; ties keep their order."""
+    known = sorted((key for key, beta in betas.items() if beta is not None), key=betas.get)
+    return [*known, *(key for key, beta in betas.items() if beta is None)]
+
+
+def compare_image(models, z, draws) -> np.ndarray:
+    """One row per network: z, then each of the prior ``draws``, decoded by it (a mosaic)."""
+    latents = np.concatenate([np.asarray(z, dtype=np.float32)[None], np.atleast_2d(draws)])
+    return mosaic(decoded_by_each(models, latents), pad=PAD)
 
 
 def mosaic(images, ncols: int | None = None, pad: int = 1, fill: float = 0.5) -> np.ndarray:
@@ -203,6 +232,14 @@ def cell_at(x: float, y: float, shape: tuple[int, int], cell: int, pad: int) -> 
     row = int(min(max(y // (cell + pad), 0), rows - 1))
     col = int(min(max(x // (cell + pad), 0), cols - 1))
     return row, col
+
+
+def cell_bounds(index: int, ncols: int, cell: int, pad: int) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) pixels (x right, y down) of image ``index`` of a mosaic in rows
+    of ``ncols``, as :func:`mosaic` tiles it: the inverse of :func:`cell_index`."""
+    row, col = divmod(index, ncols)
+    left, top = pad + col * (cell + pad), pad + row * (cell + pad)
+    return left, top, left + cell, top + cell
 
 
 def cell_index(x: float, y: float, count: int, ncols: int, cell: int, pad: int) -> int | None:

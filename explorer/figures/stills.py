@@ -252,5 +252,5 @@ def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
         "scale": scale,
     }
     layout((latents.shape[0], len(nets), *IMAGE), **labels)
-    columns = [decoding.decode(net, latents) for net in nets.values()]
-    return grid(np.stack(columns, axis=1), **labels)  # rows = latents, columns = models
+    images = grids.decoded_by_each(list(nets.values()), latents)  # models × latents
+    return grid(images.swapaxes(0, 1), **labels)  # rows = latents, columns = models

@@ -108,10 +108,10 @@ def test_encode_says_what_to_do_until_an_image_is_encoded(views, model):
     squares: a note says what to do instead; the triptych shows once an image is encoded (and
     hides again with a new model, whose encoding it no longer has)."""
     encode = shown(views, "latent-encode")
-    notes = [o for o in encode._body.objects if getattr(o, "object", None) == NOTHING_ENCODED]
-    (nothing,) = notes
+    panel = encode.__panel__()
+    (nothing,) = panel.select(lambda o: getattr(o, "object", None) == NOTHING_ENCODED)
     triptych = encode._triptych
-    assert triptych in encode._body.objects and triptych[0].object is encode.plot.figure
+    assert panel.select(lambda o: o is triptych) and triptych[0].object is encode.plot.figure
     assert nothing.visible and not triptych.visible
     encode.select(5)
     assert triptych.visible and not nothing.visible
@@ -200,11 +200,12 @@ def test_compare_decodes_z_with_each_model(views, model):
     assert compare.models == ["mnist-beta0.1", "mnist-beta10"]  # the β family
     model.set_value("mu", 3, 1.0)
     z = model.current_z()
-    row = pixels(compare.plot)
-    others = [checkpoint.load_shared(name).model for name in compare.models]
-    for k, net in enumerate([model.vae, *others]):
+    column = pixels(compare.plot)[:, :30]  # z's column: one row per model, by β
+    nets = [checkpoint.load_shared("mnist-beta0.1").model, model.vae]
+    nets.append(checkpoint.load_shared("mnist-beta10").model)
+    for k, net in enumerate(nets):
         expected = to_uint8(decoding.decode(net, z[None])[0])
-        np.testing.assert_array_equal(row[1:29, 1 + 29 * k : 29 * (k + 1)], expected)
+        np.testing.assert_array_equal(column[1 + 29 * k : 29 * (k + 1), 1:29], expected)
 
 
 def test_compare_refuses_another_latent_size(views, ckpt20):
@@ -263,7 +264,7 @@ def test_one_rendering_per_change_and_none_while_hidden(views, model, ckpt20):
     model.set_value("mu", 0, 1.0)  # a slider move writes in place
     assert renders == {**dict.fromkeys(renders, 0), "latent-compare": 1, "latent-traversal": 1}
     model.checkpoint = str(ckpt20)  # new rows to choose from: the view sets them, renders once
-    assert renders["latent-traversal"] == 2 and traversal.rows == "16 largest KL"
+    assert renders["latent-traversal"] == 2 and traversal.rows == "1–16"
     assert renders["latent-compare"] == 1  # hidden: it waits until shown
     map_view = shown(views, "latent-map")
     map_view.param.update(x_dim=0, y_dim=1)  # two other dimensions: written in place
@@ -275,10 +276,13 @@ def test_a_new_model_rebuilds_the_shown_view(views, model, ckpt20):
     model.checkpoint = str(ckpt20)
     assert model.latent_dim == 20
     assert pixels(traversal.plot).shape == (16 * 29 + 1, 11 * 29 + 1)  # a page of 16 rows
-    assert traversal.param.rows.objects == ["16 largest KL", "z1–z16", "z17–z20"]  # from 1
-    assert traversal.rows == "16 largest KL"
-    assert traversal.dims == divergence.by_kl(views.data.kl())[:16]  # the most used first
-    traversal.rows = "z17–z20"
+    assert traversal.param.rows.objects == ["1–16", "17–20"]  # from 1
+    assert traversal.rows == "1–16" and traversal.dims == list(range(16))
+    traversal.by_kl = True  # as "Order by KL" sets it: the most used first
+    assert traversal.param.rows.objects == ["by KL 1–16", "by KL 17–20"]
+    assert traversal.dims == divergence.by_kl(views.data.kl())[:16]
+    traversal.by_kl = False
+    traversal.rows = "17–20"
     assert traversal.dims == [16, 17, 18, 19]
     assert pixels(traversal.plot).shape == (4 * 29 + 1, 11 * 29 + 1)
     kl_view = shown(views, "latent-kl")  # its meta names mnist-5k: the sample comes from there

@@ -1,5 +1,8 @@
 """The Encode view: pick a data image (click the gallery) or draw one; its posterior q(z|x) sets μ
-and σ, and the view shows the input, its reconstruction and the image of the current z."""
+and σ, and the view shows the input, its reconstruction and the image of the current z.
+
+The result sits beside the gallery, above the drawing, so that it is in view (at 1440×900 and
+1280×720) without scrolling; a box marks the gallery's chosen image."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
 GALLERY_COLUMNS = 16
+TRIPTYCH_SCALE = 4.0  # screen pixels per image pixel of the result
+RESULT_PX = round((CELL + 2 * PAD) * TRIPTYCH_SCALE) + 60  # with its title and labels
 # In place of the triptych until an image is encoded: its input and reconstruction are blank.
 NOTHING_ENCODED = "Click an image of the gallery, or draw one, to encode it."
 
@@ -41,6 +46,8 @@ class EncodeView(View):
         self._note = markdown(self.param.note)
         self._nothing = markdown(NOTHING_ENCODED)
         self._triptych: pn.Column | None = None  # shown once an image is encoded
+        self._gallery_plot: InPlacePlot | None = None  # the gallery, its box on the chosen image
+        self._gallery_height = 0  # its mosaic's height in pixels (its y axis points up)
         self.canvas, self.strokes = self._canvas()
         self._canvas_box = pn.Column(
             markdown("**Draw** (each stroke encodes)"),
@@ -48,7 +55,12 @@ class EncodeView(View):
             pn.widgets.Button.from_param(self.param.clear, css_classes=[names.ENCODE_CLEAR]),
             css_classes=[names.ENCODE_CANVAS],
         )
-        self._top = pn.Row(self._canvas_box)  # the gallery joins it once drawn
+        # The result first, then the drawing: beside the gallery, which joins them once drawn.
+        # The result's room is kept while it is empty, so the drawing does not move down under a
+        # stroke as the first result appears.
+        self._result = pn.Column(self._nothing, min_height=RESULT_PX)
+        self._side = pn.Column(self._result, self._note, self._canvas_box)
+        self._top = pn.Row(self._side)
 
     # -- the drawing surface --------------------------------------------------------------
     def _canvas(self):
@@ -75,6 +87,7 @@ class EncodeView(View):
         xs, ys = zip(*strokes, strict=True)
         image = drawing.center_like_mnist(drawing.strokes_to_image(xs, ys, width=2.5))
         self.encode_image(image, "your drawing")
+        self._mark(None)
 
     @param.depends("clear", watch=True)
     def _clear(self) -> None:
@@ -87,6 +100,18 @@ class EncodeView(View):
         sample = self.data.sample()
         label = sample.classes[int(sample.labels[index])]
         self.encode_image(decoding.as_images(sample.images[index])[0], f"image {index} ({label})")
+        self._mark(index)
+
+    def _mark(self, index: int | None) -> None:
+        """Box gallery image ``index`` (None: no image) as the one encoded."""
+        if self._gallery_plot is None:
+            return
+        box = None
+        if index is not None:
+            left, top, right, bottom = grids.cell_bounds(index, GALLERY_COLUMNS, CELL, PAD)
+            h = self._gallery_height
+            box = (left, h - bottom, right, h - top)
+        plots.write_box(self._gallery_plot, box)
 
     def encode_image(self, image: np.ndarray, what: str) -> None:
         """Sample from the image's posterior (:meth:`LatentModel.set_posterior`)."""
@@ -105,7 +130,7 @@ class EncodeView(View):
 
     # -- plots ----------------------------------------------------------------------------
     def skeleton(self) -> list:
-        return [self._top, self._note, self._nothing]
+        return [self._top]
 
     def prepare(self):
         self._input = self._reconstruction = None
@@ -115,7 +140,7 @@ class EncodeView(View):
         vae, z, sample = inputs
         element = grid_element(
             grids.triptych(vae, z),
-            4.0,
+            TRIPTYCH_SCALE,
             xticks=ticks(["input x", "reconstruction", "current z"]),
             title="q(z|x)",
         )
@@ -123,25 +148,31 @@ class EncodeView(View):
         if sample is not None:
             image = grids.mosaic(decoding.as_images(sample.images), ncols=GALLERY_COLUMNS, pad=PAD)
             title = f"Click to encode ({sample.source})"
-            figure = render(grid_element(image, 1.0, title=title), names.ENCODE_GALLERY_SOURCE)
-            gallery = figure, sample, image.shape[0]
+            marked = plots.marked_element(grid_element(image, 1.0, title=title))
+            plot = InPlacePlot.of(render(marked, names.ENCODE_GALLERY_SOURCE))
+            plot.layer(plots.MARKED_BOX, names.ENCODE_GALLERY_BOX_SOURCE)
+            gallery = plot, sample, image.shape[0]
         return render(element, names.ENCODE_SOURCE), gallery
 
     def install(self, drawn) -> None:
         figure, gallery = drawn
         self.plot = InPlacePlot.of(figure)
-        self._top.objects = [self._gallery(gallery), self._canvas_box]
         # Hidden as a Column: a Bokeh pane's own `visible` did not hold (Panel syncs it).
-        self._triptych = pn.Column(pn.pane.Bokeh(self.plot.figure))
-        self._body.objects = [self._top, self._note, self._nothing, self._triptych]
+        self._triptych = pn.Column(
+            pn.pane.Bokeh(self.plot.figure), css_classes=[names.ENCODE_RESULT]
+        )
+        self._result.objects = [self._nothing, self._triptych]
+        self._top.objects = [self._gallery(gallery), self._side]
+        self._body.objects = [self._top]
         self._show_triptych()
 
     def _gallery(self, drawn):
-        """The gallery ``draw`` rendered, as (figure, sample, height), or a note without one."""
+        """The gallery ``draw`` rendered, as (plot, sample, height), or a note without one."""
+        self._gallery_plot = None
         if drawn is None:
             return markdown(NO_SAMPLE, width=480)
-        figure, sample, h = drawn
-        gallery = InPlacePlot.of(figure)
+        gallery, sample, h = drawn
+        self._gallery_plot, self._gallery_height = gallery, h
 
         def tapped(event):
             x, y = finite(event.x), finite(event.y)

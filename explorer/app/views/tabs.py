@@ -36,6 +36,18 @@ class ExplorationViews:
             if mine:
                 view.changed(mine)
 
+    def follow_order(self, sliders) -> None:
+        """Order the views' dimensions as ``sliders`` (their ``by_kl``, "Order by KL") do, now
+        and whenever it changes: one checkbox that every view follows."""
+
+        def order(*_):
+            for view in self.views:
+                if "by_kl" in view.param:  # the views that list dimensions
+                    view.by_kl = sliders.by_kl
+
+        sliders.param.watch(order, "by_kl")
+        order()
+
     def tabs(self, explore_tab) -> pn.Tabs:
         """Tabs: "Explore" (``explore_tab``) first, then one per view."""
         tabs = pn.Tabs(

@@ -1,5 +1,7 @@
 """The Traversal view: one row per dimension, the current z with that dimension swept across the
-μ sliders' range; a page of dimensions at a time, the most used first for larger models."""
+μ sliders' range; a page of dimensions at a time, in the order every view follows
+(:func:`explorer.compute.divergence.dimension_order`): by index, or with "Order by KL" the most
+used first and the inactive ones greyed."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import functools
 import panel as pn
 import param
 
-from explorer import names
+from explorer import names, plots
 from explorer.app.views.base import View, gif_download
 from explorer.app.views.elements import centres, fit_scale, grid_element, ticks
 from explorer.compute import divergence, grids
@@ -28,6 +30,10 @@ class TraversalView(View):
     rows = param.Selector(
         default=None, objects=[], label="Rows", doc="Which dimensions the rows sweep: a page"
     )
+    by_kl = param.Boolean(
+        default=False,
+        doc="Rows most used first, the inactive greyed: set from the sliders' Order by KL",
+    )
 
     def __init__(self, model, data, **params):
         super().__init__(model, data, **params)
@@ -37,7 +43,7 @@ class TraversalView(View):
         )
         self.gif = gif_download(model, "traversal", self.frames)  # the GIF of what it shows
         self._header = pn.Row(self._rows, self.gif)
-        self.param.watch(self.rebuild, "rows")
+        self.param.watch(self.rebuild, ["rows", "by_kl"])
 
     @property
     def dims(self) -> list[int]:
@@ -52,40 +58,41 @@ class TraversalView(View):
             animation.traversal, m.vae, self.z(), dims=self.dims, name=m.info.name
         )
 
-    def _pages_for_model(self) -> dict[str, list[int]]:
-        """Pages of PAGE_SIZE dimensions; for larger models first the largest KL."""
-        n = self.model.latent_dim
-        pages = {f"z{p[0] + 1}–z{p[-1] + 1}": p for p in divergence.dimension_pages(n)}
-        kl = self.data.kl() if n > divergence.PAGE_SIZE else None
-        if kl is not None:
-            largest = divergence.dimension_pages(n, kl)[0]
-            pages = {f"{divergence.PAGE_SIZE} largest KL": largest, **pages}
-        return pages
+    def _order(self) -> divergence.DimensionOrder:
+        """The rows' pages by the rule every view follows."""
+        usage = self.data.usage() if self.by_kl else None
+        return divergence.dimension_order(self.model.latent_dim, usage)
 
     def skeleton(self) -> list:
         return [self._header]
 
     def prepare(self):
-        self._pages = self._pages_for_model()
+        order = self._order()
+        self._pages = {
+            label: list(page) for label, page in zip(order.labels(), order.pages, strict=True)
+        }
         if list(self.param.rows.objects) != list(self._pages):
             self.param.rows.objects = list(self._pages)
             self.rows = next(iter(self._pages))
         self._rows.visible = len(self._pages) > 1
-        return self.model.vae, self.z(), self.dims
+        return self.model.vae, self.z(), self.dims, order.inactive  # inactive: rows greyed
 
     def draw(self, inputs):
-        vae, z, dims = inputs
+        vae, z, dims, inactive = inputs
         image = grids.traversal_image(vae, z, dims, STEPS)
-        h = image.shape[0]
+        h, w = image.shape
+        rows = list(zip(centres(len(dims)), dims, strict=True))
         element = grid_element(
             image,
             fit_scale(image, 600, 700, 2.0),
             xticks=ticks([f"{v:g}" for v in grids.sweep(STEPS)]),
-            yticks=[
-                (h - c, dim_label("z", d)) for c, d in zip(centres(len(dims)), dims, strict=True)
-            ],
+            yticks=[(h - c, row_label(d, inactive)) for c, d in rows],
             title="Each row sweeps one dimension of the current z across [-3, 3]",
         )
+        half = grids.CELL / 2
+        greyed = [(0, h - c - half, w, h - c + half) for c, d in rows if d in inactive]
+        if greyed:  # the image stays the first layer: updates write its pixels alone
+            element = element * plots.veil(greyed)
         return render(element, names.TRAVERSAL_SOURCE)
 
     def install(self, figure) -> None:
@@ -94,3 +101,8 @@ class TraversalView(View):
 
     def update(self) -> None:
         write_image(self.plot, grids.traversal_image(self.model.vae, self.z(), self.dims, STEPS))
+
+
+def row_label(dim: int, inactive) -> str:
+    """A row's name: its dimension, marked when inactive (its row is greyed too)."""
+    return dim_label("z", dim) + (" (inactive)" if dim in inactive else "")
