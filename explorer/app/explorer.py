@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import panel as pn
 import param
+from bokeh.models import CustomJS
 
 from explorer import names, zoo
 from explorer.access import UPLOAD_PREFIX
@@ -46,6 +47,9 @@ from explorer.plots import (
 )
 
 log = logging.getLogger(__name__)
+# The z-values box: its lines (fragments.values_html at 12 px, about 90 px a value; the
+# statistics at 13 px), so many values to a line (the width beside the image on a projector).
+VALUES_PER_LINE, VALUES_MAX_LINES, VALUES_LINE_PX = 7, 6, 19.5
 PNG_SCALES, PNG_SCALE = (1, 4, 8, 16), 8  # the PNG download's sizes, and the default (224 px)
 URL_DELAY_MS = 1000  # the URL follows the sliders this long after the last change
 SUBTITLE = "Explore the VAE latent space by sampling from multidimensional Gaussians"
@@ -76,6 +80,47 @@ exactly* decodes the z you choose. Dimensions the model does not use (low KL, se
 units*) change the image little.
 """
 
+# -- the page at every width: a projector (1024×768, 1280×720) and a phone (390 px) ------------
+WRAP = {"flex_wrap": "wrap", "sizing_mode": "stretch_width"}  # a row that wraps when narrow
+BARS_MIN_PX = 300  # the z bars beside the image down to this width, under it below
+NARROW_PX = 1200  # below this page width the sidebar starts closed
+# The template's own elements (outside every shadow root): on a phone, less padding around the
+# main area, and the sidebar (when opened) over it rather than squeezing it to 60 px.
+PAGE_CSS = """
+@media (max-width: 600px) {
+  #main { padding: 6px 4px 12px 4px; }
+  #sidebar.show { position: absolute; z-index: 1000; height: calc(100% - 64px);
+                  background: var(--bs-body-bg); max-width: 100% !important; }
+}
+"""
+# In the tabs' shadow root: headers wrap rather than run off the page; the Explore tab (class
+# STICKY) sticks to the top of the main area, so that the image stays in view while a slider
+# below it moves. Not on a phone or a short screen, where it would cover most of the page.
+TABS_CSS = f"""
+.bk-headers-wrapper {{ flex-wrap: wrap; }}
+@media (min-width: 700px) and (min-height: 600px) {{
+  :host(.{names.STICKY}) {{ position: sticky; top: 0; z-index: 10; background: var(--bs-body-bg);
+                           box-shadow: 0 -12px 0 var(--bs-body-bg); }}
+}}
+"""
+# The mode buttons on a phone: their labels wrap, rather than the last button running off it.
+MODE_CSS = """
+@media (max-width: 600px) {
+  :host { max-width: calc(100vw - 24px); }
+  .bk-btn { white-space: normal; }
+}
+"""
+# Run in the browser once the page is ready: below NARROW_PX close the sidebar (the template
+# starts it open; its toggle opens it again).
+CLOSE_SIDEBAR = f"""
+if (window.innerWidth < {NARROW_PX}) {{
+  const sidebar = document.getElementById('sidebar');
+  const toggle = document.getElementById('sidebar-toggle');
+  if (sidebar) sidebar.classList.remove('show');
+  if (toggle) toggle.setAttribute('aria-expanded', 'false');
+}}
+"""
+
 
 class LatentExplorer(pn.viewable.Viewer):
     """The explorer for one session: controls, sliders, the decoded image and the z bars."""
@@ -99,11 +144,15 @@ class LatentExplorer(pn.viewable.Viewer):
             css_classes=[names.BARS],
             sizing_mode="stretch_width",
         )
-        # z's values and statistics, with a fixed height: a text change then repaints without
-        # re-laying out the page.
+        # z's values and statistics, with a fixed height (set per model, see _fit_numbers): a
+        # text change then repaints without re-laying out the page.
         self._numbers = internals.text_model(
-            css_classes=[names.VALUES], sizing_mode="stretch_width", height=70
+            css_classes=[names.VALUES],
+            sizing_mode="stretch_width",
+            styles={"overflow-y": "auto"},  # on a narrow page, what does not fit scrolls
         )
+        self._fit_numbers()
+        m.param.watch(self._fit_numbers, "info")
         self._error = pn.pane.Alert(
             alert_type="danger",
             css_classes=[names.ERROR],
@@ -129,6 +178,7 @@ class LatentExplorer(pn.viewable.Viewer):
         m.param.watch(self._show_message, ["message"])
         m.param.watch(self._show_info, ["info"])
         self.views = ExplorationViews(m, data_dir)  # its watchers after _redraw's: image first
+        self.views.follow_order(self.sliders)  # "Order by KL" orders every view's dimensions
         self._tabs = None
         self._redraw()
         self._show_message()
@@ -144,6 +194,7 @@ class LatentExplorer(pn.viewable.Viewer):
             button_style="outline",
             description=None,  # a tooltip here would cover the buttons beside it
             css_classes=[names.MODE],
+            stylesheets=[MODE_CSS],
         )
         resample = pn.widgets.Button.from_param(
             m.param.resample, css_classes=[names.RESAMPLE], button_type="primary"
@@ -202,10 +253,11 @@ class LatentExplorer(pn.viewable.Viewer):
             styles={"color": "#555", "font-size": "13px"},
             margin=(4, 10, 0, 10),
         )
+        # Rows that wrap: on a projector or a phone a button would otherwise be cut off.
         return pn.Column(
             mode_help,
-            pn.Row(mode, resample, reset, randomize, seed, sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Markdown("Download:", margin=(8, 10)), *downloads),
+            pn.FlexBox(mode, resample, reset, randomize, seed, **WRAP),
+            pn.FlexBox(pn.pane.Markdown("Download:", margin=(8, 10)), *downloads, **WRAP),
             sizing_mode="stretch_width",
         )
 
@@ -395,6 +447,12 @@ class LatentExplorer(pn.viewable.Viewer):
             text = fragments.values_html(z) + fragments.stats_html(self.model.statistics())
             internals.write_text(self._numbers, text)
 
+    def _fit_numbers(self, *_):
+        """Size the values box for the model's latent size: a line per VALUES_PER_LINE
+        dimensions (up to VALUES_MAX_LINES) and two for the statistics."""
+        lines = min(-(-self.model.latent_dim // VALUES_PER_LINE), VALUES_MAX_LINES) + 2
+        self._numbers.height = round(lines * VALUES_LINE_PX) + 6
+
     def _show_message(self, *_):
         message = self.model.message
         self._error.object = fragments.literal(message)
@@ -415,9 +473,12 @@ class LatentExplorer(pn.viewable.Viewer):
         # File names and metadata come from the checkpoint: fragments escapes them.
         with pn.io.hold():  # sent now, as Panel sends its panes' changes: before "Loading…" hides
             internals.write_text(self._info, fragments.facts_html(title, facts))
+        # The picker names the bundled model loaded, or none ("— a checkpoint path —", which
+        # loads nothing) for a path or an upload.
         source = model.info.source
-        if source in zoo.NAMES and self._picker.value != source:
-            self._picker.value = source
+        picked = source if source in zoo.NAMES else ""
+        if self._picker.value != picked:
+            self._picker.value = picked
 
     # -- layout ----------------------------------------------------------------------------
     def sidebar(self) -> list:
@@ -433,21 +494,33 @@ class LatentExplorer(pn.viewable.Viewer):
         """Controls, then tabs (the image and bars, then one per exploration view), then the
         sliders, which stay in sight whichever tab is open."""
         if self._tabs is None:
-            explore = pn.Row(
+            explore = pn.FlexBox(
                 self._image_box,
                 pn.Column(
                     self._bars_box,
                     pn.pane.Bokeh(self._numbers, sizing_mode="stretch_width"),
                     sizing_mode="stretch_width",
+                    min_width=BARS_MIN_PX,  # narrower, it wraps under the image
+                    styles={"flex": "1 1 0"},
                 ),
-                sizing_mode="stretch_width",
+                **WRAP,
             )
             self._tabs = self.views.tabs(explore)
+            self._tabs.stylesheets = [*self._tabs.stylesheets, TABS_CSS]
+            self._tabs.param.watch(self._stick, "active")
+            self._stick()
         subtitle = pn.pane.Markdown(SUBTITLE, css_classes=[names.SUBTITLE], margin=(0, 10))
         footer = pn.pane.Markdown(HOW_IT_WORKS, css_classes=[names.HOW])
         return [
             subtitle, self._error, self._notice, self._controls, self._tabs, self.sliders, footer
         ]  # fmt: skip
+
+    def _stick(self, *_):
+        """The Explore tab stays in view while the sliders below it scroll (see TABS_CSS); a
+        view's tab does not: a tall one would hide its own bottom."""
+        sticky = self._tabs.active == 0
+        classes = [c for c in self._tabs.css_classes if c != names.STICKY]
+        self._tabs.css_classes = [*classes, names.STICKY] if sticky else classes
 
     def __panel__(self):
         return pn.Row(
@@ -474,14 +547,19 @@ class LatentExplorer(pn.viewable.Viewer):
 
         Each area is one Column: the template adds every item as a root of the document, and
         Bokeh walks the whole document once per root added (nine roots cost ≈ 0.15 s of each
-        page open; two, ≈ 0.03 s).
+        page open; two, ≈ 0.03 s). The page fits a projector and a phone: the rows wrap, the
+        Explore tab sticks while the sliders scroll, the sidebar starts closed below NARROW_PX.
         """
+        if pn.state.curdoc is not None:  # served: the sidebar closes on a narrow page
+            pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLOSE_SIDEBAR))
         return pn.template.BootstrapTemplate(
             title=TITLE,
             sidebar=[pn.Column(*self.sidebar(), sizing_mode="stretch_width")],
             main=[pn.Column(*self.main(), sizing_mode="stretch_width")],
             sidebar_width=330,
             header_background="#1e3a8a",
+            meta_viewport="width=device-width, initial-scale=1",
+            raw_css=[PAGE_CSS],
         )
 
 

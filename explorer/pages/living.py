@@ -29,6 +29,12 @@ from explorer.pages import fragments, layers, shell
 from explorer.plots import InPlacePlot, bars_element, image_element
 
 SLIDERS_PER_ROW = 4
+# The slider grids' columns: SLIDERS_PER_ROW of them, fewer where they do not fit (a phone);
+# the sliders flow into them (Bokeh's grid places each in its own row and column).
+GRID = f"""
+:host {{ grid-template-columns: repeat(auto-fill, minmax(210px, {100 // SLIDERS_PER_ROW}%)); }}
+* {{ grid-area: auto !important; }}
+"""
 CONTENTS = f"""{{% block contents %}}
 {{{{ header }}}}
 <div id="{names.VALUES}" class="{names.VALUES}"
@@ -126,6 +132,7 @@ def _document(model: LatentModel, spec: str) -> Document:
         [column(mu, sigma) for mu, sigma in zip(sliders["mu"], sliders["sigma"], strict=True)],
         ncols=SLIDERS_PER_ROW,
     )
+    z_grid.stylesheets = sample_grid.stylesheets = [GRID]
     z_grid.visible = model.mode == "deterministic"
     sample_grid.visible = model.mode == "sample"
     seed.visible = resample.visible = model.mode != "deterministic"
@@ -170,11 +177,12 @@ def _document(model: LatentModel, spec: str) -> Document:
     next_seed = CustomJS(args=drawing, code=script("noise.js") + RESAMPLE)
     resample.js_on_event("button_click", next_seed)
     layout = column(
-        row(mode_group, seed, resample),
+        row(mode_group, seed, resample, styles=shell.WRAP),
         row(
             image.figure,
-            column(bars.figure, sizing_mode="stretch_width"),
+            column(bars.figure, sizing_mode="stretch_width", styles=shell.BESIDE),
             sizing_mode="stretch_width",
+            styles=shell.WRAP,
         ),
         z_grid,
         sample_grid,

@@ -25,12 +25,21 @@ from explorer.latent import state
 from explorer.latent.space import LatentModel
 
 # Bokeh's page template (a string extends it): resources inline only; a page adds its contents.
+# A phone lays the page out at its own width (the meta tag), with narrower margins.
 HEAD = """
+{% block preamble %}<meta name="viewport" content="width=device-width, initial-scale=1">
+{% endblock %}
 {% block css_resources %}{{ inline_css }}
-<style>body { font-family: sans-serif; margin: 8px 16px 16px; color: #111; }</style>
+<style>body { font-family: sans-serif; margin: 8px 16px 16px; color: #111; }
+pre { overflow-x: auto; }
+@media (max-width: 600px) { body { margin: 8px; } }</style>
 {% endblock %}
 {% block js_resources %}{{ inline_js }}{% endblock %}
 """
+
+# Bokeh styles: a row whose items wrap when the page is narrow, and an item in it that takes
+# the width left, down to 300 px (Bokeh's own flex basis, 0, never wraps).
+WRAP, BESIDE = {"flex-wrap": "wrap"}, {"flex": "1 1 300px"}
 
 
 def model_for(source: LatentModel | Mapping) -> LatentModel:

@@ -40,8 +40,9 @@ def page_html(source: LatentModel | Mapping) -> str:
     z = model.z
     image = render(image_element(model.image), names.IMAGE_SOURCE)
     bars = render(bars_element(z, mode=model.mode), names.BARS_SOURCE)
-    bars_box = column(bars, sizing_mode="stretch_width")  # (bare in the row, it squeezes the image)
-    layout = row(image, bars_box, spacing=16, sizing_mode="stretch_width")
+    # In a column (bare in the row, it squeezes the image): beside the image, under it on a phone.
+    bars_box = column(bars, sizing_mode="stretch_width", styles=shell.BESIDE)
+    layout = row(image, bars_box, spacing=16, sizing_mode="stretch_width", styles=shell.WRAP)
     mode = html.escape(MODE_LABELS[model.mode])
     seed = f", seed {model.seed}" if model.mode != "deterministic" else ""
     written = f"a static page written by vae-explorer {html.escape(__version__)}"
