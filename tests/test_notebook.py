@@ -106,3 +106,10 @@ def test_the_api_cells_printed_what_they_claim(executed):
 def test_served_only_code_is_guarded():
     cell = cell_with(nbformat.read(NOTEBOOK, as_version=4), ".servable()")
     assert cell.source.startswith("if pn.state.served:")
+
+
+def test_a_live_module_is_explored_inline(executed):
+    notebook, _ = executed
+    cell = cell_with(notebook, "LatentModel.of(TinyVAE()")
+    assert stdout(cell).strip() == "module 4 (1, 28, 28) (28, 28)"
+    assert any(PANEL_VIEW in o.get("data", {}) for o in outputs(cell))
