@@ -52,6 +52,8 @@ MAX_TENSOR_ELEMENTS = 2**23  # any tensor the graph makes, per image: 32 MB of f
 # A batch runs in chunks whose largest tensor holds at most this many values (256 MB of float32):
 # a view's grid of 300 images of a big decoder must not ask for tens of GB at once.
 MAX_BATCH_ELEMENTS = 2**26
+MAX_FLOPS = 4 * 10**9  # multiply-adds ×2 to decode one image: about a second on one core
+MAX_NODES = 20_000  # operators in a graph (the zoo's decoder has 12)
 MAX_LATENT_DIM = 512  # as for checkpoints: the app gives each dimension three sliders
 MIN_SIDE, MAX_SIDE = 8, 512  # the image's height and width
 STANDARD_DOMAINS = ("", "ai.onnx")
@@ -223,6 +225,10 @@ def check_graph(model: onnx.ModelProto, name: str, folder: Path | None) -> Graph
     data read in from ``folder`` (None: refused), its sizes within the caps; or CheckpointError."""
     if model.functions:
         raise CheckpointError(f"{name} defines its own functions; only standard operators run")
+    if len(model.graph.node) > MAX_NODES:
+        raise CheckpointError(
+            f"{name} has {len(model.graph.node):,} operators; at most {MAX_NODES:,} are run"
+        )
     for node in model.graph.node:
         if node.domain not in STANDARD_DOMAINS:
             raise CheckpointError(
@@ -377,8 +383,39 @@ def _check_shapes(model: onnx.ModelProto, name: str) -> tuple[int, list[int]]:
         if doubled is None or None in doubled or math.prod(doubled) > 2 * elements:
             raise CheckpointError(f"{name}: {shown(value, 40)} grows faster than the batch")
         largest = max(largest, elements)
+    flops = _flops(model, one)
+    if flops > MAX_FLOPS:
+        raise CheckpointError(
+            f"{name} takes {flops / 1e9:,.1f} GFLOP to decode one image; at most "
+            f"{MAX_FLOPS / 1e9:g} (a slider decodes on every move)"
+        )
     output = one[model.graph.output[0].name][0] or []
     return largest, output
+
+
+def _flops(model: onnx.ModelProto, sizes: dict[str, tuple]) -> int:
+    """The work of one image in the graph's convolutions and products (2 × multiply-adds), from
+    the shapes inferred for a batch of one: what a hostile graph of few weights could ask for."""
+    weights = {t.name: list(t.dims) for t in model.graph.initializer}
+
+    def dims(name):
+        return weights.get(name) or (sizes.get(name) or (None,))[0] or []
+
+    total = 0
+    for node in model.graph.node:
+        if node.op_type not in ("Conv", "ConvTranspose", "MatMul", "Gemm") or len(node.input) < 2:
+            continue
+        inputs, kernel, output = dims(node.input[0]), dims(node.input[1]), dims(node.output[0])
+        if not (inputs and kernel and output):
+            continue
+        if node.op_type == "Conv":  # each output value: Cin/groups × kernel window
+            total += 2 * math.prod(output) * math.prod(kernel[1:])
+        elif node.op_type == "ConvTranspose":  # each input value: Cout/groups × kernel window
+            total += 2 * math.prod(inputs) * math.prod(kernel[1:])
+        else:
+            transposed = any(a.name == "transA" and a.i for a in node.attribute)
+            total += 2 * math.prod(output) * (inputs[0] if transposed else inputs[-1])
+    return total
 
 
 def _sizes(model: onnx.ModelProto, name: str, batch: int) -> dict[str, tuple]:

@@ -484,3 +484,24 @@ def test_a_broken_onnx_file_gets_one_line_from_the_cli(tmp_path):
     )  # fmt: skip
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "not an ONNX model" in result.stderr
+
+
+def test_a_graph_that_takes_too_long_to_decode_is_refused(tmp_path):
+    """Few weights, much work: a 9×9 convolution of 128 channels over 256×256 asks for 11 GFLOP
+    per image (with 83 k weights); a slider would decode it on every move."""
+    nodes = [
+        helper.make_node("MatMul", ["z", "w"], ["flat"]),
+        helper.make_node("Reshape", ["flat", "shape"], ["small"]),
+        helper.make_node("Resize", ["small", "", "scales"], ["big"], mode="nearest"),
+        helper.make_node("Conv", ["big", "k"], ["conv"], pads=[4, 4, 4, 4]),
+        helper.make_node("ReduceMean", ["conv"], ["image"], axes=[1], keepdims=0),
+    ]
+    initializers = [
+        numpy_helper.from_array(np.full((LATENT, 128 * 8 * 8), 0.1, np.float32), "w"),
+        numpy_helper.from_array(np.array([-1, 128, 8, 8], np.int64), "shape"),
+        numpy_helper.from_array(np.array([1, 1, 32, 32], np.float32), "scales"),
+        numpy_helper.from_array(np.zeros((8, 128, 9, 9), np.float32), "k"),
+    ]
+    model = tiny(nodes, initializers, output_dims=("batch", 256, 256))
+    with pytest.raises(CheckpointError, match="GFLOP to decode one image"):
+        onnx_file.load(save(model, tmp_path / "slow.onnx"), "slow.onnx")
