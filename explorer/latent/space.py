@@ -86,7 +86,9 @@ class LatentModel(param.Parameterized):
 
     info = param.ClassSelector(class_=ckpt.ModelInfo, default=None, constant=True, doc="Model")
     z = param.Array(default=None, constant=True, doc="The latent vector decoded (float32)")
-    image = param.Array(default=None, constant=True, doc="The decoded image, 28×28 in [0, 1]")
+    image = param.Array(
+        default=None, constant=True, doc="The decoded image as shown: H×W, or H×W×3, in [0, 1]"
+    )
     message = param.String(default="", doc="The last error, one line; empty when all is well")
     access = param.ClassSelector(
         class_=CheckpointAccess,
