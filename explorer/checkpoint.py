@@ -31,7 +31,6 @@ import numpy as np
 import torch
 
 from explorer import zoo
-from explorer.formats import onnx_file
 from explorer.formats.base import Checkpoint, CheckpointError, ModelInfo, mb, shown
 from explorer.model import VAE, VAEConfig
 
@@ -423,7 +422,7 @@ def load(source: str | os.PathLike, device: str | torch.device = "cpu") -> Check
     text = source_text(source)
     path = resolve(text)
     if path.suffix.lower() == ".onnx":  # onnxruntime runs it on the CPU, whatever the device
-        return Checkpoint(*onnx_file.load(path, text))
+        return Checkpoint(*_onnx().load(path, text))
     payload = read(path)
     model, info = _build(payload, source=text, path=path)
     model.to(device).eval().requires_grad_(False)
@@ -441,11 +440,19 @@ def load_bytes(data: bytes, filename: object, device: str | torch.device = "cpu"
     if not data:
         raise CheckpointError(f"{name} is empty (0 bytes), not a checkpoint")
     if name.lower().endswith(".onnx"):
-        return Checkpoint(*onnx_file.load_bytes(bytes(data), name, f"upload:{name}"))
+        return Checkpoint(*_onnx().load_bytes(bytes(data), name, f"upload:{name}"))
     payload = _read(io.BytesIO(data), len(data), name)
     model, info = _build(payload, source=f"upload:{name}", path=Path(name))
     model.to(device).eval().requires_grad_(False)
     return Checkpoint(model=model, info=info)
+
+
+def _onnx():
+    """explorer.formats.onnx_file, imported when an ONNX file is opened: onnx, onnxruntime and
+    onnxscript take seconds and ~100 MB to import, which no .pth load or CLI call should pay."""
+    from explorer.formats import onnx_file
+
+    return onnx_file
 
 
 @functools.lru_cache(maxsize=32)
@@ -672,7 +679,7 @@ def _info(source: str, path: Path, fmt: str, config: VAEConfig, meta: dict | Non
         format=fmt,
         latent_dim=config.latent_dim,
         output=config.output,
-        image_shape=(1, config.image_size, config.image_size),
+        image_shape=(config.channels, config.image_size, config.image_size),
         beta=number("beta", float),
         epochs=number("epochs", int),
         dataset=shown(dataset) if isinstance(dataset, str) else None,

@@ -1,14 +1,16 @@
 """The variational autoencoder: network, reparameterization and loss. Pure torch: no I/O.
 
-The layer names and shapes are those of the original Streamlit app's network, so its
-checkpoints load with a plain ``load_state_dict``:
+One conv family for C×N×N images (C = 1 or 3, N from 16 to 128), whose depth and widths follow
+from N: stride-2 3×3 convolutions with padding 1 halve the side (rounding up) until it is at most
+4, with 16, 32, 64, … channels. At 1×28×28 it is the original Streamlit app's network exactly,
+layer names and shapes included, so its checkpoints load with a plain ``load_state_dict``:
 
     encoder: conv1 (1→16) → bn1 → ReLU → conv2 (16→32) → bn2 → ReLU → conv3 (32→64) → bn3 → ReLU
              → flatten (64·4·4) → fc_mu, fc_logvar
     decoder: fc (latent→64·4·4) → view 64×4×4 → deconv1 (64→32) → bn1 → ReLU
              → deconv2 (32→16) → bn2 → ReLU → deconv3 (16→1) → output
 
-Every convolution is 3×3, stride 2, padding 1 (28 → 14 → 7 → 4 and back).
+(28 → 14 → 7 → 4 and back; each transposed convolution's output padding restores the side.)
 """
 
 from __future__ import annotations
@@ -30,15 +32,38 @@ class VAEConfig:
     # "sigmoid": the decoder ends in a sigmoid and trains with binary cross-entropy (ours).
     # "linear": no output activation, trained with MSE, shown clipped to [0, 1] (the original app).
     output: str = "sigmoid"
-    image_size: int = 28  # images are image_size × image_size, one channel
+    image_size: int = 28  # images are image_size × image_size
+    channels: int = 1  # 1: grey; 3: RGB
 
     def __post_init__(self):
         if not _is_int(self.latent_dim) or not 1 <= self.latent_dim <= 4096:
             raise ValueError(f"latent_dim must be an integer in 1..4096, got {self.latent_dim!r}")
         if self.output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {self.output!r}")
-        if not _is_int(self.image_size) or self.image_size != 28:
-            raise ValueError(f"only 28×28 images are supported, got {self.image_size}")
+        if not _is_int(self.image_size) or not MIN_SIZE <= self.image_size <= MAX_SIZE:
+            raise ValueError(
+                f"image_size must be an integer in {MIN_SIZE}..{MAX_SIZE}, got {self.image_size!r}"
+            )
+        if self.channels not in (1, 3) or not _is_int(self.channels):
+            raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {self.channels!r}")
+
+    @property
+    def sides(self) -> list[int]:
+        """The image's side after each convolution, from image_size down to at most 4."""
+        sides = [self.image_size]
+        while sides[-1] > 4:
+            sides.append((sides[-1] + 1) // 2)
+        return sides
+
+    @property
+    def widths(self) -> list[int]:
+        """The channels after each convolution: 16, 32, 64, …"""
+        return [16 * 2**i for i in range(len(self.sides) - 1)]
+
+    @property
+    def features(self) -> int:
+        """The encoder's output, flattened: the last width × the last side²."""
+        return self.widths[-1] * self.sides[-1] ** 2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -48,57 +73,63 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)  # True is an int in Python
 
 
-FEATURES = 64 * 4 * 4  # encoder output, flattened
+MIN_SIZE, MAX_SIZE = 16, 128  # the image sides this family is built for
 
 
 class Encoder(nn.Module):
-    """x (N×1×28×28 in [0, 1]) → (μ, log σ²) of q(z|x)."""
+    """x (N×C×S×S in [0, 1]) → (μ, log σ²) of q(z|x)."""
 
-    def __init__(self, latent_dim: int):
+    def __init__(self, config: VAEConfig):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, stride=2, padding=1)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.conv2 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
-        self.bn2 = nn.BatchNorm2d(32)
-        self.conv3 = nn.Conv2d(32, 64, 3, stride=2, padding=1)
-        self.bn3 = nn.BatchNorm2d(64)
-        self.fc_mu = nn.Linear(FEATURES, latent_dim)
-        self.fc_logvar = nn.Linear(FEATURES, latent_dim)
+        self.depth = len(config.widths)
+        inputs = [config.channels, *config.widths[:-1]]
+        for i, (cin, cout) in enumerate(zip(inputs, config.widths, strict=True), start=1):
+            setattr(self, f"conv{i}", nn.Conv2d(cin, cout, 3, stride=2, padding=1))
+            setattr(self, f"bn{i}", nn.BatchNorm2d(cout))
+        self.fc_mu = nn.Linear(config.features, config.latent_dim)
+        self.fc_logvar = nn.Linear(config.features, config.latent_dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = F.relu(self.bn1(self.conv1(x)))
-        h = F.relu(self.bn2(self.conv2(h)))
-        h = F.relu(self.bn3(self.conv3(h))).flatten(1)
+        h = x
+        for i in range(1, self.depth + 1):
+            h = F.relu(getattr(self, f"bn{i}")(getattr(self, f"conv{i}")(h)))
+        h = h.flatten(1)
         return self.fc_mu(h), self.fc_logvar(h)
 
 
 class Decoder(nn.Module):
-    """z (N×latent) → the network's raw output (N×1×28×28): logits or linear values."""
+    """z (N×latent) → the network's raw output (N×C×S×S): logits or linear values."""
 
-    def __init__(self, latent_dim: int):
+    def __init__(self, config: VAEConfig):
         super().__init__()
-        self.fc = nn.Linear(latent_dim, FEATURES)
-        self.deconv1 = nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=0)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.deconv2 = nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1)
-        self.bn2 = nn.BatchNorm2d(16)
-        self.deconv3 = nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1)
+        widths, sides = config.widths, config.sides
+        self.depth = len(widths)
+        self.start = (widths[-1], sides[-1], sides[-1])  # the view the fc's output takes
+        self.fc = nn.Linear(config.latent_dim, config.features)
+        outputs = [*widths[::-1][1:], config.channels]
+        for i, (cin, cout) in enumerate(zip(widths[::-1], outputs, strict=True), start=1):
+            side_in, side_out = sides[-i], sides[-i - 1]
+            padding = side_out - 2 * side_in + 1  # restores the side the convolution halved
+            deconv = nn.ConvTranspose2d(cin, cout, 3, stride=2, padding=1, output_padding=padding)
+            setattr(self, f"deconv{i}", deconv)
+            if i < self.depth:
+                setattr(self, f"bn{i}", nn.BatchNorm2d(cout))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.fc(z).view(-1, 64, 4, 4)
-        h = F.relu(self.bn1(self.deconv1(h)))
-        h = F.relu(self.bn2(self.deconv2(h)))
-        return self.deconv3(h)
+        h = self.fc(z).view(-1, *self.start)
+        for i in range(1, self.depth):
+            h = F.relu(getattr(self, f"bn{i}")(getattr(self, f"deconv{i}")(h)))
+        return getattr(self, f"deconv{self.depth}")(h)
 
 
 class VAE(nn.Module):
-    """Convolutional VAE for 28×28 grey images (Kingma & Welling, 2014)."""
+    """Convolutional VAE for C×N×N images (Kingma & Welling, 2014)."""
 
     def __init__(self, config: VAEConfig):
         super().__init__()
         self.config = config
-        self.encoder = Encoder(config.latent_dim)
-        self.decoder = Decoder(config.latent_dim)
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config)
 
     @property
     def latent_dim(self) -> int:
@@ -107,7 +138,7 @@ class VAE(nn.Module):
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the images it decodes and encodes."""
-        return (1, self.config.image_size, self.config.image_size)
+        return (self.config.channels, self.config.image_size, self.config.image_size)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior q(z|x) as (μ, log σ²)."""
@@ -126,7 +157,7 @@ class VAE(nn.Module):
         return self.decoder(z)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z → images as shown, in [0, 1] (N×1×28×28)."""
+        """z → images as shown, in [0, 1] (N×C×S×S)."""
         return self.to_image(self.decode_raw(z))
 
     def to_image(self, raw: torch.Tensor) -> torch.Tensor:

@@ -190,8 +190,11 @@ def test_loss_backpropagates_into_the_model():
         ({"latent_dim": True}, "latent_dim"),
         ({"output": "tanh"}, "output"),
         ({"output": None}, "output"),
-        ({"image_size": 32}, "28×28"),
-        ({"image_size": 28.0}, "28×28"),
+        ({"image_size": 8}, "image_size"),
+        ({"image_size": 129}, "image_size"),
+        ({"image_size": 28.0}, "image_size"),
+        ({"channels": 2}, "channels"),
+        ({"channels": 3.0}, "channels"),
     ],
 )
 def test_invalid_config_raises(kwargs, message):
@@ -201,7 +204,9 @@ def test_invalid_config_raises(kwargs, message):
 
 def test_config_round_trips_through_its_dict():
     config = VAEConfig(latent_dim=7, output="linear")
-    assert config.to_dict() == {"latent_dim": 7, "output": "linear", "image_size": 28}
+    assert config.to_dict() == {
+        "latent_dim": 7, "output": "linear", "image_size": 28, "channels": 1
+    }  # fmt: skip
     assert VAEConfig(**config.to_dict()) == config
     assert VAE(config).config is config
 
@@ -241,3 +246,24 @@ def test_sample_decodes_the_prior(output):
     z = torch.randn(7, 5, generator=torch.Generator().manual_seed(3))
     assert torch.equal(images, model.decode(z))
     assert model.sample(2).shape == (2, 1, 28, 28)  # unseeded, as the original's
+
+
+@pytest.mark.parametrize(
+    ("size", "channels", "sides", "widths"),
+    [
+        (28, 1, [28, 14, 7, 4], [16, 32, 64]),  # the original's network
+        (16, 1, [16, 8, 4], [16, 32]),
+        (64, 3, [64, 32, 16, 8, 4], [16, 32, 64, 128]),
+        (100, 3, [100, 50, 25, 13, 7, 4], [16, 32, 64, 128, 256]),
+    ],
+)
+def test_the_family_follows_the_image_size(size, channels, sides, widths):
+    """Depth and widths follow from the side; every transposed convolution restores the side its
+    convolution halved, so the decoder gives back the image's shape exactly."""
+    config = VAEConfig(latent_dim=5, image_size=size, channels=channels)
+    assert (config.sides, config.widths) == (sides, widths)
+    vae = VAE(config).eval()
+    x = torch.rand(2, channels, size, size)
+    mu, logvar = vae.encode(x)
+    assert mu.shape == logvar.shape == (2, 5)
+    assert vae.decode(mu).shape == x.shape and vae.image_shape == (channels, size, size)

@@ -20,8 +20,9 @@ import torch
 from explorer import zoo
 from explorer.checkpoint import CheckpointError
 from explorer.compute.device import DEVICES
-from explorer.data import datasets
+from explorer.data import datasets, folders
 from explorer.data.datasets import DataError
+from explorer.model import MAX_SIZE, MIN_SIZE
 from explorer.training import resume
 from explorer.training.loop import (
     History,
@@ -64,6 +65,13 @@ def _positive(kind, zero_ok: bool = False):
     return parse
 
 
+def _side(text: str) -> int:
+    value = _positive(int)(text)
+    if not MIN_SIZE <= value <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"must be {MIN_SIZE} to {MAX_SIZE}, got {text}")
+    return value
+
+
 def _fraction(text: str) -> float:
     value = _positive(float)(text)
     if value > 1:
@@ -76,10 +84,29 @@ def build_parser() -> argparse.ArgumentParser:
     d = DEFAULTS
     p = _Parser(
         prog="train.py",
-        description="Train the convolutional VAE on MNIST-like 28×28 images. With --resume, "
+        description="Train the convolutional VAE on MNIST-like 28×28 images, or on a folder of "
+        "your own (--dataset folder --data-dir DIR --image-size N --channels 1|3). With --resume, "
         "settings not given are taken from the checkpoint.",
     )
-    p.add_argument("--dataset", choices=datasets.DATASETS, help=f"default {d['dataset']}")
+    p.add_argument(
+        "--dataset",
+        choices=(*datasets.DATASETS, datasets.FOLDER),
+        help=f"default {d['dataset']}; folder: the PNG/JPEG images in --data-dir (directly, or "
+        "one sub-folder per class, whose names become labels)",
+    )
+    p.add_argument(
+        "--image-size",
+        type=_side,
+        help=f"--dataset folder: images are resized to N×N, {MIN_SIZE} to {MAX_SIZE} (default "
+        f"{d['image_size']})",
+    )
+    p.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 3),
+        help=f"--dataset folder: 1 (grey) or 3 (RGB); images are converted (default "
+        f"{d['channels']})",
+    )
     p.add_argument(
         "--latent-dim", type=_positive(int), help=f"size of z (default {d['latent_dim']})"
     )
@@ -176,6 +203,20 @@ def checkpoint_path(args: argparse.Namespace) -> Path:
     return Path(DEFAULT_CHECKPOINT)
 
 
+def _dataset(s: dict, args: argparse.Namespace) -> datasets.Dataset:
+    """The run's data set: a folder of images at the run's size, or MNIST-like IDX data (which
+    is 28×28 grey, so --image-size and --channels must leave it so)."""
+    if s["dataset"] == datasets.FOLDER:
+        dataset, report = folders.load_folder(args.data_dir, s["image_size"], s["channels"])
+        print(f"{args.data_dir}: {report.line()}; classes: {', '.join(dataset.classes)}")
+        return dataset
+    if (s["image_size"], s["channels"]) != (28, 1):
+        raise TrainingError(
+            f"{s['dataset']} is 28×28 grey: --image-size and --channels are for --dataset folder"
+        )
+    return datasets.load(s["dataset"], args.data_dir, "train", args.download)
+
+
 def train(args: argparse.Namespace) -> int:
     """Run parsed arguments; raises TrainingError, DataError, CheckpointError or NonFiniteLoss."""
     if args.num_threads:
@@ -184,7 +225,7 @@ def train(args: argparse.Namespace) -> int:
     given = {key: getattr(args, key) for key in DEFAULTS}
     run = resume.prepare(given, resume=args.resume, init=args.init)
     s = run.settings
-    dataset = datasets.load(s["dataset"], args.data_dir, "train", args.download).head(s["limit"])
+    dataset = _dataset(s, args).head(s["limit"])
     train_x, val_x = split_images(dataset, s["train_split"], s["seed"])
     train_x, val_x = train_x.to(device), val_x.to(device)
     model = prepare_model(run.model, device)

@@ -1,4 +1,5 @@
-"""Data sets as in-memory uint8 tensors: MNIST, Fashion-MNIST and an offline 5,000-digit MNIST.
+"""Data sets as in-memory uint8 tensors: MNIST, Fashion-MNIST and an offline 5,000-digit MNIST
+(a folder of one's own images: :mod:`explorer.data.folders`).
 
 Sources, in order: IDX files (raw or .gz) in a data directory, e.g. Debian's
 ``/usr/share/datasets/fashion-mnist`` or a torchvision ``<root>/<Name>/raw`` folder; then, when
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 DATASETS = ("mnist", "fashion-mnist", "mnist-5k")
+FOLDER = "folder"  # train.py's --dataset for a folder of images (explorer.data.folders)
 
 CLASSES = {
     "mnist": tuple(str(i) for i in range(10)),
@@ -40,28 +42,42 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Images (N×28×28 uint8) and labels (N, int64) held in memory."""
+    """Images as shown (uint8 N×H×W, or N×H×W×3 in colour) and labels (N, int64) in memory;
+    the class names are MNIST's or Fashion-MNIST's, or given (a folder's sub-folders)."""
 
     name: str
     images: torch.Tensor
     labels: torch.Tensor
+    class_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return CLASSES[self.name]
+        return self.class_names or CLASSES[self.name]
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of its images."""
+        channels = self.images.shape[3] if self.images.dim() == 4 else 1
+        return (int(channels), int(self.images.shape[1]), int(self.images.shape[2]))
 
     def head(self, n: int | None) -> Dataset:
         """The first ``n`` images (all when ``n`` is None)."""
         if n is None:
             return self
-        return Dataset(self.name, self.images[:n], self.labels[:n])
+        return Dataset(self.name, self.images[:n], self.labels[:n], self.class_names)
 
     def as_float(self) -> torch.Tensor:
-        """All images as N×1×28×28 float32 in [0, 1]."""
-        return self.images.unsqueeze(1).float().div_(255.0)
+        """All images as the network takes them: N×C×H×W float32 in [0, 1]."""
+        return self.as_float_of(slice(None))
+
+    def as_float_of(self, index) -> torch.Tensor:
+        """The images at ``index`` (a slice or an index tensor) as :meth:`as_float` gives them."""
+        images = self.images[index]
+        images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
+        return images.float().div_(255.0)
 
 
 def load(

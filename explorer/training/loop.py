@@ -7,7 +7,7 @@ explorer/cli/train.py)::
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     history = fit(model, optimizer, train_images, val_images, epochs=5, beta=1.0)
 
-Images are float tensors N×1×28×28 in [0, 1], held in memory: every epoch shuffles them with a
+Images are float tensors N×C×H×W in [0, 1], held in memory: every epoch shuffles them with a
 seeded ``torch.randperm`` and slices batches (no DataLoader, no per-sample transform).
 """
 
@@ -224,7 +224,7 @@ def fit(
 def split_images(
     dataset: datasets.Dataset, train_split: float, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Seeded train/validation split as float images N×1×28×28 (converted once, here)."""
+    """Seeded train/validation split as float images N×C×H×W (converted once, here)."""
     train_idx, val_idx = datasets.train_val_split(dataset, train_split, seed)
-    to_float = lambda idx: dataset.images[idx].unsqueeze(1).float().div_(255.0)  # noqa: E731
-    return to_float(train_idx), to_float(val_idx)
+    part = lambda idx: dataset.as_float_of(idx).contiguous()  # noqa: E731
+    return part(train_idx), part(val_idx)

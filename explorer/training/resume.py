@@ -25,6 +25,8 @@ from explorer.training.loop import History, NonFiniteLoss, TrainingError
 DEFAULTS = {
     "latent_dim": 12,
     "output": "linear",
+    "image_size": 28,
+    "channels": 1,
     "beta": 1.0,
     "batch_size": 128,
     "lr": 1e-3,
@@ -33,6 +35,7 @@ DEFAULTS = {
     "limit": None,
     "seed": 42,
 }
+NETWORK = ("latent_dim", "output", "image_size", "channels")  # the settings VAEConfig takes
 # How a new run's weights start: "kaiming", the original app's (VAE.init_weights), or
 # "pytorch", each layer's default (what the bundled zoo was trained from).
 INITS = ("kaiming", "pytorch")
@@ -91,7 +94,7 @@ def prepare(given: dict, *, resume: str | None = None, init: str = "kaiming") ->
     if resume is None:
         settings = {k: DEFAULTS[k] if v is None else v for k, v in given.items()}
         torch.manual_seed(settings["seed"])  # the initial weights
-        model = VAE(VAEConfig(latent_dim=settings["latent_dim"], output=settings["output"]))
+        model = VAE(VAEConfig(**{k: settings[k] for k in NETWORK}))
         if init == "kaiming":
             model.init_weights()
         return Run(settings, model, init=init)
@@ -115,8 +118,8 @@ def prepare(given: dict, *, resume: str | None = None, init: str = "kaiming") ->
             "holds weights only"
         )
     model = loaded.model.requires_grad_(True)
-    stored |= {"latent_dim": model.config.latent_dim, "output": model.config.output}
-    for key in ("latent_dim", "output"):
+    stored |= {key: getattr(model.config, key) for key in NETWORK}
+    for key in NETWORK:
         if given[key] is not None and given[key] != stored[key]:
             raise TrainingError(
                 f"--{key.replace('_', '-')} {given[key]} does not match "
