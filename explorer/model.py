@@ -136,6 +136,11 @@ class VAE(nn.Module):
         return self.config.latent_dim
 
     @property
+    def has_encoder(self) -> bool:
+        """Always: as explorer.formats' models say whether they can encode."""
+        return True
+
+    @property
     def image_shape(self) -> tuple[int, int, int]:
         """(C, H, W) of the images it decodes and encodes."""
         return (self.config.channels, self.config.image_size, self.config.image_size)

@@ -19,20 +19,21 @@ import holoviews as hv
 import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
 import numpy as np
 from bokeh.document import Document
-from bokeh.models import ColumnDataSource, FreehandDrawTool
+from bokeh.models import ColumnDataSource, FreehandDrawTool, ImageRGBA
 from bokeh.plotting import figure as bokeh_figure
 from bokeh.themes import Theme
 
 from explorer.figures.png import to_uint8
 from explorer.latent.table import dim_label
 
-IMAGE_PX = 336  # 12 screen pixels per image pixel
+IMAGE_PX = 336  # the image's longest side on screen: 12 screen pixels per pixel of 28
 POSITIVE, NEGATIVE = "#2563eb", "#dc2626"
 CURRENT = "#dc2626"  # the current z, where a plot marks it
 ACTIVE, INACTIVE = "#2563eb", "#cbd5e1"  # the KL bars of active and inactive units
-# The data sources' columns, as HoloViews names them: an hv.Image's pixels (a list of one 2-D
-# array, row 0 at the bottom), the bars' (one row per dimension), points' (x, y, then their
-# values) and the KL view's bars and marks.
+# The data sources' columns, as HoloViews names them: an image's pixels (a list of one 2-D
+# array, row 0 at the bottom: an hv.Image's values, an hv.RGB's RGBA packed into uint32), the
+# bars' (one row per dimension), points' (x, y, then their values) and the KL view's bars and
+# marks.
 IMAGE_COLUMN = "image"
 DIMENSION_COLUMN, Z_COLUMN, COLOR_COLUMN = "dimension", "z", "color"
 X_COLUMN, Y_COLUMN, LABEL_COLUMN = "x", "y", "label"
@@ -58,21 +59,47 @@ BARS_TITLES = {
 }
 
 
-def image_element(image: np.ndarray) -> hv.Image:
-    """The decoded image as a grey HoloViews Image with square pixels and hover."""
-    size = image.shape[0]
-    return hv.Image(image, bounds=(0, 0, size, size), vdims=["intensity"]).opts(
-        cmap="gray",
-        clim=(0.0, 1.0),
-        width=IMAGE_PX,
-        height=IMAGE_PX,
-        border=0,
-        xaxis=None,
-        yaxis=None,
-        toolbar=None,
-        tools=["hover"],
-        default_tools=[],
+def image_element(image: np.ndarray) -> hv.Image | hv.RGB:
+    """The decoded image as shown (H×W grey, H×W×3 RGB) as a HoloViews element with square
+    pixels and hover, sized by :func:`image_px`: a grey Image of the floats, or an RGB of their
+    8-bit levels (rounded as the PNGs are; HoloViews would truncate floats)."""
+    height, width = image.shape[:2]
+    px_w, px_h = image_px((height, width))
+    options = {
+        "width": px_w, "height": px_h, "border": 0, "xaxis": None, "yaxis": None,
+        "toolbar": None, "tools": ["hover"], "default_tools": [],
+    }  # fmt: skip
+    bounds = (0, 0, width, height)
+    if is_rgb(image):
+        return hv.RGB(to_uint8(image), bounds=bounds).opts(**options)
+    return hv.Image(image, bounds=bounds, vdims=["intensity"]).opts(
+        cmap="gray", clim=(0.0, 1.0), **options
     )
+
+
+def is_rgb(image: np.ndarray) -> bool:
+    """Whether an image as shown (or a mosaic of them) is colour: H×W×3, channels last."""
+    return np.ndim(image) == 3 and np.shape(image)[-1] == 3
+
+
+def image_px(shape: tuple[int, int], longest: int = IMAGE_PX) -> tuple[int, int]:
+    """Screen (width, height) of an image of ``shape`` (H, W): its longest side about
+    ``longest`` pixels, each image pixel a whole number of screen pixels when that number is
+    more than one (so that pixels stay crisp: 28 → 12 × 28 = 336, 64 → 5 × 64 = 320), scaled
+    down to exactly ``longest`` when the image is larger."""
+    height, width = shape
+    scale = longest / max(height, width)
+    if scale >= 1:
+        scale = max(1, round(scale))
+    return round(width * scale), round(height * scale)
+
+
+def rgba(image: np.ndarray) -> np.ndarray:
+    """An RGB image (H×W×3 in [0, 1], or its 8-bit levels) as Bokeh's ``image_rgba`` takes it:
+    one uint32 per pixel, bytes R, G, B, A (opaque) in memory order; rows as given."""
+    levels = image if image.dtype == np.uint8 else to_uint8(image)
+    opaque = np.full(levels.shape[:2], 255, np.uint8)
+    return np.ascontiguousarray(np.dstack([levels, opaque])).view(np.uint32)[..., 0]
 
 
 def bars_element(z: np.ndarray, limit: float | None = None, mode: str = "sample") -> hv.Bars:
@@ -128,13 +155,16 @@ def map_element(
     current: tuple[float, float],
     points: tuple | None = None,
 ) -> hv.Overlay:
-    """The 2-D map: a manifold's mosaic (8-bit levels) over ``span`` on both axes, named
-    ``labels``; the data's ``points`` as (x, y, labels, colours), or none; a cross at
-    ``current``. Its layers: the manifold, MAP_POINTS, MAP_CURRENT."""
+    """The 2-D map: a manifold's mosaic (8-bit levels, H×W grey or H×W×3 RGB) over ``span`` on
+    both axes, named ``labels``; the data's ``points`` as (x, y, labels, colours), or none; a
+    cross at ``current``. Its layers: the manifold, MAP_POINTS, MAP_CURRENT."""
     lo, hi = span
-    image = hv.Image(levels, bounds=(lo, lo, hi, hi), kdims=list(labels)).opts(
-        cmap="gray", clim=(0, 255)
-    )
+    if is_rgb(levels):
+        image = hv.RGB(levels, bounds=(lo, lo, hi, hi), kdims=list(labels))
+    else:
+        image = hv.Image(levels, bounds=(lo, lo, hi, hi), kdims=list(labels)).opts(
+            cmap="gray", clim=(0, 255)
+        )
     if points is None:
         dots = hv.Points([]).opts(size=0)
     else:
@@ -274,14 +304,19 @@ def write_box(plot: InPlacePlot, box: tuple[float, float, float, float] | None) 
     plot.write(MARKED_BOX, **dict(zip(BOX_COLUMNS, values, strict=True)))
 
 
-def drawing_canvas(side: int, px: int, max_strokes: int, source_name: str):
+def drawing_canvas(
+    side: int, px: int, max_strokes: int, source_name: str, *, shape: tuple[int, int] | None = None
+):
     """A black square, ``side`` units across and ``px`` screen pixels, to draw white strokes in
     with Bokeh's freehand tool (the page drops the oldest past ``max_strokes``); returns the
-    figure and the data source of its strokes, named ``source_name``."""
+    figure and the data source of its strokes, named ``source_name``. Given ``shape`` (H, W), a
+    W × H rectangle instead, its longest side ``px`` screen pixels."""
+    height, width = (side, side) if shape is None else shape
+    scale = px / max(height, width)
     canvas = bokeh_figure(
-        x_range=(0, side), y_range=(0, side), width=px, height=px,
-        toolbar_location=None, tools=[], background_fill_color="black",
-        min_border=0, outline_line_color="#64748b",
+        x_range=(0, width), y_range=(0, height), width=round(width * scale),
+        height=round(height * scale), toolbar_location=None, tools=[],
+        background_fill_color="black", min_border=0, outline_line_color="#64748b",
     )  # fmt: skip
     canvas.axis.visible = False
     canvas.grid.visible = False
@@ -353,8 +388,10 @@ class InPlacePlot:
         self.figure = figure
         self.source = self.layer(0)
         pixels = self.source.data.get(IMAGE_COLUMN)
-        # The pixel type the element was rendered with (floats, or 8-bit levels): writes keep it.
+        # The pixel type the element was rendered with (floats, 8-bit levels, or packed RGBA
+        # from an hv.RGB): writes keep it.
         self._levels = bool(pixels) and getattr(pixels[0], "dtype", None) == np.uint8
+        self._rgb = isinstance(figure.renderers[0].glyph, ImageRGBA)
 
     def layer(self, index: int, name: str | None = None) -> ColumnDataSource:
         """The data source of the overlay's element ``index`` (HoloViews adds one renderer per
@@ -370,11 +407,24 @@ class InPlacePlot:
 
 
 def write_image(plot: InPlacePlot, image: np.ndarray) -> None:
-    """New pixels for the plot of an ``hv.Image``: rows bottom-up, as HoloViews hands an image to
-    Bokeh, and of the pixel type it was rendered with (a grid of 8-bit levels gets
-    ``to_uint8(image)``; the decoded image, floats in [0, 1], ``image`` as it is)."""
+    """New pixels for the plot of an ``hv.Image`` or ``hv.RGB``: rows bottom-up, as HoloViews
+    hands an image to Bokeh, and of the pixel type it was rendered with (a grid of 8-bit levels
+    gets ``to_uint8(image)``; the decoded image, floats in [0, 1], ``image`` as it is; an RGB
+    image, H×W×3, its :func:`rgba`). :func:`fits` says whether the plot can take ``image``."""
+    if is_rgb(image):
+        plot.write(**{IMAGE_COLUMN: [rgba(image)[::-1]]})
+        return
     pixels = to_uint8(image) if plot._levels else image
     plot.write(**{IMAGE_COLUMN: [pixels[::-1]]})
+
+
+def fits(plot: InPlacePlot, image: np.ndarray) -> bool:
+    """Whether ``image`` can be written into ``plot`` in place: drawn the same way (grey or RGB)
+    at the same size. Otherwise the plot must be rendered again (a model of another shape)."""
+    pixels = plot.source.data.get(IMAGE_COLUMN)
+    if not pixels or is_rgb(image) != plot._rgb:
+        return False
+    return tuple(np.shape(pixels[0])) == tuple(np.shape(image)[:2])
 
 
 def write_bars(plot: InPlacePlot, z: np.ndarray) -> None:

@@ -137,3 +137,78 @@ def test_bars_are_titled_by_mode_and_retitled_in_place():
     assert title.text == "z drawn from N(μ, σ²)"
     assert InPlacePlot(bars_element(np.zeros(3)), "b").figure.title.text == title.text
     assert len(set(plots.BARS_TITLES.values())) == 3
+
+
+def unpack(packed: np.ndarray) -> np.ndarray:
+    """Bokeh's image_rgba pixels (uint32, bytes R, G, B, A in memory order) → H×W×4 levels."""
+    return np.ascontiguousarray(packed, dtype=np.uint32).view(np.uint8).reshape(*packed.shape, 4)
+
+
+def test_an_rgb_image_is_drawn_as_packed_rgba_rows_flipped():
+    image = np.random.default_rng(2).random((48, 64, 3), dtype=np.float32)
+    plot = InPlacePlot(image_element(image), "test-rgb")
+    assert type(plot.figure.renderers[0].glyph).__name__ == "ImageRGBA"
+    rendered = plot.source.data[plots.IMAGE_COLUMN][0]
+    assert rendered.dtype == np.uint32 and rendered.shape == (48, 64)
+    levels = unpack(rendered)[::-1]  # Bokeh's rows run bottom-up
+    np.testing.assert_array_equal(levels[..., :3], to_uint8(image))
+    assert (levels[..., 3] == 255).all()  # opaque
+    assert (plot.figure.width, plot.figure.height) == (320, 240)  # 5 screen px per pixel
+    other = np.random.default_rng(3).random((48, 64, 3), dtype=np.float32)
+    assert plots.fits(plot, other) and not plots.fits(plot, other[..., 0])
+    assert not plots.fits(plot, other[:32])
+    write_image(plot, other)
+    written = plot.source.data[plots.IMAGE_COLUMN][0]
+    assert written.dtype == np.uint32
+    np.testing.assert_array_equal(unpack(written)[::-1][..., :3], to_uint8(other))
+    np.testing.assert_array_equal(written, plots.rgba(other)[::-1])
+    write_image(plot, image)  # back to the first: exactly as HoloViews drew it
+    np.testing.assert_array_equal(plot.source.data[plots.IMAGE_COLUMN][0], rendered)
+
+
+def test_a_grey_image_of_another_size_keeps_its_floats_and_crisp_pixels():
+    image = np.random.default_rng(4).random((32, 32), dtype=np.float32)
+    plot = InPlacePlot(image_element(image), "test-grey32")
+    assert type(plot.figure.renderers[0].glyph).__name__ == "Image"
+    assert (plot.figure.width, plot.figure.height) == (320, 320)  # 10 screen px per pixel
+    data = plot.source.data
+    assert (data["dw"][0], data["dh"][0]) == (32, 32)
+    np.testing.assert_array_equal(data[plots.IMAGE_COLUMN][0], image[::-1])
+    other = np.random.default_rng(5).random((32, 32), dtype=np.float32)
+    assert plots.fits(plot, other) and not plots.fits(plot, np.stack([other] * 3, -1))
+    write_image(plot, other)
+    written = plot.source.data[plots.IMAGE_COLUMN][0]
+    assert written.dtype == np.float32
+    np.testing.assert_array_equal(written, other[::-1])
+
+
+@pytest.mark.parametrize(
+    ("shape", "px"),
+    [
+        ((28, 28), (336, 336)),  # as it always was: 12 screen px per pixel
+        ((32, 32), (320, 320)),
+        ((64, 64), (320, 320)),
+        ((8, 8), (336, 336)),
+        ((16, 40), (320, 128)),  # the longest side sets the scale; width first
+        ((200, 200), (400, 400)),  # 1.68 rounds to 2 whole pixels
+        ((512, 512), (336, 336)),  # larger than the screen size: scaled down to it
+        ((512, 256), (168, 336)),
+    ],
+)
+def test_the_image_size_on_screen(shape, px):
+    assert plots.image_px(shape) == px
+
+
+def test_a_colour_map_and_a_rectangular_canvas():
+    levels = to_uint8(np.random.default_rng(6).random((20, 20, 3)))
+    plot = InPlacePlot(plots.map_element(levels, (-3, 3), ("z1", "z2"), (0, 0)), "test-rgb-map")
+    assert type(plot.figure.renderers[0].glyph).__name__ == "ImageRGBA"
+    np.testing.assert_array_equal(unpack(plot.source.data["image"][0])[::-1][..., :3], levels)
+    grid = np.random.default_rng(7).random((20, 20, 3))
+    write_image(plot, grid)
+    np.testing.assert_array_equal(
+        unpack(plot.source.data["image"][0])[::-1][..., :3], to_uint8(grid)
+    )
+    canvas, _ = plots.drawing_canvas(28, 224, 5, "test-rect", shape=(32, 64))
+    assert (canvas.width, canvas.height) == (224, 112)
+    assert (canvas.x_range.end, canvas.y_range.end) == (64, 32)

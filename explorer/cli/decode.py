@@ -10,14 +10,17 @@ from explorer.cli import common
 from explorer.cli.common import PROG, CommandError
 
 MAX_SCALE = 64  # figures.png.MAX_SCALE: 28 px → 1792 px (tests check that the copies agree)
+MAX_SIDE = 8192  # figures.png.MAX_SIDE: pixels a side of the PNG, checked once the model is known
 SUFFIXES = (".png", ".npy")
 
 HELP = "decode one latent vector z into an image file"
-DESCRIPTION = """Decode one latent vector z and write the image as shown in the explorer:
-a .png (8-bit grey) or a .npy (28×28 float32 in [0, 1]). z is given with --z, or read
-from a state file saved by the explorer's JSON download (--from-json)."""
+DESCRIPTION = """Decode one latent vector z and write the image as shown in the explorer,
+in the model's shape: a .png (8-bit grey, or RGB for a colour model) or a .npy (float32 in
+[0, 1], H×W grey or H×W×3 RGB). z is given with --z, or read from a state file saved by the
+explorer's JSON download (--from-json)."""
 EPILOG = f"""examples:
   {PROG} decode model.pth --z -1.5,0,0.8 --out digit.png --scale 8
+  {PROG} decode faces.onnx --z 0,0,0,0,0,0 --out face.png
   {PROG} decode --from-json mnist-beta1-z.json --out digit.npy"""
 
 
@@ -44,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         metavar="K",
         help="for .png: draw each pixel as a K×K block (nearest neighbour; default 1, "
-        f"at most {MAX_SCALE})",
+        f"at most {MAX_SCALE}, and at most {MAX_SIDE} pixels a side)",
     )
 
 
@@ -69,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
         ckpt = common.load_checkpoint(args.checkpoint)
         z = common.vector("--z", args.z, ckpt.info.latent_dim, Z_SET.bounds)
         image = decode_image(ckpt.model, z)
+    if suffix == ".png" and max(image.shape[:2]) * args.scale > MAX_SIDE:
+        raise CommandError(
+            f"--scale {args.scale} would make a {image.shape[1] * args.scale}x"
+            f"{image.shape[0] * args.scale} image; at most {MAX_SIDE} pixels a side",
+            2,
+        )
     try:
         if suffix == ".png":
             data = to_png_bytes(image, args.scale)
@@ -79,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a model whose output overflows: NaN or infinite pixels
         raise CommandError(f"cannot write the image: {exc}") from None
     common.write(out, data)
-    size = image.shape[0] * args.scale
-    print(f"wrote {out} ({size}x{size} {suffix[1:]})")
+    height, width = (side * args.scale for side in image.shape[:2])
+    colour = "RGB " if image.ndim == 3 else ""
+    print(f"wrote {out} ({width}x{height} {colour}{suffix[1:]})")
     return 0

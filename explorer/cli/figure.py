@@ -147,7 +147,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scale",
         type=int_in(1, MAX_SCALE),
-        help=f"output pixels per image pixel (default: 3; GIF: 2; at most {MAX_SCALE})",
+        help="output pixels per image pixel (default: 3, GIF: 2, for 28-pixel images; fewer "
+        f"for larger ones, 64 pixels: 2 and 1; at most {MAX_SCALE})",
     )
     parser.add_argument(
         "--frame-ms",
@@ -263,11 +264,11 @@ def make_still(
     (compare: ``count`` draws of the prior, 6 by default, unless z is given); the prior N(0, I)
     for samples; interpolation between the posterior means of the first two images of the
     model's data sample (two prior draws without one); compare against the zoo siblings (same
-    data set, other β), by β; ``scale`` = stills.SCALE. CommandError for options that do not fit,
-    stills.FigureError for a figure too large to draw."""
+    data set, other β), by β; ``scale`` by stills.default_scale. CommandError for options that
+    do not fit, stills.FigureError for a figure too large to draw."""
     import numpy as np
 
-    from explorer.compute import grids
+    from explorer.compute import decoding, grids
     from explorer.figures import stills
 
     vae, info = loaded.model, loaded.info
@@ -276,7 +277,7 @@ def make_still(
     z = np.asarray(z, np.float32) if given_z else np.zeros(n, np.float32)
     name = info.name
     check(n, dims=dims, steps=steps, count=count, scale=scale)
-    scale = scale or stills.SCALE
+    scale = scale or stills.default_scale(stills.image_size(vae))
     if kind == "traversal":
         rows = _traversal_dims(n, dims)
         return stills.traversal(vae, z, steps=steps or 11, dims=rows, name=name, scale=scale)
@@ -300,10 +301,17 @@ def make_still(
         if others is not None and len(others) > MAX_MODELS:
             raise CommandError(f"--models: at most {MAX_MODELS} models, got {len(others)}", 2)
         nets = {name: vae, **others} if others is not None else _family(loaded)
+        shape = decoding.image_shape(vae)
         for other, net in nets.items():
             if net.latent_dim != n:
                 raise CommandError(
                     f"{other} has {net.latent_dim} latent dimensions; {name} has {n}", 2
+                )
+            if decoding.image_shape(net) != shape:
+                raise CommandError(
+                    f"{other} decodes {decoding.shape_text(decoding.image_shape(net))} images; "
+                    f"{name} decodes {decoding.shape_text(shape)}: compare models of one shape",
+                    2,
                 )
         rows = z[None] if given_z else grids.prior_draws(n, count or 6, seed)
         return stills.compare(nets, rows, scale=scale)
@@ -315,18 +323,20 @@ def make_frames(
     data_dir=None, scale: int | None = None,
 ) -> list:  # fmt: skip
     """The frames (stills.Figure each) of animation ``kind`` of a loaded checkpoint, with the
-    defaults of :func:`make_still`, ``steps`` = animation.STEPS and ``scale`` = animation.SCALE.
+    defaults of :func:`make_still`, ``steps`` = animation.STEPS and ``scale`` by
+    stills.default_scale from animation.SCALE.
     CommandError for options that do not fit, stills.FigureError for an animation too large."""
     import numpy as np
 
-    from explorer.figures import animation
+    from explorer.figures import animation, stills
 
     if kind not in ANIMATED:
         raise CommandError(f"only {' and '.join(ANIMATED)} animate: write {kind} as a .png", 2)
     vae, info = loaded.model, loaded.info
     n = info.latent_dim
     check(n, dims=dims, steps=steps, scale=scale)
-    steps, scale = steps or animation.STEPS, scale or animation.SCALE
+    steps = steps or animation.STEPS
+    scale = scale or stills.default_scale(stills.image_size(vae), animation.SCALE)
     if kind == "traversal":
         z = np.zeros(n, np.float32) if z is None else np.asarray(z, np.float32)
         dims = _traversal_dims(n, dims)
@@ -342,7 +352,8 @@ def _traversal_dims(n: int, dims: list[int] | None) -> list[int]:
 
 def _ends(loaded, a, b, seed: int, data_dir) -> tuple:
     """A and B of an interpolation: as given, else the posterior means of the first two images
-    of the model's data sample, else two draws of the prior from ``seed``."""
+    of the model's data sample (when the model encodes and the images have its shape), else two
+    draws of the prior from ``seed``."""
     if a is None or b is None:
         points = _two_points(loaded, seed, data_dir)
         a = points[0] if a is None else a
@@ -356,10 +367,11 @@ def _two_points(loaded, seed: int, data_dir):
     from explorer.compute import decoding, grids
     from explorer.data.samples import load_sample
 
-    info = loaded.info
-    sample = load_sample(info.source, info.dataset, data_dir, n=2)
-    if sample is not None and len(sample) == 2:
-        return decoding.encode(loaded.model, sample.images)[0]
+    info, vae = loaded.info, loaded.model
+    if vae.has_encoder:
+        sample = load_sample(info.source, info.dataset, data_dir, n=2)
+        if sample is not None and len(sample) == 2 and sample.shape == decoding.image_shape(vae):
+            return decoding.encode(vae, sample.images)[0]
     n = info.latent_dim
     return grids.sample_latents(np.zeros(n), np.ones(n), 2, seed)
 

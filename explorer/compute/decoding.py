@@ -20,6 +20,12 @@ def image_shape(model) -> tuple[int, int, int]:
     return tuple(model.image_shape)
 
 
+def shape_text(shape) -> str:
+    """An image shape (C, H, W) as a reader says it: "28×28 grey", "64×64 RGB"."""
+    channels, height, width = shape
+    return f"{height}×{width} {'grey' if channels == 1 else 'RGB'}"
+
+
 def decode_image(model: VAE, z) -> np.ndarray:
     """One latent vector (sequence, array or tensor of ``latent_dim`` finite numbers) → the image
     as shown (H×W, or H×W×3), float32 in [0, 1]. Leaves the model as it is (use one in eval

@@ -13,7 +13,9 @@ from explorer.latent.table import MU
 from explorer.model import VAE
 
 SPAN = MU.bounds  # the range swept by traversals and maps: the μ sliders' range
-CELL = 28  # an image's side, in pixels
+CELL = 28  # the side of the zoo's images, in pixels; a model's own: decoding.image_shape
+MIN_SIDE = 8  # the shortest side of a model's image (explorer.formats): a last axis of 3 after
+# an axis this long is a colour channel, not an image 3 pixels wide
 PAD = 1  # pixels between the cells of a view's mosaic
 
 
@@ -117,25 +119,29 @@ def _path_args(a, b, t):
 
 
 def traversal(model: VAE, z, steps: int = 11, dims=None, span=SPAN) -> np.ndarray:
-    """The β-VAE figure: rows × steps × 28 × 28, row r sweeping dimension ``dims[r]`` of z."""
+    """The β-VAE figure: rows × steps × H × W (× 3 in colour), row r sweeping dimension
+    ``dims[r]`` of z."""
     grid = traversal_latents(z, sweep(steps, span), dims)
-    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(*grid.shape[:2], CELL, CELL)
+    images = decode(model, grid.reshape(-1, grid.shape[-1]))
+    return images.reshape(*grid.shape[:2], *images.shape[1:])
 
 
 def samples(model: VAE, mu, sigma, k: int, seed: int) -> np.ndarray:
-    """k images decoded from z ~ N(μ, σ²) (k×28×28)."""
+    """k images decoded from z ~ N(μ, σ²) (k × H × W, × 3 in colour)."""
     return decode(model, sample_latents(mu, sigma, k, seed))
 
 
 def manifold(model: VAE, z, dims: tuple[int, int], n: int = 15, span=SPAN) -> np.ndarray:
-    """The decoded manifold over two dimensions: n × n × 28 × 28, top row = largest y."""
+    """The decoded manifold over two dimensions: n × n × H × W (× 3 in colour), top row =
+    largest y."""
     grid = manifold_latents(z, dims, sweep(n, span))
-    return decode(model, grid.reshape(-1, grid.shape[-1])).reshape(n, n, CELL, CELL)
+    images = decode(model, grid.reshape(-1, grid.shape[-1]))
+    return images.reshape(n, n, *images.shape[1:])
 
 
 def interpolation(model: VAE, a, b, steps: int = 11, t=None, method: str = "linear") -> np.ndarray:
     """Images along the path from A to B by ``method``: ``steps`` evenly spaced t, ends included,
-    then, given ``t``, the image at t (steps [+ 1] × 28 × 28, one forward pass)."""
+    then, given ``t``, the image at t (steps [+ 1] × H × W [× 3], one forward pass)."""
     ts = np.linspace(0.0, 1.0, steps)
     if t is not None:
         ts = np.append(ts, t)
@@ -156,14 +162,15 @@ def manifold_image(model: VAE, z, dims: tuple[int, int], n: int) -> np.ndarray:
 
 def triptych(model: VAE, z, shown=None, reconstruction=None) -> np.ndarray:
     """Three cells in one mosaic: an input image, its reconstruction (both blank until given)
-    and the image of z."""
-    blank = np.zeros((CELL, CELL), np.float32)
+    and the image of z, each as shown (of the model's shape, grey or RGB)."""
+    decoded = decode(model, np.asarray(z, dtype=np.float32)[None])[0]
+    blank = np.zeros_like(decoded)
     cells = [
         shown if shown is not None else blank,
         reconstruction if reconstruction is not None else blank,
-        decode(model, np.asarray(z, dtype=np.float32)[None])[0],
+        decoded,
     ]
-    return mosaic(np.stack(cells), pad=PAD)
+    return mosaic(np.stack(cells), pad=PAD, rgb=decoded.ndim == 3)
 
 
 def side_by_side(models, z) -> np.ndarray:
@@ -181,8 +188,8 @@ def prior_draws(latent_dim: int, k: int, seed: int) -> np.ndarray:
 
 
 def decoded_by_each(models, latents) -> np.ndarray:
-    """The same latents decoded by each network: models × len(latents) × 28 × 28 (one forward
-    pass per network)."""
+    """The same latents decoded by each network: models × len(latents) × H × W (× 3 in colour;
+    networks of one image shape), one forward pass per network."""
     latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
     return np.stack([decode(model, latents) for model in models])
 
@@ -200,20 +207,30 @@ def compare_image(models, z, draws) -> np.ndarray:
     return mosaic(decoded_by_each(models, latents), pad=PAD)
 
 
-def mosaic(images, ncols: int | None = None, pad: int = 1, fill: float = 0.5) -> np.ndarray:
-    """Tile images (rows×cols×H×W, or N×H×W with ``ncols``) into one 2-d image, ``pad`` pixels
-    of ``fill`` between and around them. Missing cells of a last row are left as ``fill``."""
+def mosaic(
+    images, ncols: int | None = None, pad: int = 1, fill: float = 0.5, *, rgb: bool | None = None
+) -> np.ndarray:
+    """Tile images (rows×cols×H×W, or N×H×W with ``ncols``; in colour each with a last axis of
+    3) into one image (H'×W', or H'×W'×3), ``pad`` pixels of ``fill`` between and around them.
+    Missing cells of a last row are left as ``fill``. ``rgb`` says whether the images are
+    colour; by default they are when a last axis of 3 follows one of at least MIN_SIDE."""
     images = np.asarray(images)
-    if images.ndim == 3:
+    if rgb is None:
+        rgb = images.ndim >= 4 and images.shape[-1] == 3 and images.shape[-2] >= MIN_SIDE
+    channels = images.shape[-1:] if rgb else ()
+    if images.ndim == 3 + len(channels):
         ncols = ncols or images.shape[0]
         nrows = -(-images.shape[0] // ncols)
         cells = np.full((nrows * ncols, *images.shape[1:]), fill, dtype=images.dtype)
         cells[: images.shape[0]] = images
         images = cells.reshape(nrows, ncols, *images.shape[1:])
-    if images.ndim != 4:
-        raise ValueError(f"expected rows×cols×H×W or N×H×W images, got shape {images.shape}")
-    rows, cols, h, w = images.shape
-    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), fill, dtype=images.dtype)
+    if images.ndim != 4 + len(channels):
+        shapes = "rows×cols×H×W×3 or N×H×W×3" if rgb else "rows×cols×H×W or N×H×W"
+        raise ValueError(f"expected {shapes} images, got shape {images.shape}")
+    rows, cols, h, w = images.shape[:4]
+    out = np.full(
+        (rows * (h + pad) + pad, cols * (w + pad) + pad, *channels), fill, dtype=images.dtype
+    )
     for r in range(rows):
         top = pad + r * (h + pad)
         for c in range(cols):
@@ -222,29 +239,39 @@ def mosaic(images, ncols: int | None = None, pad: int = 1, fill: float = 0.5) ->
     return out
 
 
-def cell_at(x: float, y: float, shape: tuple[int, int], cell: int, pad: int) -> tuple[int, int]:
-    """The (row, col) of the mosaic cell under image pixel (x, y) (x right, y down), clamped.
+def _sides(cell) -> tuple[int, int]:
+    """A cell's (height, width): ``cell`` is one side (square) or (H, W)."""
+    return (cell, cell) if np.ndim(cell) == 0 else (int(cell[0]), int(cell[1]))
+
+
+def cell_at(x: float, y: float, shape: tuple[int, int], cell, pad: int) -> tuple[int, int]:
+    """The (row, col) of the mosaic cell under image pixel (x, y) (x right, y down), clamped;
+    ``cell`` is the images' side, or their (H, W).
 
     Raises ValueError unless x and y are finite numbers."""
     if not (np.isfinite(x) and np.isfinite(y)):
         raise ValueError(f"a cell needs a finite point, got ({x}, {y})")
     rows, cols = shape
-    row = int(min(max(y // (cell + pad), 0), rows - 1))
-    col = int(min(max(x // (cell + pad), 0), cols - 1))
+    height, width = _sides(cell)
+    row = int(min(max(y // (height + pad), 0), rows - 1))
+    col = int(min(max(x // (width + pad), 0), cols - 1))
     return row, col
 
 
-def cell_bounds(index: int, ncols: int, cell: int, pad: int) -> tuple[int, int, int, int]:
+def cell_bounds(index: int, ncols: int, cell, pad: int) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) pixels (x right, y down) of image ``index`` of a mosaic in rows
-    of ``ncols``, as :func:`mosaic` tiles it: the inverse of :func:`cell_index`."""
+    of ``ncols``, as :func:`mosaic` tiles it (``cell``: a side, or (H, W)): the inverse of
+    :func:`cell_index`."""
+    height, width = _sides(cell)
     row, col = divmod(index, ncols)
-    left, top = pad + col * (cell + pad), pad + row * (cell + pad)
-    return left, top, left + cell, top + cell
+    left, top = pad + col * (width + pad), pad + row * (height + pad)
+    return left, top, left + width, top + height
 
 
-def cell_index(x: float, y: float, count: int, ncols: int, cell: int, pad: int) -> int | None:
+def cell_index(x: float, y: float, count: int, ncols: int, cell, pad: int) -> int | None:
     """The index of the image under pixel (x, y) (x right, y down) of a mosaic of ``count``
-    images in rows of ``ncols`` (as :func:`mosaic` tiles them), or None past the last image.
+    images in rows of ``ncols`` (as :func:`mosaic` tiles them; ``cell``: a side, or (H, W)), or
+    None past the last image.
 
     Raises ValueError unless x and y are finite numbers."""
     rows = -(-count // ncols)

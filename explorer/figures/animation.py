@@ -4,7 +4,8 @@ app's GIF downloads.
 Each frame is a :class:`stills.Figure` drawn by :func:`stills.grid`, so a frame looks like the
 PNG figures (and its ``cells`` say where each image lies). An animation runs there and back
 (first → last → first, the two ends once each), so that its loop is seamless.
-:func:`gif_bytes` writes the frames as one looping 8-bit grey GIF with PIL.
+:func:`gif_bytes` writes the frames as one looping GIF with PIL: 8-bit grey, or in colour with
+one palette for all frames.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from explorer.model import VAE
 STEPS = 21  # values of the sweep (or of t): 2 × 21 − 2 = 40 frames
 FRAME_MS = 120  # how long each frame shows
 SCALE = 2  # output pixels per image pixel: the PNG figures' 3 makes GIFs half as large again
-# All frames together, in pixels (8-bit grey: bytes): what an animation may hold in memory.
+# All frames together, in pixels (8-bit grey: bytes; RGB three): what an animation may hold.
 # The defaults need about 6 million; stills.MAX_SIDE alone would allow 80 frames of up to
 # 4096 × 4096.
 MAX_PIXELS = 2**25
@@ -60,7 +61,7 @@ def _same_size(frames: list[Figure]) -> list[Figure]:
     out = []
     for frame in frames:
         if frame.image.size != (width, height):
-            canvas = Image.new("L", (width, height), 255)
+            canvas = Image.new(frame.image.mode, (width, height), "white")
             canvas.paste(frame.image, (0, 0))
             frame = Figure(canvas, frame.cells)
         out.append(frame)
@@ -85,11 +86,11 @@ def traversal(
     labels = [labels[r * cols : (r + 1) * cols] for r in range(rows)]
     of = f" of {name}" if name else ""
     _check_size(
-        len(there_and_back(steps)), (rows, cols, *stills.IMAGE),
+        len(there_and_back(steps)), (rows, cols, *stills.image_size(vae)),
         title=f"Traversal{of}: z_d = {_signed(float(values[0]))}", cell_labels=labels,
         scale=scale,
     )  # fmt: skip
-    images = grids.traversal(vae, z, steps, dims)  # len(dims) × steps × 28 × 28, one pass
+    images = grids.traversal(vae, z, steps, dims)  # len(dims) × steps × H × W [× 3], one pass
     cells = np.ones((rows * cols, steps, *images.shape[2:]), np.float32)  # blank cells: white
     cells[: len(dims)] = images
     frames = [
@@ -114,7 +115,7 @@ def interpolation(
     t = np.linspace(0.0, 1.0, steps)
     of = f", {name}" if name else ""
     _check_size(
-        len(there_and_back(steps)), (1, len(methods) + 2, *stills.IMAGE),
+        len(there_and_back(steps)), (1, len(methods) + 2, *stills.image_size(vae)),
         title=f"A -> B{of}: t = {t[0]:.2f}", col_labels=["A", *methods, "B"], scale=scale,
     )  # fmt: skip
     points = [grids.interpolate(a, b, t, m) for m in methods]
@@ -133,8 +134,12 @@ def interpolation(
 
 
 def gif_bytes(frames: list[Figure], frame_ms: int = FRAME_MS) -> bytes:
-    """Frames → one looping GIF (8-bit grey, ``frame_ms`` per frame)."""
+    """Frames → one looping GIF (``frame_ms`` per frame): 8-bit grey, or RGB frames mapped onto
+    one palette (:func:`palette`), without dithering."""
     images = [frame.image for frame in frames]
+    if images[0].mode == "RGB":
+        shared = palette(images)
+        images = [indexed(im, shared) for im in images]
     buffer = io.BytesIO()
     # optimize=False: one global grey palette, every frame's levels exact (PIL would otherwise
     # give frames with fewer levels a local palette of their own)
@@ -143,3 +148,40 @@ def gif_bytes(frames: list[Figure], frame_ms: int = FRAME_MS) -> bytes:
         optimize=False,
     )  # fmt: skip
     return buffer.getvalue()
+
+
+PALETTE_SAMPLE = 2**18  # pixels of all frames that choose a colour GIF's palette
+LOOKUP_CHUNK = 4096  # colours matched to the palette at once (4096 × 256 distances)
+
+
+def palette(images: list[Image.Image]) -> np.ndarray:
+    """One palette for RGB frames (256×3 levels): 254 colours chosen by median cut from pixels
+    across all frames (every k-th, PALETTE_SAMPLE at most), then black and white exactly, for
+    the text and the margins. One palette keeps a colour the same from frame to frame; a
+    palette per frame would make the image flicker."""
+    total = sum(im.width * im.height for im in images)
+    stride = max(1, -(-total // PALETTE_SAMPLE))
+    pixels = np.concatenate([np.asarray(im).reshape(-1, 3)[::stride] for im in images])
+    chosen = Image.fromarray(pixels[None]).quantize(254, method=Image.Quantize.MEDIANCUT)
+    colours = (chosen.getpalette() or [0, 0, 0])[: 254 * 3]
+    colours += colours[:3] * (254 - len(colours) // 3)  # fewer colours: repeat the first
+    return np.array([*colours, 0, 0, 0, 255, 255, 255], np.int32).reshape(256, 3)
+
+
+def indexed(image: Image.Image, colours: np.ndarray) -> Image.Image:
+    """An RGB image as a "P" image of ``colours`` (palette's), each pixel the nearest colour.
+
+    Matched here, not by PIL's quantize: its lookup works on 6 bits a channel, and drew the
+    white margins as (253, 253, 253), here exact."""
+    pixels = np.asarray(image).reshape(-1, 3).astype(np.int32)
+    codes, inverse = np.unique(
+        pixels[:, 0] << 16 | pixels[:, 1] << 8 | pixels[:, 2], return_inverse=True
+    )
+    rgb = np.stack([codes >> 16, codes >> 8 & 255, codes & 255], axis=1)
+    nearest = np.empty(len(codes), np.uint8)
+    for at in range(0, len(codes), LOOKUP_CHUNK):
+        distance = ((rgb[at : at + LOOKUP_CHUNK, None] - colours[None]) ** 2).sum(axis=-1)
+        nearest[at : at + LOOKUP_CHUNK] = distance.argmin(axis=1)
+    out = Image.frombytes("P", image.size, nearest[inverse.ravel()].tobytes())
+    out.putpalette(colours.astype(np.uint8).ravel().tobytes())
+    return out

@@ -1,13 +1,14 @@
 """Publication figures as PNG: grids of decoded images tiled with numpy, labelled with PIL.
 
-One function per figure returns a :class:`Figure`: an 8-bit grey ``PIL.Image`` with white
-margins, the images in a grid with thin white gaps, column labels on top, row labels on the left
-and a title, plus where each image lies. Nothing but numpy, torch and PIL: no plotting library, no
-browser. Labels are ASCII (the default font has no Greek letters).
+One function per figure returns a :class:`Figure`: an 8-bit ``PIL.Image`` (grey, or RGB for a
+colour model) with white margins, the images in a grid with thin white gaps, column labels on
+top, row labels on the left and a title, plus where each image lies. Nothing but numpy, torch and
+PIL: no plotting library, no browser. Labels are ASCII (the default font has no Greek letters).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ SCALE = 3  # output pixels per image pixel
 GAP = 2  # image pixels between cells
 MARGIN = 12  # output pixels around everything
 FONT_SIZE = 14
-IMAGE = (28, 28)  # the decoder's image: height, width
+IMAGE = (28, 28)  # the zoo's images: height, width (a model's own: :func:`image_size`)
 # Output pixels a side, whatever is asked: checked by layout() before anything is decoded or
 # drawn, it bounds the decoded batch too (the options' own caps are the CLI's, explorer.cli.figure).
 MAX_SIDE = 4096
@@ -42,12 +43,24 @@ class Figure:
     cells: tuple[tuple[tuple[int, int, int, int], ...], ...]
 
     def cell(self, row: int, col: int) -> np.ndarray:
-        """The pixels of one image of the grid (uint8, as drawn)."""
+        """The pixels of one image of the grid (uint8, as drawn: H×W, or H×W×3 in RGB)."""
         left, top, width, height = self.cells[row][col]
         return np.asarray(self.image)[top : top + height, left : left + width]
 
     def save(self, path: str | Path) -> None:
         self.image.save(path, format="PNG")
+
+
+def image_size(vae: VAE) -> tuple[int, int]:
+    """The (height, width) of the images ``vae`` decodes."""
+    return decoding.image_shape(vae)[1:]
+
+
+def default_scale(size: tuple[int, int], base: int = SCALE) -> int:
+    """Output pixels per image pixel for images of ``size`` (H, W) when none is asked: ``base``
+    for the zoo's 28 pixels, and as many cells of the same size or a little larger (whole
+    pixels) for larger images: 64 → 2 of base 3, 128 and up → 1."""
+    return max(1, math.ceil(base * max(IMAGE) / max(size)))
 
 
 def _font(size: int = FONT_SIZE) -> ImageFont.ImageFont:
@@ -126,17 +139,19 @@ def grid(
     scale: int = SCALE,
     gap: int = GAP,
 ) -> Figure:
-    """rows×cols×H×W images in [0, 1] → one labelled grey figure (columns widen to fit their
-    labels); ``cell_labels[r][c]``, if given, is written above each image. Labels longer than
-    LABEL_CHARS are cut at the front; FigureError when a side would exceed MAX_SIDE."""
+    """rows×cols×H×W images in [0, 1] → one labelled grey figure, or rows×cols×H×W×3 → one RGB
+    figure (columns widen to fit their labels); ``cell_labels[r][c]``, if given, is written above
+    each image. Labels longer than LABEL_CHARS are cut at the front; FigureError when a side
+    would exceed MAX_SIDE."""
     images = np.asarray(images)
-    rows, cols, h, w = images.shape
+    rows, cols, h, w = images.shape[:4]
+    mode = "RGB" if images.ndim == 5 else "L"
     at = layout(
         (rows, cols, h, w), title=title, row_labels=row_labels, col_labels=col_labels,
         cell_labels=cell_labels, scale=scale, gap=gap,
     )  # fmt: skip
     font, title_font = _font(), _font(FONT_SIZE + 2)
-    canvas = Image.new("L", (at.width, at.height), 255)
+    canvas = Image.new(mode, (at.width, at.height), "white")
     pixels = to_uint8(images).repeat(scale, axis=2).repeat(scale, axis=3)
     cells = tuple(
         tuple((at.left + c * at.step_x + (at.col_w - at.cell_w) // 2, at.top + r * at.step_y,
@@ -179,7 +194,7 @@ def traversal(
         "col_labels": [_number(v) for v in grids.sweep(steps)],
         "scale": scale,
     }
-    layout((len(dims), steps, *IMAGE), **labels)  # refuse an oversized figure before decoding
+    layout((len(dims), steps, *image_size(vae)), **labels)  # refuse oversized before decoding
     return grid(grids.traversal(vae, z, steps, dims), **labels)
 
 
@@ -198,7 +213,7 @@ def samples(
         "title": f"{count} samples of {what}{f', {name}' if name else ''} (seed {seed})",
         "scale": scale,
     }
-    layout((rows, cols, *IMAGE), **labels)
+    layout((rows, cols, *image_size(vae)), **labels)
     images = grids.samples(vae, mu, sigma, count, seed)
     cells = np.ones((rows * cols, *images.shape[1:]), np.float32)
     cells[:count] = images
@@ -219,9 +234,10 @@ def interpolation(
         ],
         "scale": scale,
     }
-    layout((len(methods), steps, *IMAGE), **labels)
+    layout((len(methods), steps, *image_size(vae)), **labels)
     latents = np.concatenate([grids.interpolate(a, b, t, m) for m in methods])
-    images = decoding.decode(vae, latents).reshape(len(methods), steps, *IMAGE)
+    images = decoding.decode(vae, latents)
+    images = images.reshape(len(methods), steps, *images.shape[1:])
     return grid(images, **labels)
 
 
@@ -238,12 +254,21 @@ def manifold(
         "scale": scale,
         "gap": 0,
     }
-    layout((n, n, *IMAGE), **labels)
+    layout((n, n, *image_size(vae)), **labels)
     return grid(grids.manifold(vae, z, (i, j), n), **labels)
 
 
 def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
-    """The same latent vectors (one per row) decoded by each model (one per column)."""
+    """The same latent vectors (one per row) decoded by each model (one per column); the models
+    decode images of one shape (FigureError otherwise)."""
+    shapes = {decoding.image_shape(net) for net in nets.values()}
+    if len(shapes) > 1:
+        raise FigureError(
+            "the models decode images of different shapes: "
+            + ", ".join(
+                f"{name} {decoding.shape_text(decoding.image_shape(n))}" for name, n in nets.items()
+            )
+        )
     latents = np.atleast_2d(np.asarray(latents, dtype=np.float32))
     labels = {
         "title": "The same z decoded by each model",
@@ -251,6 +276,6 @@ def compare(nets: dict[str, VAE], latents, *, scale: int = SCALE) -> Figure:
         "col_labels": list(nets),
         "scale": scale,
     }
-    layout((latents.shape[0], len(nets), *IMAGE), **labels)
+    layout((latents.shape[0], len(nets), *image_size(next(iter(nets.values())))), **labels)
     images = grids.decoded_by_each(list(nets.values()), latents)  # models × latents
     return grid(images.swapaxes(0, 1), **labels)  # rows = latents, columns = models

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from explorer import names
+from explorer.compute.decoding import shape_text
 from explorer.latent.space import LatentModel
 from explorer.latent.table import dim_label
 from explorer.plots import color
@@ -27,6 +28,8 @@ FORMAT_WORDS = {
     "vae-explorer": "this project's train.py",
     "original": "the original Streamlit app",
     "state-dict": "a bare state dict (no metadata)",
+    "onnx": "an ONNX file",
+    "module": "a live module (Python)",
 }
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
@@ -79,6 +82,7 @@ def model_facts(model: LatentModel) -> dict[str, str]:
         "model": info.name,
         "checkpoint": model.public_checkpoint,
         "latent size": str(info.latent_dim),
+        "image": shape_text(info.image_shape),
         "β": show(info.beta, "{:g}"),
         "epochs": show(info.epochs),
         "data set": show(info.dataset),
