@@ -37,10 +37,11 @@ from explorer.latent.table import MODE_HELP, MODE_LABELS
 from explorer.latent.vector import finite
 from explorer.pages import fragments, layers, living, static
 from explorer.plots import (
-    IMAGE_PX,
     InPlacePlot,
     bars_element,
+    fits,
     image_element,
+    image_px,
     write_bars,
     write_bars_title,
     write_image,
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 # statistics at 13 px), so many values to a line (the width beside the image on a projector).
 VALUES_PER_LINE, VALUES_MAX_LINES, VALUES_LINE_PX = 7, 6, 19.5
 PNG_SCALES, PNG_SCALE = (1, 4, 8, 16), 8  # the PNG download's sizes, and the default (224 px)
+PNG_MAX_PX = 4096  # the largest side of a PNG offered (a 512 px image: 8× at most)
+UPLOAD_ACCEPT = ".pth,.pt,.onnx"  # what the upload's file chooser offers
 URL_DELAY_MS = 1000  # the URL follows the sliders this long after the last change
 SUBTITLE = "Explore the VAE latent space by sampling from multidimensional Gaussians"
 TIPS = """
@@ -73,7 +76,7 @@ HOW_IT_WORKS = """
 1. Each latent dimension has its own Gaussian N(μ, σ²), set by its μ and σ sliders.
 2. z is sampled from them: z = μ + σ·ε, where ε ~ N(0, I) is drawn once per seed and kept until
    *Resample*, so that moving a slider moves z, and the image, smoothly.
-3. The VAE's decoder turns z into the 28×28 image; the bars show z.
+3. The VAE's decoder turns z into the image; the bars show z.
 
 *Prior* decodes z = ε ~ N(0, I), the prior that training pulls every encoding towards; *Set z
 exactly* decodes the z you choose. Dimensions the model does not use (low KL, see *KL / active
@@ -136,8 +139,9 @@ class LatentExplorer(pn.viewable.Viewer):
             bars_element(self._z_or_blank(), mode=m.mode), names.BARS_SOURCE
         )
         m.param.watch(lambda event: write_bars_title(self.bars_plot, event.new), "mode")
+        self._image_pane = pn.pane.Bokeh(self.image_plot.figure)
         self._image_box = pn.Column(
-            pn.pane.Bokeh(self.image_plot.figure), css_classes=[names.IMAGE], width=IMAGE_PX + 10
+            self._image_pane, css_classes=[names.IMAGE], width=image_box_px(m.image)
         )
         self._bars_box = pn.Column(
             pn.pane.Bokeh(self.bars_plot.figure, sizing_mode="stretch_width"),
@@ -222,12 +226,22 @@ class LatentExplorer(pn.viewable.Viewer):
         follow_mode()
         # The PNG's size: 28 px is too small for a slide; pixels grow as blocks, never blurred.
         png_scale = pn.widgets.Select(
-            options={f"{n}× ({28 * n} px)": n for n in PNG_SCALES},
+            options=png_scales(self._image_size()),
             value=PNG_SCALE,
             width=140,  # "16× (448 px)" whole, with the arrow
             description="Size of the downloaded PNG: each pixel drawn as an n×n block",
             css_classes=[names.PNG_SCALE],
         )
+
+        def follow_size(*_):  # the sizes in the model's pixels; the same factor where offered
+            options = png_scales(self._image_size())
+            if options != png_scale.options:
+                value = png_scale.value
+                kept = value if value in options.values() else None
+                fallback = max((n for n in options.values() if n <= PNG_SCALE), default=1)
+                png_scale.param.update(options=options, value=kept or fallback)
+
+        m.param.watch(follow_size, "info")
         downloads = [
             self._download(
                 "png",
@@ -305,7 +319,7 @@ class LatentExplorer(pn.viewable.Viewer):
         )
         path = pn.widgets.TextInput(
             label="Checkpoint path",
-            placeholder="path/to/model.pth",
+            placeholder="path/to/model.pth or .onnx",
             value="" if current in bundled else (m.checkpoint or ""),
             css_classes=[names.PATH],
         )
@@ -336,7 +350,7 @@ class LatentExplorer(pn.viewable.Viewer):
         )
         m.param.watch(lambda event: setattr(device, "value", event.new), "device")
         upload = pn.widgets.FileInput(
-            accept=".pth,.pt", multiple=False, css_classes=[names.UPLOAD], name="Upload"
+            accept=UPLOAD_ACCEPT, multiple=False, css_classes=[names.UPLOAD], name="Upload"
         )
 
         def uploaded(event):
@@ -434,14 +448,32 @@ class LatentExplorer(pn.viewable.Viewer):
         m = self.model
         return m.image if m.image is not None else np.zeros((28, 28), dtype=np.float32)
 
+    def _image_size(self) -> tuple[int, int]:
+        """(H, W) of the model's images (28×28 before one has loaded)."""
+        info = self.model.info
+        return tuple(info.image_shape[1:]) if info is not None else (28, 28)
+
+    def _fit_image(self, image: np.ndarray) -> None:
+        """A model of another image shape (size, grey or RGB): render the image plot again for
+        it, and size its box; a plot of the same shape is only written in place."""
+        # The old source loses its name first: the page may hold the old figure a while, and
+        # scripts (tests, benchmarks, pages) find the image by that name, which must be unique.
+        self.image_plot.source.name = None
+        self.image_plot = InPlacePlot(image_element(image), names.IMAGE_SOURCE)
+        self._image_pane.object = self.image_plot.figure
+        self._image_box.width = image_box_px(image)
+
     def _z_or_blank(self) -> np.ndarray:
         m = self.model
         return m.z if m.z is not None else np.zeros(m.latent_dim, dtype=np.float32)
 
     def _redraw(self, *_):
         """Write the new image first (the hot path), then the bars and the numbers."""
+        image = self._image_or_blank()
         with pn.io.hold():
-            write_image(self.image_plot, self._image_or_blank())
+            if not fits(self.image_plot, image):
+                self._fit_image(image)
+            write_image(self.image_plot, image)
             z = self._z_or_blank()
             write_bars(self.bars_plot, z)
             text = fragments.values_html(z) + fragments.stats_html(self.model.statistics())
@@ -561,6 +593,26 @@ class LatentExplorer(pn.viewable.Viewer):
             meta_viewport="width=device-width, initial-scale=1",
             raw_css=[PAGE_CSS],
         )
+
+
+def image_box_px(image: np.ndarray | None) -> int:
+    """The width of the image's box: the image as :func:`explorer.plots.image_px` shows it
+    (336 px for 28×28), and a margin."""
+    shape = image.shape[:2] if image is not None else (28, 28)
+    return image_px(shape)[0] + 10
+
+
+def png_scales(shape: tuple[int, int]) -> dict[str, int]:
+    """The PNG download's choice of sizes for images of ``shape`` (H, W), labelled in the
+    model's pixels: "8× (224 px)" for 28×28, "4× (256×128 px)" for 64×32; none past
+    PNG_MAX_PX."""
+    height, width = shape
+    offered = [n for n in PNG_SCALES if n == 1 or max(height, width) * n <= PNG_MAX_PX]
+
+    def size(n: int) -> str:
+        return f"{width * n} px" if height == width else f"{width * n}×{height * n} px"
+
+    return {f"{n}× ({size(n)})": n for n in offered}
 
 
 def _source_name(source: str) -> str:

@@ -1,4 +1,5 @@
-"""A drawing from the browser → a 28×28 image the encoder can take: checked, drawn, centred."""
+"""A drawing from the browser → an image the encoder can take (28×28 for MNIST's models, or the
+model's own size): checked, drawn, centred."""
 
 from __future__ import annotations
 
@@ -49,8 +50,11 @@ def _sequence(value) -> bool:
     return isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim > 0)
 
 
-def strokes_to_image(xs, ys, size: int = 28, width: float = 2.5, oversample: int = 8) -> np.ndarray:
-    """Freehand strokes → a size×size float32 image in [0, 1], white on black.
+def strokes_to_image(
+    xs, ys, size: int | tuple[int, int] = 28, width: float = 2.5, oversample: int = 8
+) -> np.ndarray:
+    """Freehand strokes → a float32 image in [0, 1], white on black, ``size`` pixels a side (or
+    ``(height, width)``).
 
     ``xs[k]``, ``ys[k]`` are the coordinates of stroke k in image pixels, y upwards from the
     bottom edge (a plot's axes); the pen is round and ``width`` pixels wide. Drawn ``oversample``
@@ -58,22 +62,22 @@ def strokes_to_image(xs, ys, size: int = 28, width: float = 2.5, oversample: int
     (check a browser's strokes with :func:`checked_strokes` first: it also bounds the cost);
     points far off the canvas are pulled to within one canvas of it.
     """
-    big = size * oversample
-    canvas = Image.new("L", (big, big), 0)
+    height, wide = (size, size) if isinstance(size, int) else size
+    canvas = Image.new("L", (wide * oversample, height * oversample), 0)
     draw = ImageDraw.Draw(canvas)
     radius = width * oversample / 2
     for stroke_x, stroke_y in zip(xs, ys, strict=False):
         x, y = _coordinates(stroke_x), _coordinates(stroke_y)
         n = min(x.size, y.size)
         keep = np.isfinite(x[:n]) & np.isfinite(y[:n])
-        x = np.clip(x[:n][keep], -size, 2 * size) * oversample
-        y = (size - np.clip(y[:n][keep], -size, 2 * size)) * oversample
+        x = np.clip(x[:n][keep], -wide, 2 * wide) * oversample
+        y = (height - np.clip(y[:n][keep], -height, 2 * height)) * oversample
         points = list(zip(x.tolist(), y.tolist(), strict=True))
         if len(points) > 1:
             draw.line(points, fill=255, width=max(1, round(2 * radius)))
         for px, py in points:  # round caps and joints
             draw.ellipse([px - radius, py - radius, px + radius, py + radius], fill=255)
-    small = canvas.resize((size, size), Image.Resampling.BOX)
+    small = canvas.resize((wide, height), Image.Resampling.BOX)
     return np.asarray(small, dtype=np.float32) / 255.0
 
 
@@ -99,10 +103,13 @@ def _float_or_nan(value) -> float:
     return math.nan
 
 
-def center_like_mnist(image, box: int = 20) -> np.ndarray:
-    """Fit the drawing's ink into a box×box square (aspect kept) and move its centre of mass to
-    the image centre: how MNIST's digits were prepared (LeCun et al.). Blank images pass as is."""
+def center_like_mnist(image, box: int | None = None) -> np.ndarray:
+    """Fit the drawing's ink into a box×box square (aspect kept; by default 20/28 of the image's
+    shorter side, 20 px of 28) and move its centre of mass to the image centre: how MNIST's
+    digits were prepared (LeCun et al.). Blank images pass as is."""
     image = np.asarray(image, dtype=np.float32)
+    height, width = image.shape
+    box = box if box is not None else max(1, round(min(height, width) * 20 / 28))
     rows, cols = np.nonzero(image > 0.05)
     if rows.size == 0:
         return image
@@ -110,13 +117,25 @@ def center_like_mnist(image, box: int = 20) -> np.ndarray:
     scale = box / max(crop.shape)
     h, w = (max(1, round(n * scale)) for n in crop.shape)
     resized = Image.fromarray(crop).resize((w, h), Image.Resampling.LANCZOS)
-    size = image.shape[0]
     out = np.zeros_like(image)
-    top, left = (size - h) // 2, (size - w) // 2
+    top, left = (height - h) // 2, (width - w) // 2
     out[top : top + h, left : left + w] = np.clip(np.asarray(resized), 0.0, 1.0)
     total = out.sum()
     cy, cx = (np.indices(out.shape) * out).reshape(2, -1).sum(1) / total
-    dy, dx = round(size / 2 - 0.5 - cy), round(size / 2 - 0.5 - cx)
-    dy = int(np.clip(dy, -top, size - top - h))
-    dx = int(np.clip(dx, -left, size - left - w))
+    dy, dx = round(height / 2 - 0.5 - cy), round(width / 2 - 0.5 - cx)
+    dy = int(np.clip(dy, -top, height - top - h))
+    dx = int(np.clip(dx, -left, width - left - w))
     return np.roll(out, (dy, dx), axis=(0, 1))
+
+
+def pen_width(size: int | tuple[int, int], width: float = 2.5) -> float:
+    """The pen's width in image pixels for a drawing of ``size``: ``width`` of 28 px, in
+    proportion for other sizes, so that a stroke covers as much of the image."""
+    side = size if isinstance(size, int) else min(size)
+    return width * side / 28
+
+
+def as_channels(image: np.ndarray, channels: int) -> np.ndarray:
+    """A grey drawing (H×W) as a model of ``channels`` takes it: as it is, or grey in each of
+    three channels (H×W×3)."""
+    return image if channels == 1 else np.repeat(image[..., None], channels, axis=-1)

@@ -15,7 +15,8 @@ SAMPLE_SIZE = 256  # images of a data sample
 
 @dataclass(frozen=True)
 class Sample:
-    """A few images of a model's data set (uint8 N×28×28), their labels and class names."""
+    """A few images of a model's data set (uint8 N×H×W, or N×H×W×3 in colour), their labels
+    and class names."""
 
     images: np.ndarray
     labels: np.ndarray
@@ -24,6 +25,12 @@ class Sample:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of its images, as a model's ``image_shape`` says it."""
+        _, height, width, *colour = self.images.shape
+        return (colour[0] if colour else 1, int(height), int(width))
 
 
 def sample_file(name: str) -> Path:

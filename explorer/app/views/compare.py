@@ -1,21 +1,29 @@
-"""The Compare view: several checkpoints of the same latent size, one row each by β, decoding the
-same latents: the current z, then K draws of the prior from the current seed (the figure
-`vae-explorer figure compare` draws, :func:`explorer.compute.grids.compare_image`). The zoo's
-siblings of the model are offered and chosen first."""
+"""The Compare view: several checkpoints of the same latent size and image shape, one row each by
+β, decoding the same latents: the current z, then K draws of the prior from the current seed
+(the figure `vae-explorer figure compare` draws, :func:`explorer.compute.grids.compare_image`).
+The zoo's siblings of the model are offered and chosen first."""
 
 from __future__ import annotations
 
 import functools
 import html
 
+import numpy as np
 import panel as pn
 import param
 
 from explorer import checkpoint as ckpt
 from explorer import names, zoo
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import centres, fit_scale, grid_element, ticks
-from explorer.compute import grids
+from explorer.app.views.elements import (
+    cell_size,
+    centres,
+    fit_scale,
+    grid_element,
+    shrink,
+    ticks,
+)
+from explorer.compute import decoding, grids
 from explorer.compute.device import resolve_device
 from explorer.plots import InPlacePlot, render, write_image
 
@@ -27,21 +35,36 @@ UNALIGNED = (
 )
 LABEL_CHARS = 32  # longer row labels (a model's path) keep their end
 THIS = " (this)"  # marks the model being explored among the rows
+MOST = 64  # a cell's longest side on screen, in image pixels: larger images are shrunk
 
 
-def comparable(source: str, access, device: str, latent_dim: int) -> tuple[object, str]:
-    """(checkpoint, "") of ``source`` when it has ``latent_dim`` latent dimensions, else
-    (None, why not, as HTML); reads the file, in any thread."""
+def comparable(source: str, access, device: str, info: ckpt.ModelInfo) -> tuple[object, str]:
+    """(checkpoint, "") of ``source`` when it fits the model of ``info`` (the same latent size
+    and image shape), else (None, why not, as HTML); reads the file, in any thread."""
     try:
         loaded = ckpt.load_shared(access.check(source), device=device)
     except ckpt.CheckpointError as exc:
         return None, html.escape(str(exc))
-    if loaded.info.latent_dim != latent_dim:
-        return None, (
-            f"{html.escape(source)} has {loaded.info.latent_dim} latent dimensions; "
-            f"this model has {latent_dim}"
+    return (loaded, "") if fits(loaded.info, info) else (None, unfit(source, loaded.info, info))
+
+
+def fits(other: ckpt.ModelInfo, info: ckpt.ModelInfo) -> bool:
+    """Whether model ``other`` can be compared with model ``info``: the same latent size and the
+    same image shape, so that the same z means a z to both and their images tile one grid."""
+    return other.latent_dim == info.latent_dim and other.image_shape == info.image_shape
+
+
+def unfit(source: str, other: ckpt.ModelInfo, info: ckpt.ModelInfo) -> str:
+    """Why model ``other`` (from ``source``) cannot be compared with ``info``'s, as HTML."""
+    if other.latent_dim != info.latent_dim:
+        return (
+            f"{html.escape(source)} has {other.latent_dim} latent dimensions; "
+            f"this model has {info.latent_dim}"
         )
-    return loaded, ""
+    return (
+        f"{html.escape(source)} draws {decoding.shape_text(other.image_shape)} images; "
+        f"this model draws {decoding.shape_text(info.image_shape)}"
+    )
 
 
 def row_label(info: ckpt.ModelInfo, this: bool = False) -> str:
@@ -64,8 +87,8 @@ def caption(k: int, seed: int) -> str:
 
 
 class CompareView(View):
-    """Several checkpoints of the same latent size, one row each by β, decoding the same latents:
-    the current z and K draws of the prior."""
+    """Several checkpoints of the same latent size and image shape, one row each by β, decoding
+    the same latents: the current z and K draws of the prior."""
 
     title = "Compare models"
     css = names.COMPARE
@@ -134,14 +157,12 @@ class CompareView(View):
         if not source:
             return
         m = self.model
-        read = functools.partial(
-            comparable, source, m.access, resolve_device(m.device), m.latent_dim
-        )
+        read = functools.partial(comparable, source, m.access, resolve_device(m.device), m.info)
         self.data.background.run(read, functools.partial(self._added, source), key="compare-add")
 
     def _added(self, source: str, found: tuple) -> None:
         loaded, note = found
-        if loaded is None or loaded.info.latent_dim != self.model.latent_dim:
+        if loaded is None or not fits(loaded.info, self.model.info):
             self.note = note or f"{html.escape(source)} no longer fits this model"
             return
         self._loaded[source] = loaded
@@ -168,16 +189,14 @@ class CompareView(View):
         if wanted is None:
             infos = {name: ckpt.load_shared(name).info for name in zoo.available()}
             options = [
-                name
-                for name, other in infos.items()
-                if name != info.source and other.latent_dim == info.latent_dim
+                name for name, other in infos.items() if name != info.source and fits(other, info)
             ]
             betas = {name: infos[name].beta for name in options}
             wanted = [name for name in zoo.siblings(info.source) if name in options]
         chosen, notes = [], []
         for source in wanted:
             if source not in loaded:
-                found, note = comparable(source, access, device, info.latent_dim)
+                found, note = comparable(source, access, device, info)
                 if found is None:
                     notes.append(note)
                     continue
@@ -188,12 +207,14 @@ class CompareView(View):
         order = grids.by_beta({row: one.beta for row, one in enumerate(infos)})
         nets = [vae if row == 0 else loaded[chosen[row - 1]].model for row in order]
         labels = [row_label(infos[row], this=row == 0) for row in order]
-        image = grids.compare_image(nets, z, grids.prior_draws(info.latent_dim, k, seed))
+        image = compare_image(nets, z, grids.prior_draws(info.latent_dim, k, seed), info)
         h = image.shape[0]
+        cell_h, cell_w = cell_size(info.image_shape, MOST)
+        rows = zip(centres(len(labels), cell_h), labels, strict=True)
         element = grid_element(
             image, fit_scale(image, 460, 300, 4.0),
-            xticks=ticks(["your z", *(f"prior {j + 1}" for j in range(k))]),
-            yticks=[(h - y, label) for y, label in zip(centres(len(labels)), labels, strict=True)],
+            xticks=ticks(["your z", *(f"prior {j + 1}" for j in range(k))], cell_w),
+            yticks=[(h - y, label) for y, label in rows],
             title="The same latents, decoded by each model",
         )  # fmt: skip
         figure = render(element, names.COMPARE_SOURCE)
@@ -204,6 +225,13 @@ class CompareView(View):
         self._betas.update(betas)
         self._betas.update({source: loaded[source].info.beta for source in chosen})
         if options is not None:  # the offer for a new model, and its siblings chosen
+            if not options:
+                self.note = (
+                    "No bundled model has this model's latent size and image shape: add one "
+                    "by path."
+                    if self.model.access.paths_allowed
+                    else "No bundled model has this model's latent size and image shape."
+                )
             wanted = self.by_beta(wanted)
             self._drawn_for = wanted
             self.param.models.objects = self.by_beta(options)
@@ -221,4 +249,12 @@ class CompareView(View):
         m = self.model
         self.caption = caption(self.draws, m.seed)
         draws = grids.prior_draws(m.latent_dim, self.draws, m.seed)
-        write_image(self.plot, grids.compare_image(self._rows, self.z(), draws))
+        write_image(self.plot, compare_image(self._rows, self.z(), draws, m.info))
+
+
+def compare_image(nets, z, draws, info: ckpt.ModelInfo):
+    """One row per network: z, then each of the prior ``draws``, decoded by it (a mosaic as
+    :func:`explorer.compute.grids.compare_image` tiles it), cells shrunk to MOST pixels."""
+    latents = np.concatenate([np.asarray(z, dtype=np.float32)[None], np.atleast_2d(draws)])
+    cells = shrink(grids.decoded_by_each(nets, latents), info.image_shape, MOST)
+    return grids.mosaic(cells, pad=grids.PAD, rgb=info.image_shape[0] == 3)

@@ -16,15 +16,18 @@ from bokeh.events import Tap
 from explorer import names, plots
 from explorer.app import untrusted
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import grid_element, ticks
-from explorer.app.views.session import NO_SAMPLE
+from explorer.app.views.elements import cell_size, fit_scale, grid_element, shrink, ticks
+from explorer.app.views.session import has_encoder, no_encoder
 from explorer.compute import decoding, drawing, grids
 from explorer.compute.grids import CELL, PAD
 from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
 GALLERY_COLUMNS = 16
-TRIPTYCH_SCALE = 4.0  # screen pixels per image pixel of the result
+GALLERY_MOST, TRIPTYCH_MOST = 32, 128  # a cell's longest side on screen: larger are shrunk
+TRIPTYCH_SCALE = 4.0  # screen pixels per image pixel of the result (28 px), at most
+TRIPTYCH_PX = round((3 * (CELL + PAD) + PAD) * TRIPTYCH_SCALE)  # its width: 28 px images' width
+CANVAS_PX = 224  # the drawing's longest side on screen
 RESULT_PX = round((CELL + 2 * PAD) * TRIPTYCH_SCALE) + 60  # with its title and labels
 # In place of the triptych until an image is encoded: its input and reconstruction are blank.
 NOTHING_ENCODED = "Click an image of the gallery, or draw one, to encode it."
@@ -48,6 +51,8 @@ class EncodeView(View):
         self._triptych: pn.Column | None = None  # shown once an image is encoded
         self._gallery_plot: InPlacePlot | None = None  # the gallery, its box on the chosen image
         self._gallery_height = 0  # its mosaic's height in pixels (its y axis points up)
+        self._gallery_cell = (CELL, CELL)  # its cells' (height, width) in pixels
+        self._shape = (1, CELL, CELL)  # (C, H, W) of the images drawn and encoded
         self.canvas, self.strokes = self._canvas()
         self._canvas_box = pn.Column(
             markdown("**Draw** (each stroke encodes)"),
@@ -65,7 +70,9 @@ class EncodeView(View):
     # -- the drawing surface --------------------------------------------------------------
     def _canvas(self):
         """The black square to draw in, and the data source of its strokes (the browser's)."""
-        canvas, strokes = plots.drawing_canvas(CELL, 224, drawing.MAX_STROKES, names.ENCODE_STROKES)
+        canvas, strokes = plots.drawing_canvas(
+            CELL, CANVAS_PX, drawing.MAX_STROKES, names.ENCODE_STROKES
+        )
         untrusted.on_change(
             strokes, "data", "Encode drawing", lambda _attr, _old, _new: self._drawn()
         )
@@ -82,10 +89,14 @@ class EncodeView(View):
             self.note = html.escape(f"Drawing cleared: {exc}. Draw again.")
             plots.clear_strokes(self.strokes)  # in Bokeh's callback: the lock is held
             return
-        if not strokes:
+        if not strokes or not has_encoder(self.model.vae):
             return
         xs, ys = zip(*strokes, strict=True)
-        image = drawing.center_like_mnist(drawing.strokes_to_image(xs, ys, width=2.5))
+        channels, *size = self._shape
+        size = tuple(size)
+        image = drawing.strokes_to_image(xs, ys, size, width=drawing.pen_width(size))
+        # grey, in each channel of a colour model
+        image = drawing.as_channels(drawing.center_like_mnist(image), channels)
         self.encode_image(image, "your drawing")
         self._mark(None)
 
@@ -99,7 +110,8 @@ class EncodeView(View):
         """Encode image ``index`` of the data sample."""
         sample = self.data.sample()
         label = sample.classes[int(sample.labels[index])]
-        self.encode_image(decoding.as_images(sample.images[index])[0], f"image {index} ({label})")
+        image = decoding.as_images(sample.images[index], sample.shape)[0]
+        self.encode_image(image, f"image {index} ({label})")
         self._mark(index)
 
     def _mark(self, index: int | None) -> None:
@@ -108,7 +120,8 @@ class EncodeView(View):
             return
         box = None
         if index is not None:
-            left, top, right, bottom = grids.cell_bounds(index, GALLERY_COLUMNS, CELL, PAD)
+            cell = self._gallery_cell
+            left, top, right, bottom = grids.cell_bounds(index, GALLERY_COLUMNS, cell, PAD)
             h = self._gallery_height
             box = (left, h - bottom, right, h - top)
         plots.write_box(self._gallery_plot, box)
@@ -134,24 +147,46 @@ class EncodeView(View):
 
     def prepare(self):
         self._input = self._reconstruction = None
-        return self.model.vae, self.z(), self.data.sample()
+        vae = self.model.vae
+        self._fit_canvas(decoding.image_shape(vae))
+        if not has_encoder(vae):
+            self.plot = self._gallery_plot = None
+            self._body.objects = [markdown(no_encoder("Encoding an image"))]
+            return None
+        sample = self.data.sample()
+        return vae, self.z(), sample, None if sample is not None else self.data.no_sample()
+
+    def _fit_canvas(self, shape: tuple[int, int, int]) -> None:
+        """The drawing's canvas for images of ``shape`` (C, H, W): one unit an image pixel, the
+        longest side CANVAS_PX on screen; a drawing for the model before is cleared."""
+        if shape == self._shape:
+            return
+        self._shape = shape
+        height, width = shape[1:]
+        scale = CANVAS_PX / max(height, width)
+        self.canvas.x_range.end, self.canvas.y_range.end = width, height
+        self.canvas.width, self.canvas.height = round(width * scale), round(height * scale)
+        plots.clear_strokes(self.strokes)
 
     def draw(self, inputs):
-        vae, z, sample = inputs
+        vae, z, sample, no_sample = inputs
+        cells = triptych(vae, z)
         element = grid_element(
-            grids.triptych(vae, z),
-            TRIPTYCH_SCALE,
-            xticks=ticks(["input x", "reconstruction", "current z"]),
+            cells,
+            fit_scale(cells, TRIPTYCH_PX, TRIPTYCH_PX, TRIPTYCH_SCALE),
+            xticks=ticks(["input x", "reconstruction", "current z"], cells_width(vae)),
             title="q(z|x)",
         )
-        gallery = None
+        gallery = no_sample
         if sample is not None:
-            image = grids.mosaic(decoding.as_images(sample.images), ncols=GALLERY_COLUMNS, pad=PAD)
+            shape = sample.shape
+            images = shrink(decoding.as_images(sample.images, shape), shape, GALLERY_MOST)
+            image = grids.mosaic(images, ncols=GALLERY_COLUMNS, pad=PAD, rgb=shape[0] == 3)
             title = f"Click to encode ({sample.source})"
             marked = plots.marked_element(grid_element(image, 1.0, title=title))
             plot = InPlacePlot.of(render(marked, names.ENCODE_GALLERY_SOURCE))
             plot.layer(plots.MARKED_BOX, names.ENCODE_GALLERY_BOX_SOURCE)
-            gallery = plot, sample, image.shape[0]
+            gallery = plot, sample, image.shape[0], cell_size(shape, GALLERY_MOST)
         return render(element, names.ENCODE_SOURCE), gallery
 
     def install(self, drawn) -> None:
@@ -167,19 +202,20 @@ class EncodeView(View):
         self._show_triptych()
 
     def _gallery(self, drawn):
-        """The gallery ``draw`` rendered, as (plot, sample, height), or a note without one."""
+        """The gallery ``draw`` rendered, as (plot, sample, height, cell), or a note (why there
+        is none)."""
         self._gallery_plot = None
-        if drawn is None:
-            return markdown(NO_SAMPLE, width=480)
-        gallery, sample, h = drawn
-        self._gallery_plot, self._gallery_height = gallery, h
+        if isinstance(drawn, str):
+            return markdown(drawn, width=480)
+        gallery, sample, h, cell = drawn
+        self._gallery_plot, self._gallery_height, self._gallery_cell = gallery, h, cell
 
         def tapped(event):
             x, y = finite(event.x), finite(event.y)
             if x is None or y is None:
                 untrusted.refused("Encode gallery tap", (event.x, event.y), "not a finite point")
                 return
-            index = grids.cell_index(x, h - y, len(sample), GALLERY_COLUMNS, CELL, PAD)
+            index = grids.cell_index(x, h - y, len(sample), GALLERY_COLUMNS, cell, PAD)
             if index is not None:
                 self.select(index)
 
@@ -188,7 +224,7 @@ class EncodeView(View):
 
     def update(self) -> None:
         write_image(
-            self.plot, grids.triptych(self.model.vae, self.z(), self._input, self._reconstruction)
+            self.plot, triptych(self.model.vae, self.z(), self._input, self._reconstruction)
         )
         self._show_triptych()
 
@@ -198,3 +234,18 @@ class EncodeView(View):
         self._nothing.visible = not encoded
         if self._triptych is not None:
             self._triptych.visible = encoded
+
+
+def triptych(vae, z, shown=None, reconstruction=None):
+    """The input, its reconstruction (both blank until given) and the image of z, as
+    :func:`explorer.compute.grids.triptych` tiles them, cells shrunk to TRIPTYCH_MOST pixels."""
+    decoded = decoding.decode(vae, np.asarray(z, dtype=np.float32)[None])[0]
+    blank = np.zeros_like(decoded)
+    cells = [x if x is not None else blank for x in (shown, reconstruction)] + [decoded]
+    shape = decoding.image_shape(vae)
+    return grids.mosaic(shrink(np.stack(cells), shape, TRIPTYCH_MOST), pad=PAD, rgb=shape[0] == 3)
+
+
+def cells_width(vae) -> int:
+    """The width of a triptych's cells for ``vae``'s images, in pixels."""
+    return cell_size(decoding.image_shape(vae), TRIPTYCH_MOST)[1]

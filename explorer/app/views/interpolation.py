@@ -13,14 +13,15 @@ from bokeh.models import Slider
 from explorer import names
 from explorer.app import untrusted
 from explorer.app.views.base import View, gif_download, markdown
-from explorer.app.views.elements import grid_element, ticks
-from explorer.compute import grids
+from explorer.app.views.elements import cell_size, fit_scale, grid_element, shrink, ticks
+from explorer.compute import decoding, grids
 from explorer.figures import animation
 from explorer.latent.vector import Bounds
 from explorer.plots import InPlacePlot, render, write_image
 
 STEPS = 11  # images along the path, ends included
 T_BOUNDS = Bounds(0.0, 1.0)
+MOST, MOST_AT_T = 64, 256  # the longest side on screen of a cell, of z(t): larger are shrunk
 SOURCES = {"z": "current z", "encoded": "encoded image", "random": "random"}  # where A, B come from
 
 
@@ -123,28 +124,34 @@ class InterpolationView(View):
     def _images(self) -> tuple[np.ndarray, np.ndarray]:
         """The path's strip as one mosaic, and the image at t; ``note`` says where A and B are."""
         self._ends()
-        images = grids.interpolation(self.model.vae, self.a, self.b, STEPS, self.t, self.method)
+        vae = self.model.vae
+        images = grids.interpolation(vae, self.a, self.b, STEPS, self.t, self.method)
+        shape = decoding.image_shape(vae)
         angle = np.degrees(grids.angle(self.a, self.b))
         self.note = (
             f"|A| = {np.linalg.norm(self.a):.2f}, |B| = {np.linalg.norm(self.b):.2f}, "
             f"angle {angle:.0f}°; t = {self.t:.2f}"
         )
-        return grids.mosaic(images[:STEPS], pad=grids.PAD), images[STEPS]
+        strip = grids.mosaic(shrink(images[:STEPS], shape, MOST), pad=grids.PAD, rgb=shape[0] == 3)
+        return strip, shrink(images[STEPS], shape, MOST_AT_T)
 
     def skeleton(self) -> list:
         return [self._controls, self._bottom]
 
     def prepare(self):
-        return self._images()  # a dozen decodes: light enough here, and it moves A and B
+        strip, at_t = self._images()  # a dozen decodes: light enough here; it moves A and B
+        return strip, at_t, cell_size(decoding.image_shape(self.model.vae), MOST)[1]
 
     def draw(self, images):
-        strip, at_t = images
+        strip, at_t, cell_w = images
+        labels = [f"{t:.1f}" for t in np.linspace(0, 1, STEPS)]
         strip_element = grid_element(
-            strip, 2.0, xticks=ticks([f"{t:.1f}" for t in np.linspace(0, 1, STEPS)]), title="A → B"
+            strip, fit_scale(strip, 700, 300, 2.0), xticks=ticks(labels, cell_w), title="A → B"
         )
+        at_t_element = grid_element(at_t, fit_scale(at_t, 256, 256, 6.0), title="z(t)")
         return (
             render(strip_element, names.INTERP_SOURCE),
-            render(grid_element(at_t, 6.0, title="z(t)"), names.INTERP_T_SOURCE),
+            render(at_t_element, names.INTERP_T_SOURCE),
         )
 
     def install(self, figures) -> None:

@@ -12,7 +12,6 @@ import param
 
 from explorer import names, plots
 from explorer.app.views.base import View, markdown
-from explorer.app.views.session import NO_SAMPLE
 from explorer.compute import divergence
 from explorer.latent.table import dim_label
 from explorer.plots import InPlacePlot, render
@@ -40,7 +39,8 @@ class KLView(View):
         post = self.data.posterior()
         if post is None:
             self.plot = self.variance = None
-            self._body.objects = [markdown(NO_SAMPLE)]
+            why = self.data.missing("The KL of the data") or "No data to measure KL on."
+            self._body.objects = [markdown(html.escape(why))]
             return None
         sample = self.data.sample()
         now = divergence.gaussian_kl(self.model.mu, self.model.sigma)

@@ -12,13 +12,14 @@ from bokeh.events import Tap
 from explorer import names, plots
 from explorer.app import untrusted
 from explorer.app.views.base import View, markdown
-from explorer.app.views.session import NO_SAMPLE
-from explorer.compute import divergence, grids
+from explorer.app.views.elements import shrink
+from explorer.compute import decoding, divergence, grids
 from explorer.figures.png import to_uint8
 from explorer.latent.table import dim_label
 from explorer.latent.vector import finite
 from explorer.plots import InPlacePlot, render, write_image
 
+MAP_PX = 640  # the manifold's side, in image pixels, at most: larger cells are shrunk
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
@@ -108,7 +109,7 @@ class MapView(View):
         low, high = grids.SPAN
         half = (high - low) / (n - 1) / 2  # cell centres on the grid
         element = plots.map_element(
-            to_uint8(grids.manifold_image(vae, z, (i, j), n)),
+            to_uint8(manifold_image(vae, z, (i, j), n)),
             (low - half, high + half),
             (dim_label("z", i), dim_label("z", j)),
             tuple(z[[i, j]]),
@@ -127,10 +128,11 @@ class MapView(View):
     def _points(self, i: int, j: int) -> tuple | None:
         """The data sample's posterior means in dimensions i and j, labelled and coloured (the
         legend says which colour is which), as (x, y, labels, colours); None without a sample."""
-        sample, post = self.data.sample(), self.data.posterior()
-        if sample is None or post is None:
-            self._legend.object = html.escape(NO_SAMPLE)
+        missing = self.data.missing("Placing the data on the map")
+        if missing is not None:
+            self._legend.object = html.escape(missing)
             return None
+        sample, post = self.data.sample(), self.data.posterior()
         mu = post[0]
         labels = [sample.classes[int(k)] for k in sample.labels]
         colors = [PALETTE[int(k) % len(PALETTE)] for k in sample.labels]
@@ -145,5 +147,13 @@ class MapView(View):
             return
         i, j = self.dims
         z = self.z()
-        write_image(self.plot, grids.manifold_image(self.model.vae, z, (i, j), self.size))
+        write_image(self.plot, manifold_image(self.model.vae, z, (i, j), self.size))
         plots.write_current(self.plot, float(z[i]), float(z[j]))
+
+
+def manifold_image(vae, z, dims: tuple[int, int], n: int):
+    """The decoded manifold over ``dims``, n × n cells, as one mosaic without padding (top row:
+    largest y), at most MAP_PX pixels a side (larger cells shrunk)."""
+    shape = decoding.image_shape(vae)
+    cells = shrink(grids.manifold(vae, z, dims, n), shape, MAP_PX // n)
+    return grids.mosaic(cells, pad=0, rgb=shape[0] == 3)

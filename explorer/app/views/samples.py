@@ -11,9 +11,11 @@ import param
 
 from explorer import names
 from explorer.app.views.base import View, markdown
-from explorer.app.views.elements import fit_scale, grid_element
-from explorer.compute import grids
+from explorer.app.views.elements import fit_scale, grid_element, shrink
+from explorer.compute import decoding, grids
 from explorer.plots import InPlacePlot, render, write_image
+
+MOST = 64  # a cell's longest side on screen, in image pixels: larger images are shrunk
 
 
 class SamplesView(View):
@@ -47,8 +49,9 @@ class SamplesView(View):
         vae, seed = m.vae, m.seed
 
         def image() -> np.ndarray:
-            images = grids.samples(vae, mu, sigma, k, seed)
-            return grids.mosaic(images, ncols=math.isqrt(k), pad=grids.PAD)
+            shape = decoding.image_shape(vae)
+            images = shrink(grids.samples(vae, mu, sigma, k, seed), shape, MOST)
+            return grids.mosaic(images, ncols=math.isqrt(k), pad=grids.PAD, rgb=shape[0] == 3)
 
         return image
 

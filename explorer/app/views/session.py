@@ -16,6 +16,19 @@ NO_SAMPLE = (
 )
 
 
+def no_encoder(what: str) -> str:
+    """Why ``what`` (a view, or a part of one) shows nothing: the model has no encoder."""
+    return (
+        f"{what} needs an encoder, and this model has none (an ONNX decoder gets one from "
+        "NAME.encoder.onnx beside it; a module, from its encode method)."
+    )
+
+
+def has_encoder(vae) -> bool:
+    """Whether ``vae`` encodes: explorer.formats' models say so; ours always do."""
+    return vae is not None and vae.has_encoder
+
+
 class SessionData:
     """The model's data sample and its posterior (computed once per model), the posterior mean
     of the last image encoded, and the session's work off the event loop."""
@@ -29,6 +42,12 @@ class SessionData:
         self._posterior_of = self._posterior = None
 
     def sample(self) -> samples.Sample | None:
+        """The model's data sample, when there is one whose images have the model's shape."""
+        sample = self._loaded_sample()
+        info = self.model.info
+        return sample if sample is not None and sample.shape == info.image_shape else None
+
+    def _loaded_sample(self) -> samples.Sample | None:
         info = self.model.info
         key = (info.source, info.dataset) if info is not None else None
         if key != self._sample_key:
@@ -36,10 +55,27 @@ class SessionData:
             self._sample = samples.load_sample(*key, self.data_dir) if key else None
         return self._sample
 
+    def no_sample(self) -> str:
+        """Why :meth:`sample` is None, in one line."""
+        sample, info = self._loaded_sample(), self.model.info
+        if sample is None or info is None:
+            return NO_SAMPLE
+        return (
+            f"No data sample of this model's images: {sample.source} holds "
+            f"{decoding.shape_text(sample.shape)} images, this model's are "
+            f"{decoding.shape_text(info.image_shape)}."
+        )
+
+    def missing(self, what: str) -> str | None:
+        """Why ``what`` (something that encodes the data sample) cannot be shown, or None."""
+        if not has_encoder(self.model.vae):
+            return no_encoder(what)
+        return self.no_sample() if self.sample() is None else None
+
     def posterior(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(μ, log σ²) of each image of the sample under the current model."""
         vae, sample = self.model.vae, self.sample()
-        if vae is None or sample is None:
+        if not has_encoder(vae) or sample is None:
             return None
         if self._posterior_of is not vae:
             self._posterior_of = vae

@@ -12,13 +12,14 @@ import param
 
 from explorer import names, plots
 from explorer.app.views.base import View, gif_download
-from explorer.app.views.elements import centres, fit_scale, grid_element, ticks
-from explorer.compute import divergence, grids
+from explorer.app.views.elements import cell_size, centres, fit_scale, grid_element, shrink, ticks
+from explorer.compute import decoding, divergence, grids
 from explorer.figures import animation
 from explorer.latent.table import dim_label
 from explorer.plots import InPlacePlot, render, write_image
 
 STEPS = 11  # values swept per row
+MOST = 64  # a cell's longest side on screen, in image pixels: larger images are shrunk
 
 
 class TraversalView(View):
@@ -79,17 +80,18 @@ class TraversalView(View):
 
     def draw(self, inputs):
         vae, z, dims, inactive = inputs
-        image = grids.traversal_image(vae, z, dims, STEPS)
-        h, w = image.shape
-        rows = list(zip(centres(len(dims)), dims, strict=True))
+        image = traversal_image(vae, z, dims)
+        h, w = image.shape[:2]
+        cell_h, cell_w = cell_size(decoding.image_shape(vae), MOST)
+        rows = list(zip(centres(len(dims), cell_h), dims, strict=True))
         element = grid_element(
             image,
             fit_scale(image, 600, 700, 2.0),
-            xticks=ticks([f"{v:g}" for v in grids.sweep(STEPS)]),
+            xticks=ticks([f"{v:g}" for v in grids.sweep(STEPS)], cell_w),
             yticks=[(h - c, row_label(d, inactive)) for c, d in rows],
             title="Each row sweeps one dimension of the current z across [-3, 3]",
         )
-        half = grids.CELL / 2
+        half = cell_h / 2
         greyed = [(0, h - c - half, w, h - c + half) for c, d in rows if d in inactive]
         if greyed:  # the image stays the first layer: updates write its pixels alone
             element = element * plots.veil(greyed)
@@ -100,7 +102,15 @@ class TraversalView(View):
         self._body.objects = [self._header, pn.pane.Bokeh(self.plot.figure)]
 
     def update(self) -> None:
-        write_image(self.plot, grids.traversal_image(self.model.vae, self.z(), self.dims, STEPS))
+        write_image(self.plot, traversal_image(self.model.vae, self.z(), self.dims))
+
+
+def traversal_image(vae, z, dims):
+    """The traversal of z over ``dims`` (a row each, STEPS values across) as one mosaic, its
+    cells shrunk to MOST pixels a side (:func:`explorer.app.views.elements.shrink`)."""
+    shape = decoding.image_shape(vae)
+    cells = shrink(grids.traversal(vae, z, STEPS, dims), shape, MOST)
+    return grids.mosaic(cells, pad=grids.PAD, rgb=shape[0] == 3)
 
 
 def row_label(dim: int, inactive) -> str:
