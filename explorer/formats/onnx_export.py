@@ -74,7 +74,7 @@ def export(vae: VAE | ModuleVAE, path: str | Path, info: ModelInfo | None = None
     z = torch.zeros(2, latent_dim, device=device)
     _write(_Decoder(vae).eval(), z, path, _metadata(output, info), "z")
     written = [path]
-    has_encoder = isinstance(vae, VAE) or vae.has_encoder
+    has_encoder = vae.has_encoder
     if has_encoder:
         with torch.no_grad():
             x = vae.decode(z)

@@ -129,6 +129,11 @@ class OnnxVAE:
     def has_encoder(self) -> bool:
         return self._encode_session is not None
 
+    @property
+    def decoder_graph(self) -> onnx.ModelProto:
+        """The decoder's graph as checked: weights inside, shape arithmetic folded. Read-only."""
+        return self._decoder.model
+
     def parameters(self) -> Iterator[torch.Tensor]:
         """Where inputs go (the CPU), as a torch module's first parameter says it."""
         yield torch.zeros(0)

@@ -1,14 +1,17 @@
 """A decoder as a list of plain layers, for the living page's JavaScript forward pass.
 
-``decoder_layers(vae)`` traces the decoder with ``torch.fx`` (so any chain of supported layers
-works, however the module is written), folds each BatchNorm into the layer before it, appends
-the output as shown (sigmoid, or the original app's clip to [0, 1]) and checks the result
-against the torch module before returning it. Each layer is a dict: ``{"type": "linear", ...}``
+``decoder_layers(vae)`` takes any VAE the explorer opens: ours and a live ``nn.Module`` are
+traced with ``torch.fx`` (so any chain of supported layers works, however the module is
+written), an ONNX decoder's graph is read node by node (:mod:`explorer.pages.onnx_layers`). It
+folds each BatchNorm (and per-channel affine step) into the layer before it, ends in the image as
+shown, C×H×W (sigmoid, or the clip to [0, 1] of a linear output), and checks the result against
+the model's own decode before returning it. Each layer is a dict: ``{"type": "linear", ...}``
 with its weights as float32 arrays; :func:`to_json` encodes those as base64 for the page.
 
-Supported: Linear, Conv2d and ConvTranspose2d (groups 1, dilation 1), BatchNorm1d/2d, ReLU,
-LeakyReLU, Sigmoid, Tanh, view/reshape/flatten/unflatten, and Dropout/Identity (no-ops at
-inference). Anything else raises :class:`LayerError` naming the layer.
+Supported in torch: Linear, Conv2d and ConvTranspose2d (groups 1, dilation 1), BatchNorm1d/2d,
+ReLU, LeakyReLU, Sigmoid, Tanh, view/reshape/flatten/unflatten, and Dropout/Identity (no-ops at
+inference); in ONNX, their operators (``onnx_layers.SUPPORTED``). Anything else raises
+:class:`LayerError` naming the layer or operator.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ import torch.nn.functional as F
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
+from explorer.formats.module import ModuleVAE
 from explorer.model import VAE
 
 SUPPORTED = (
     "Linear, Conv2d, ConvTranspose2d, BatchNorm1d/2d, ReLU, LeakyReLU, Sigmoid, Tanh, "
     "view/reshape/flatten/unflatten, Dropout, Identity"
 )
-TOLERANCE = 1e-5  # the exported layers against the torch module, on random z
+TOLERANCE = 1e-5  # the exported layers against the model's decode, on random z
 ACTIVATIONS = {
     F.relu: "relu",
     torch.relu: "relu",
@@ -46,31 +50,32 @@ class LayerError(ValueError):
     """A decoder the living page cannot run; the message names the layer, in one line."""
 
 
-def decoder_layers(vae: VAE) -> list[dict]:
+def decoder_layers(vae) -> list[dict]:
     """The decoder of ``vae`` (eval mode, on the CPU) as plain layers, BatchNorm folded, ending
-    in the image as shown; checked against torch to within :data:`TOLERANCE`."""
-    decoder = _cpu_copy(vae.decoder)
-    graph = _trace(decoder)
-    example = torch.randn(2, vae.latent_dim, generator=torch.Generator().manual_seed(0))
-    ShapeProp(graph).propagate(example)
-    layers: list[dict] = []
-    previous = None
-    for node in graph.graph.nodes:
-        if node.op in ("placeholder", "output"):
-            continue
-        _check_chain(node, previous)
-        previous = node
-        shape = tuple(node.meta["tensor_meta"].shape[1:])
-        layer = _layer(graph, node, shape)
-        if layer is None:
-            continue
-        if layer["type"] == "batchnorm" and layers and layers[-1]["type"] in _FOLDABLE:
-            _fold(layers[-1], layer)
-        else:
-            layers.append(layer)
-    output = vae.config.output
+    in the image as shown (C×H×W); checked against the model's decode to within
+    :data:`TOLERANCE`. ``vae``: ours, a live module (ModuleVAE) or an ONNX decoder (OnnxVAE)."""
+    if isinstance(vae, VAE):
+        steps, output = _traced(vae.decoder, vae.latent_dim), vae.config.output
+    elif isinstance(vae, ModuleVAE):
+        if not isinstance(vae.vae, nn.Module):
+            raise LayerError(
+                "the living page runs torch modules and ONNX decoders; this model's decode(z) "
+                f"belongs to a {type(vae.vae).__name__}, plain Python"
+            )
+        steps, output = _traced(_Decode(vae.vae), vae.latent_dim), vae.output
+    elif getattr(vae, "decoder_graph", None) is not None:  # an OnnxVAE, as onnx_file checked it
+        from explorer.pages import onnx_layers  # onnx's import: only when a page needs it
+
+        steps, output = onnx_layers.graph_layers(vae.decoder_graph, LayerError), vae.output
+    else:
+        raise LayerError(f"the living page cannot run a {type(vae).__name__}")
+    shape = list(vae.image_shape)
+    made = forward(steps, np.zeros((1, vae.latent_dim), np.float32)).shape[1:]
+    if list(made) != shape and np.prod(made) == np.prod(shape):  # [H, W] for a grey image
+        steps.append({"type": "reshape", "shape": shape})
+    layers = _folded(steps)
     layers.append({"type": "sigmoid"} if output == "sigmoid" else {"type": "clip"})
-    _check_against_torch(vae, decoder, layers)
+    _check_against_model(vae, layers)
     return layers
 
 
@@ -90,7 +95,7 @@ def forward(layers: list[dict], z: np.ndarray) -> np.ndarray:
             h = F.conv_transpose2d(
                 h, w, b, layer["stride"], layer["padding"], layer["output_padding"]
             )
-        elif kind == "batchnorm":
+        elif kind in ("batchnorm", "affine"):
             shape = (1, -1) + (1,) * (h.dim() - 2)
             h = h * w.view(shape) + b.view(shape)
         elif kind == "reshape":
@@ -123,6 +128,67 @@ def parameter_count(layers: list[dict]) -> int:
 
 # -- tracing ---------------------------------------------------------------------------------
 _FOLDABLE = ("linear", "conv2d", "conv_transpose2d")
+_AFFINE = ("batchnorm", "affine")  # y = x·weight + bias per channel
+
+
+class _Decode(nn.Module):
+    """A live module's decode(z) as a forward to trace, its output adapted as the explorer
+    adapts it (a tuple's first item, pythae's .reconstruction, diffusers' .sample)."""
+
+    def __init__(self, vae: nn.Module):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z):
+        out = self.vae.decode(z)
+        if isinstance(out, tuple | list):
+            out = out[0]
+        if not isinstance(out, torch.Tensor | fx.Proxy):
+            for field in ("reconstruction", "sample"):
+                out = getattr(out, field, out)
+        return out
+
+
+def _traced(decoder: nn.Module, latent_dim: int) -> list[dict]:
+    """A torch decoder's chain as layer dicts, not yet folded."""
+    decoder = _cpu_copy(decoder)
+    graph = _trace(decoder)
+    example = torch.randn(2, latent_dim, generator=torch.Generator().manual_seed(0))
+    try:
+        ShapeProp(graph).propagate(example)
+    except Exception as exc:  # the user's module, run by fx: any error, in one line
+        raise LayerError(f"cannot trace the decoder into layers: {_first_line(exc)}") from exc
+    steps: list[dict] = []
+    previous = None
+    for node in graph.graph.nodes:
+        if node.op in ("placeholder", "output"):
+            continue
+        _check_chain(node, previous)
+        previous = node
+        shape = tuple(node.meta["tensor_meta"].shape[1:])
+        layer = _layer(graph, node, shape)
+        if layer is not None:
+            steps.append(layer)
+    return steps
+
+
+def _folded(steps: list[dict]) -> list[dict]:
+    """The steps with each per-channel affine one folded into a layer just before it, and
+    reshapes in a row made one."""
+    layers: list[dict] = []
+    for layer in steps:
+        if layer["type"] in _AFFINE and layers and layers[-1]["type"] in _FOLDABLE:
+            _fold(layers[-1], layer)
+        elif layer["type"] == "reshape" and layers and layers[-1]["type"] == "reshape":
+            layers[-1] = layer  # one reshape does both
+        else:
+            layers.append(layer)
+    return layers
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _cpu_copy(decoder: nn.Module) -> nn.Module:
@@ -134,8 +200,7 @@ def _trace(decoder: nn.Module) -> fx.GraphModule:
     try:
         return fx.symbolic_trace(decoder)
     except Exception as exc:  # fx raises many types for control flow it cannot follow
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LayerError(f"cannot trace the decoder into layers: {message}") from exc
+        raise LayerError(f"cannot trace the decoder into layers: {_first_line(exc)}") from exc
 
 
 def _check_chain(node: fx.Node, previous: fx.Node | None) -> None:
@@ -230,11 +295,11 @@ def _fold(layer: dict, norm: dict) -> None:
     layer["bias"] = layer["bias"] * scale + shift
 
 
-def _check_against_torch(vae: VAE, decoder: nn.Module, layers: list[dict]) -> None:
+def _check_against_model(vae, layers: list[dict]) -> None:
     z = torch.randn(8, vae.latent_dim, generator=torch.Generator().manual_seed(1)) * 2
+    device = next(vae.parameters()).device
     with torch.no_grad():
-        raw = decoder(z)
-        expected = torch.sigmoid(raw) if vae.config.output == "sigmoid" else raw.clamp(0, 1)
+        expected = vae.decode(z.to(device)).cpu()
     got = forward(layers, z.numpy())
     if got.shape != tuple(expected.shape):
         raise LayerError(f"the exported layers give {got.shape}, the decoder {expected.shape}")

@@ -4,7 +4,9 @@ The page holds z sliders (deterministic mode), μ and σ sliders with a seed and
 N(μ, σ²) mode; the prior mode too), the image and the z bars, and the decoder: its layers from
 :func:`explorer.pages.layers.decoder_layers` (BatchNorm folded, weights as base64 float32) and a
 forward pass in plain JavaScript (``pages/js/decoder.js``) run by a Bokeh ``CustomJS`` on every
-change.
+change. Any VAE the explorer opens whose decoder maps onto those layers: ours, a live torch
+module, an ONNX graph; grey or RGB, of any size (the image source holds what
+:func:`explorer.plots.image_element` made: grey floats, or RGBA packed in uint32).
 ε comes from ``pages/js/noise.js``, the twin of :mod:`explorer.compute.noise`, so a seed gives the
 app's image. Nothing is fetched: Bokeh's JavaScript is inline (:mod:`explorer.pages.shell`).
 """

@@ -106,7 +106,7 @@ function vaeElementwise(x, shape, f) {
   return { data: y, shape: shape };
 }
 
-// z (an array of numbers) → the image as shown, a flat Float32Array, and its shape.
+// z (an array of numbers) → the image as shown, a flat Float32Array, and its shape ([C, H, W]).
 function vaeForward(net, z) {
   let x = Float32Array.from(z), shape = [z.length];
   for (const layer of net) {
@@ -115,7 +115,8 @@ function vaeForward(net, z) {
       case "linear": out = vaeLinear(layer, x); break;
       case "conv_transpose2d": out = vaeConvTranspose2d(layer, x, shape); break;
       case "conv2d": out = vaeConv2d(layer, x, shape); break;
-      case "batchnorm": out = vaeChannelAffine(layer, x, shape); break;
+      case "batchnorm":
+      case "affine": out = vaeChannelAffine(layer, x, shape); break;
       case "reshape": out = { data: x, shape: layer.shape }; break;
       case "relu": out = vaeElementwise(x, shape, (v) => (v > 0 ? v : 0)); break;
       case "leaky_relu": out = vaeElementwise(x, shape, (v) => (v > 0 ? v : v * layer.slope)); break;

@@ -25,12 +25,9 @@ function vaeUpdate(a) {
   }
 
   const out = vaeForward(net, z);
-  const [height, width] = out.shape.slice(-2);
+  window.vaeImage = out; // the image as shown, C×H×W floats: read by tests
   const old = a.image.data[a.image_column][0];
-  const flipped = new old.constructor(old.length, [height, width]); // Bokeh: row 0 at the bottom
-  for (let r = 0; r < height; r++)
-    flipped.set(out.data.subarray((height - 1 - r) * width, (height - r) * width), r * width);
-  a.image.data = Object.assign({}, a.image.data, {[a.image_column]: [flipped]});
+  a.image.data = Object.assign({}, a.image.data, {[a.image_column]: [vaePixels(out, old)]});
 
   const zs = Array.from(z);
   const color = (v) => (v >= 0 ? a.positive : a.negative);
@@ -47,4 +44,33 @@ function vaeUpdate(a) {
     .map((v, i) => `<span style="color:${color(v)}">z${i + 1}&nbsp;${sign(v)}${v.toFixed(4)}</span>`)
     .join(" ");
   window.vaeUpdateMs = performance.now() - started; // read by benchmarks/living_page.py
+}
+
+// The image source's pixels for the image as shown (`out`), of the type the page holds (`old`'s,
+// as explorer/plots.py renders it): grey, the floats; RGB, one uint32 per pixel whose bytes are
+// R, G, B, A (little endian, opaque), 8-bit levels rounded as explorer/figures/png.to_uint8
+// rounds them (float32, half to even). Bokeh's row 0 is at the bottom: rows flipped.
+function vaePixels(out, old) {
+  const [channels, height, width] = out.shape.length === 3 ? out.shape : [1, ...out.shape];
+  const x = out.data, plane = height * width;
+  const pixels = new old.constructor(plane, [height, width]);
+  if (channels === 1) {
+    for (let r = 0; r < height; r++)
+      pixels.set(x.subarray((height - 1 - r) * width, (height - r) * width), r * width);
+    return pixels;
+  }
+  const level = (v) => {
+    const scaled = Math.fround(Math.min(1, Math.max(0, v)) * 255);
+    const near = Math.round(scaled);
+    return near - scaled === 0.5 && near % 2 === 1 ? near - 1 : near;
+  };
+  for (let r = 0; r < height; r++) {
+    const from = (height - 1 - r) * width;
+    for (let c = 0; c < width; c++) {
+      const k = from + c;
+      const red = level(x[k]), green = level(x[plane + k]), blue = level(x[2 * plane + k]);
+      pixels[r * width + c] = (red | (green << 8) | (blue << 16) | (255 << 24)) >>> 0;
+    }
+  }
+  return pixels;
 }
