@@ -272,7 +272,10 @@ def _check_archive(handle: BinaryIO, size: int, name: str) -> None:
         )
 
 
-SAFE_WAY = "export it to ONNX (one file: external_data=False) and open the .onnx file"
+SAFE_WAY = (
+    "export it to ONNX (one file: external_data=False) and open the .onnx file, or serve your "
+    "own code with `vae-explorer serve --model package.module:factory`"
+)
 
 
 def _refuse_programs(names: list[str], name: str) -> None:

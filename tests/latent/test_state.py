@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from explorer.checkpoint import CheckpointError
-from explorer.latent import state
+from explorer.formats import onnx_export
+from explorer.formats.module import wrap
+from explorer.latent import state, urlstate
 from explorer.latent.space import LatentModel
+from tests.formats.factories import colour_conv64
 
 SETTINGS = {
     "sample": {"mu": [0.5, -1.25] + [0.0] * 10, "sigma": [0.3] * 12, "seed": 1234},
@@ -221,3 +224,19 @@ def test_read_names_the_file(tmp_path, model):
     bad.write_text('{"mode": "sample", "mu": [NaN]}')  # Python's json reads NaN: still refused
     with pytest.raises(state.StateError, match=r"bad\.json: mu\[0\] = nan is not a finite"):
         state.read(bad)
+
+
+def test_an_onnx_colour_models_state_round_trips(tmp_path):
+    """The state names the ONNX file; read back, it gives the same colour image, and the URL
+    query does too."""
+    path = tmp_path / "colour.onnx"
+    onnx_export.export(wrap(colour_conv64(), "colour").model, path)
+    model = LatentModel(checkpoint=str(path))
+    model.param.update(mu=[0.4] * model.latent_dim, seed=321)
+    assert model.image.shape == (64, 64, 3)
+    again = state.model_from_json(json.loads(state.dumps(model)))
+    assert np.array_equal(again.image, model.image)
+    linked = LatentModel(checkpoint=str(path))
+    query, notices = urlstate.parse_search(urlstate.search_string(model))
+    assert notices == [] and urlstate.apply_query(linked, query) == []
+    assert np.array_equal(linked.image, model.image)
