@@ -17,10 +17,10 @@ import sys
 from collections.abc import Sequence
 
 from explorer import __version__
-from explorer.cli import decode, export, export_onnx, figure, info, serve
+from explorer.cli import decode, export, export_onnx, figure, info, metrics, serve
 from explorer.cli.common import PROG, CommandError, Parser, one_line
 
-COMMANDS = (info, decode, export, export_onnx, figure, serve)
+COMMANDS = (info, decode, export, export_onnx, figure, metrics, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

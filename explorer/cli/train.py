@@ -20,7 +20,7 @@ import torch
 from explorer import zoo
 from explorer.checkpoint import CheckpointError
 from explorer.compute.device import DEVICES
-from explorer.data import datasets, folders
+from explorer.data import datasets, folders, shapes
 from explorer.data.datasets import DataError
 from explorer.model import MAX_SIZE, MIN_SIZE
 from explorer.training import resume
@@ -65,6 +65,9 @@ def _positive(kind, zero_ok: bool = False):
     return parse
 
 
+SHAPES_IMAGES = 10_000  # the shapes a run draws, unless --limit says
+
+
 def _side(text: str) -> int:
     value = _positive(int)(text)
     if not MIN_SIZE <= value <= MAX_SIZE:
@@ -90,9 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--dataset",
-        choices=(*datasets.DATASETS, datasets.FOLDER),
+        choices=(*datasets.DATASETS, datasets.FOLDER, datasets.SHAPES),
         help=f"default {d['dataset']}; folder: the PNG/JPEG images in --data-dir (directly, or "
-        "one sub-folder per class, whose names become labels)",
+        "one sub-folder per class, whose names become labels); shapes: coloured shapes with "
+        f"known factors, made here ({SHAPES_IMAGES:,}, or --limit; 64×64 RGB by default)",
     )
     p.add_argument(
         "--image-size",
@@ -206,6 +210,12 @@ def checkpoint_path(args: argparse.Namespace) -> Path:
 def _dataset(s: dict, args: argparse.Namespace) -> datasets.Dataset:
     """The run's data set: a folder of images at the run's size, or MNIST-like IDX data (which
     is 28×28 grey, so --image-size and --channels must leave it so)."""
+    if s["dataset"] == datasets.SHAPES:
+        if s["channels"] != 3:
+            raise TrainingError("the shapes are coloured: --channels 3")
+        made = shapes.generate(s["limit"] or SHAPES_IMAGES, seed=s["seed"], size=s["image_size"])
+        return datasets.Dataset(datasets.SHAPES, torch.from_numpy(made.images),
+                                torch.from_numpy(made.labels), shapes.SHAPES)  # fmt: skip
     if s["dataset"] == datasets.FOLDER:
         dataset, report = folders.load_folder(args.data_dir, s["image_size"], s["channels"])
         print(f"{args.data_dir}: {report.line()}; classes: {', '.join(dataset.classes)}")
@@ -223,6 +233,9 @@ def train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.num_threads)
     device = select_device(args.device)
     given = {key: getattr(args, key) for key in DEFAULTS}
+    if given["dataset"] == datasets.SHAPES:  # drawn at 64×64 in colour unless told otherwise
+        given["image_size"] = given["image_size"] or shapes.SIZE
+        given["channels"] = given["channels"] or 3
     run = resume.prepare(given, resume=args.resume, init=args.init)
     s = run.settings
     dataset = _dataset(s, args).head(s["limit"])

@@ -20,6 +20,7 @@ import torch
 
 DATASETS = ("mnist", "fashion-mnist", "mnist-5k")
 FOLDER = "folder"  # train.py's --dataset for a folder of images (explorer.data.folders)
+SHAPES = "shapes"  # train.py's --dataset for the generated shapes (explorer.data.shapes)
 
 CLASSES = {
     "mnist": tuple(str(i) for i in range(10)),
