@@ -12,9 +12,11 @@ its graph, because the graph can ask for files and memory:
   An upload is one file: it must carry its weights inside.
 - **Operators** of the standard domains only; no model-local functions and no control flow
   (a Loop's trip count could come from z).
-- **Sizes**: every tensor's shape is known from the graph alone, the batch axis aside, and each
-  holds at most MAX_TENSOR_ELEMENTS per image; at most MAX_PARAMETERS weights; the image is
-  MIN_SIDE to MAX_SIDE pixels a side, grey or RGB.
+- **Sizes**: every tensor's shape follows from z's shape alone (the shapes the file declares are
+  not believed: inferred at batch 1 and 2 after shape arithmetic is folded), holds at most
+  MAX_TENSOR_ELEMENTS per image and grows no faster than the batch; at most MAX_PARAMETERS
+  weights, MAX_NODES operators and MAX_FLOPS of work per image; the image is MIN_SIDE to
+  MAX_SIDE pixels a side, grey or RGB.
 
 The graphs' conventions:
 
