@@ -86,15 +86,21 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def serve_explorer(checkpoint: str, log: Path) -> tuple[subprocess.Popen, str]:
-    """`panel serve apps/explorer.py` on a free port, its output in ``log``: (process, URL)."""
+def serve_explorer(log: Path, *app_args: str, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """`panel serve apps/explorer.py` of ``root`` (a copy of the code: first on the path too) on a
+    free port, ``app_args`` given to the app, its output in ``log``: (process, URL)."""
     port = free_port()
     command = [
-        str(Path(sys.executable).parent / "panel"), "serve", "apps/explorer.py",
+        sys.executable, "-m", "panel", "serve", "apps/explorer.py",
         "--port", str(port), "--address", "127.0.0.1",
-        "--allow-websocket-origin", f"127.0.0.1:{port}", "--args", "--checkpoint", checkpoint,
+        "--allow-websocket-origin", f"127.0.0.1:{port}",
     ]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    if app_args:
+        command += ["--args", *app_args]
+    env = os.environ | {"PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        command, cwd=root, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
     deadline = time.time() + 90
     while time.time() < deadline:
         with socket.socket() as sock:

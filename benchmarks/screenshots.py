@@ -30,7 +30,7 @@ def take(checkpoint: str, out: Path, width: int, height: int, readme: bool) -> l
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    proc, url = serve_explorer(checkpoint, out / "server.log")
+    proc, url = serve_explorer(out / "server.log", "--checkpoint", checkpoint)
     written = []
 
     def shoot(page, name: str) -> None:

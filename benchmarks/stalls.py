@@ -28,8 +28,6 @@ import io
 import json
 import multiprocessing
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ import zipfile
 from pathlib import Path
 
 import torch
-from browser import free_port
+from browser import serve_explorer
 from load import ClientSession, percentile, slider_values
 from panel.models.widgets import EnterEvent
 
@@ -88,30 +86,6 @@ def make_big_checkpoint(path: Path, megabytes: float) -> Path:
         for item in stored.infolist():
             deflated.writestr(item.filename, stored.read(item.filename))
     return path
-
-
-def start_server(root: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`panel serve` of ``root``'s app, with ``root`` first on the path (a copy of the code)."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "panel", "serve", "apps/explorer.py",
-        "--port", str(port), "--address", "127.0.0.1",
-        "--allow-websocket-origin", f"127.0.0.1:{port}",
-    ]  # fmt: skip
-    env = os.environ | {"PYTHONPATH": str(root)}
-    proc = subprocess.Popen(
-        command, cwd=root, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, f"http://127.0.0.1:{port}/explorer"
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError(f"server did not start; see {log}")
 
 
 # -- session A ----------------------------------------------------------------------------------
@@ -423,7 +397,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vae-stalls-") as folder:
         folder = Path(folder)
         big = make_big_checkpoint(folder / "stalls-big.pth", args.big_mb)
-        servers = {name: start_server(root, folder / f"{name}.log") for name, root in roots.items()}
+        servers = {
+            name: serve_explorer(folder / f"{name}.log", root=root) for name, root in roots.items()
+        }
         try:
             urls = {name: url for name, (_, url) in servers.items()}
             found = asyncio.run(measure(urls, big, args))

@@ -53,7 +53,7 @@ def in_browser(checkpoint: str, presses: int, log: Path) -> dict[str, dict]:
     """Per tab: keydown on a μ slider → the frame whose data source holds the new values."""
     from playwright.sync_api import sync_playwright
 
-    proc, url = serve_explorer(checkpoint, log)
+    proc, url = serve_explorer(log, "--checkpoint", checkpoint)
     results = {}
     try:
         with sync_playwright() as pw:

@@ -172,6 +172,13 @@ def browser():
         browser.close()
 
 
+def box(page, selector: str) -> dict[str, float]:
+    """The first element matching ``selector``: its box on the page (x, y, width, height)."""
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not laid out"
+    return found
+
+
 def open_offline(browser, path: Path, *, console_errors: bool = False, **context_options):
     """A page opened from its file in a new browser context, every other request refused.
 

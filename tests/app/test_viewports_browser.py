@@ -5,6 +5,7 @@ slider moves, the sidebar closed below 1200 px, no horizontal scroll on a phone.
 from __future__ import annotations
 
 import pytest
+from conftest import box
 from pagejs import IMAGE
 from playwright.sync_api import expect
 
@@ -35,12 +36,6 @@ def open_page(browser, server, width: int, height: int, **context):
     page.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
     page.locator(f".{names.mu_slider(0)} .noUi-handle").first.wait_for(timeout=30000)
     return page, errors
-
-
-def box(page, selector: str) -> dict[str, float]:
-    found = page.locator(selector).first.bounding_box()
-    assert found is not None, f"{selector} is not laid out"
-    return found
 
 
 def within_width(page, selector: str, width: int) -> None:

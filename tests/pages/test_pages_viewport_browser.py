@@ -5,7 +5,7 @@ projector the bars stay beside the image and the living page's sliders four to a
 from __future__ import annotations
 
 import pytest
-from conftest import open_offline
+from conftest import box, open_offline
 from pagejs import IMAGE
 
 from explorer import names
@@ -34,12 +34,6 @@ def opened(browser, path, options: dict):
     page.wait_for_function(f"() => ({IMAGE})() !== null", timeout=30000)
     page.locator(f".{names.BARS}, .bk-Figure").last.wait_for(timeout=30000)
     return page, log
-
-
-def box(page, selector: str) -> dict[str, float]:
-    found = page.locator(selector).first.bounding_box()
-    assert found is not None, f"{selector} is not laid out"
-    return found
 
 
 def figures(page) -> tuple[dict, dict]:
