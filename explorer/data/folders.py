@@ -63,9 +63,12 @@ def _is_image(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in SUFFIXES
 
 
-def load_folder(folder: str | Path, size: int, channels: int) -> tuple[Dataset, FolderReport]:
+def load_folder(
+    folder: str | Path, size: int, channels: int, limit: int | None = None
+) -> tuple[Dataset, FolderReport]:
     """The images of ``folder`` as a Dataset of ``size``×``size`` images with ``channels`` (1 or
-    3), and what reading it mended; DataError when there is nothing to train on."""
+    3), and what reading it mended; DataError when there is nothing to train on. With ``limit``,
+    at most that many files, spread evenly over the sorted list (so every class has some)."""
     root = Path(folder).expanduser()
     if not root.is_dir():
         raise DataError(f"{root} is not a folder of images")
@@ -77,6 +80,8 @@ def load_folder(folder: str | Path, size: int, channels: int) -> tuple[Dataset, 
     if len(files) > MAX_FILES:
         raise DataError(f"{root} holds {len(files):,} images; at most {MAX_FILES:,} are read")
     classes = sorted({name for _, name in files})
+    if limit is not None and len(files) > limit:
+        files = [files[k] for k in np.linspace(0, len(files) - 1, limit).round().astype(int)]
     images, labels, sizes = [], [], []
     skipped = converted = 0
     for path, name in files:

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 
 SHAPES = ("square", "ellipse", "heart", "triangle")
 FACTORS = ("shape", "hue", "scale", "rotation", "x", "y")
+DISCRETE = ("shape",)  # the factors that are categories, not values
 SIZE = 64
 SUPERSAMPLE = 4  # drawn this many times larger, then reduced: smooth edges
 RANGES = {  # each continuous factor's range (scale: of half the image; x, y: of its side)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from explorer.data import samples
 from explorer.data.datasets import DataError
 from explorer.data.folders import load_folder
 from explorer.latent.space import LatentModel
@@ -66,6 +67,12 @@ def test_a_folder_is_read_with_what_was_mended_counted(folder):
     assert grey.image_shape == (1, 16, 16) and grey.as_float().shape == (300, 1, 16, 16)
 
 
+def test_a_limit_reads_files_spread_over_the_classes(folder):
+    dataset, report = load_folder(folder, 16, 1, limit=10)
+    assert report.read + report.skipped == 10  # the broken file may be one of those picked
+    assert np.bincount(dataset.labels.numpy()).tolist() == [5, 5 - report.skipped]
+
+
 def test_images_directly_in_the_folder_are_one_class(tmp_path):
     for k in range(3):
         shape_image("squares", k, size=16).save(tmp_path / f"{k}.png")
@@ -110,6 +117,12 @@ def test_train_py_trains_on_a_folder_and_the_explorer_opens_it_in_colour(folder,
     assert facts["image_shape"] == [3, 32, 32] and facts["dataset"] == "folder"
     latent = LatentModel(checkpoint=str(out))
     assert latent.message == "" and latent.image.shape == (32, 32, 3)
+    # its data sample: from the folder the operator gives (--data-dir), never from the file
+    assert samples.load_sample(str(out), "folder", None, image_shape=(3, 32, 32)) is None
+    sample = samples.load_sample(str(out), "folder", folder, n=20, image_shape=(3, 32, 32))
+    assert 19 <= len(sample) <= 20 and sample.images.shape[1:] == (32, 32, 3)
+    assert sample.classes == ("ellipses", "squares")
+    assert set(sample.labels.tolist()) == {0, 1}  # spread over the files: both classes
 
 
 def test_idx_data_sets_stay_28_grey(tmp_path):

@@ -8,7 +8,7 @@ import colorsys
 import numpy as np
 import pytest
 
-from explorer.data import shapes
+from explorer.data import samples, shapes
 
 
 def test_a_seed_gives_the_same_images_and_factors():
@@ -50,3 +50,23 @@ def test_the_pixels_show_the_factors():
 def test_an_absurd_count_is_refused():
     with pytest.raises(ValueError, match="n must be 1 to"):
         shapes.generate(0)
+
+
+def test_a_shapes_model_gets_a_sample_with_its_factors():
+    sample = samples.load_sample("any.pth", "shapes", n=40, image_shape=(3, 32, 32))
+    assert sample.images.shape == (40, 32, 32, 3) and sample.shape == (3, 32, 32)
+    assert sample.factor_names == shapes.FACTORS and sample.discrete == ("shape",)
+    assert sample.factors.shape == (40, 6) and sample.classes == shapes.SHAPES
+    values, names, discrete = sample.scored_against()
+    assert values is sample.factors and names == shapes.FACTORS and discrete == ("shape",)
+    head = sample.head(7)
+    assert len(head) == 7 and head.factors.shape == (7, 6)
+    assert np.array_equal(head.factors, sample.factors[:7])
+
+
+def test_a_sample_without_factors_is_scored_against_its_label():
+    sample = samples.load_sample("mnist-beta1", "mnist-5k", n=30)
+    assert sample.factors is None
+    values, names, discrete = sample.scored_against()
+    assert values.shape == (30, 1) and names == ("label",) and discrete == ("label",)
+    assert np.array_equal(values[:, 0], sample.labels)

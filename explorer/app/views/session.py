@@ -52,7 +52,11 @@ class SessionData:
         key = (info.source, info.dataset) if info is not None else None
         if key != self._sample_key:
             self._sample_key = key
-            self._sample = samples.load_sample(*key, self.data_dir) if key else None
+            self._sample = (
+                samples.load_sample(*key, self.data_dir, image_shape=info.image_shape)
+                if key
+                else None
+            )
         return self._sample
 
     def no_sample(self) -> str:
