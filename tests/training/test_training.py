@@ -339,7 +339,9 @@ def test_the_zoo_recipe_is_not_changed_by_the_defaults(name):
     run = resume.prepare(vars(args), init=args.init)
     assert (run.settings["dataset"], run.model.config.output) == (recipe.dataset, "sigmoid")
     torch.manual_seed(build.SEED)
-    expected = VAE(VAEConfig(latent_dim=build.LATENT_DIM)).state_dict()
+    config = VAEConfig(recipe.latent_dim, image_size=recipe.image_size, channels=recipe.channels)
+    assert run.model.config == config
+    expected = VAE(config).state_dict()
     assert all(torch.equal(expected[k], v) for k, v in run.model.state_dict().items())
 
 
