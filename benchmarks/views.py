@@ -6,6 +6,10 @@
 2. In headless Chromium against `panel serve apps/explorer.py`: for each tab, a key press on
    a μ slider is timed from keydown to the animation frame in which the view's data source holds
    the new values (as benchmarks/latency.py does for the main image).
+3. In process, the Explore tab's "where z stands" (explorer.app.whereami): its per-model work
+   (the sample's posterior, each mean's held-out density, the strip's render), and per μ move
+   its update (nearest images, typicality, strip and text written), and the nearest search and
+   the typicality alone. The update runs on the turn after the image's, so it adds to no repaint.
 
 Figures, not a test. Prints a table and, last, one JSON line.
 
@@ -46,6 +50,43 @@ def server_side(checkpoint: str, moves: int) -> dict[str, dict]:
             if k >= 3:  # the first moves warm caches up
                 times.append((time.perf_counter() - start) * 1000)
         results[name] = summary(times)
+    return results
+
+
+def where_am_i(checkpoint: str, moves: int) -> dict[str, dict]:
+    """The nearest data and typicality: per-model work once, then per μ move (in process)."""
+    from explorer.app.views.session import SessionData
+    from explorer.app.whereami import WhereAmI
+    from explorer.compute import neighbours
+    from explorer.latent.space import LatentModel
+
+    model = LatentModel(checkpoint=checkpoint, rng_seed=0)
+    start = time.perf_counter()
+    where = WhereAmI(model, SessionData(model))  # no server: its per-model work runs at once
+    prepared_ms = (time.perf_counter() - start) * 1000
+    prepared = where.prepared
+    times = {"update": [], "update, new strip": [], "nearest": [], "typicality": []}
+
+    def new_strip():
+        where.shown = where.shown[:0]  # as if other images were nearest: the strip is written
+        where.update()
+
+    for k in range(moves + 3):
+        value = round(0.05 * ((k % 20) + 1) * (1 if (k // 20) % 2 == 0 else -1), 2)
+        model.set_value("mu", 0, value)  # decodes, and updates the strip once
+        z = model.z
+        for name, work in [
+            ("update", where.update),
+            ("update, new strip", new_strip),
+            ("nearest", lambda z=z: neighbours.nearest(z, prepared.mu, where.k)),
+            ("typicality", lambda z=z: prepared.aggregate.where(z)),
+        ]:
+            start = time.perf_counter()
+            work()
+            if k >= 3:  # the first moves warm caches up
+                times[name].append((time.perf_counter() - start) * 1000)
+    results = {name: summary(values) for name, values in times.items()}
+    results["per model"] = {"median_ms": round(prepared_ms, 1), "p90_ms": "-"}
     return results
 
 
@@ -95,6 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)  # as the app does
     server = server_side(args.checkpoint, args.moves)
+    where = where_am_i(args.checkpoint, args.moves)
     browser = {}
     if not args.no_browser:
         browser = in_browser(args.checkpoint, args.presses, Path(args.log_dir) / "views-bench.log")
@@ -105,6 +147,9 @@ def main() -> None:
             f"{tab:<20}{row['median_ms']:>15}{row['p90_ms']:>8}"
             f"{b.get('median_ms', '-'):>16}{b.get('p90_ms', '-'):>8}"
         )
+    print(f"\n{'where z stands':<20}{'median':>15}{'p90':>8}  (in process, ms)")
+    for name, row in where.items():
+        print(f"{name:<20}{row['median_ms']:>15}{row['p90_ms']:>8}")
     worst = max((b["p90_ms"] for b in browser.values()), default=None)
     print(f"target: each view repaints within 100 ms of a slider move (worst browser p90: {worst})")
     line = {
@@ -115,6 +160,7 @@ def main() -> None:
         "browser_ms": {tab: row["median_ms"] for tab, row in browser.items()},
         "browser_p90_ms": {tab: row["p90_ms"] for tab, row in browser.items()},
         "missed": {tab: row["missed"] for tab, row in browser.items()},
+        "where_ms": {name: row["median_ms"] for name, row in where.items()},
     }
     print(json.dumps(line))
 

@@ -50,6 +50,7 @@ DEVICE, DEVICE_USED = "latent-device", "latent-device-used"
 INFO = "latent-info"  # the model's facts (the app's sidebar, the pages' table)
 # the visible error message, and what a URL's state needed fixed
 ERROR, NOTICE = "latent-error", "latent-notice"
+DISCONNECTED = "latent-disconnected"  # the page's notice once its server connection is lost
 
 # -- the explore tab and the text around it (VALUES: z's values and statistics; on the living
 # page, an element's id) --------------------------------------------------------------------
@@ -70,6 +71,14 @@ MAP, MAP_X, MAP_Y, MAP_GRID = "latent-map", "latent-map-x", "latent-map-y", "lat
 COMPARE, COMPARE_MODELS = "latent-compare", "latent-compare-models"
 COMPARE_PATH = "latent-compare-path"
 KL, KL_SUMMARY = "latent-kl", "latent-kl-summary"
+# the Factors view: the MI heat map's container, the MIG line, the table of each factor's best z
+FACTORS, FACTORS_MAP, FACTORS_MIG = "latent-factors", "latent-factors-map", "latent-factors-mig"
+FACTORS_TABLE = "latent-factors-table"
+MAP_AXES = "latent-map-axes"  # two dimensions, or the data's first two principal components
+# the Arithmetic view: class A → class B (selects, t slider), "send z to the sliders", a − b + c
+ARITHMETIC, ARITHMETIC_T = "latent-arithmetic", "latent-arithmetic-t"
+ARITHMETIC_FROM, ARITHMETIC_TO = "latent-arithmetic-from", "latent-arithmetic-to"
+ARITHMETIC_SEND, ARITHMETIC_TERMS = "latent-arithmetic-send", "latent-arithmetic-terms"
 
 
 def interp_point(end: str, source: str) -> str:
@@ -96,6 +105,12 @@ INTERP_SOURCE, INTERP_T_SOURCE = source(INTERP), source(INTERP_T)  # the strip, 
 MAP_SOURCE, MAP_CURRENT_SOURCE = source(MAP), source(f"{MAP}-current")  # the cross at z
 COMPARE_SOURCE = source(COMPARE)
 KL_SOURCE, KL_CURRENT_SOURCE = source(KL), source(f"{KL}-current")  # ◆: the sliders' KL
+FACTORS_SOURCE = source(FACTORS_MAP)  # the heat map's cells: dimension, factor, MI
+MAP_NEAREST_SOURCE = source(f"{MAP}-nearest")  # rings: the data nearest z
+# Arithmetic: z moved by t·(B − A) (follows μ), the image at t, the path A → B, a − b + c
+ARITHMETIC_SOURCE, ARITHMETIC_T_SOURCE = source(ARITHMETIC), source(ARITHMETIC_T)
+ARITHMETIC_PATH_SOURCE = source(f"{ARITHMETIC}-path")
+ARITHMETIC_ANALOGY_SOURCE = source(f"{ARITHMETIC}-analogy")
 
 # -- each exploration tab: its title, the view's class, the source a μ move rewrites, and the
 # column that changes there (the KL view's ◆ marks are its "now" column) ----------------------
@@ -107,7 +122,11 @@ VIEW_TABS = {
     "2-D map": (MAP, MAP_SOURCE, "image"),
     "Compare models": (COMPARE, COMPARE_SOURCE, "image"),
     "KL / active units": (KL, KL_CURRENT_SOURCE, "now"),
+    "Arithmetic": (ARITHMETIC, ARITHMETIC_SOURCE, "image"),
 }
+
+# -- the tabs whose plots follow the model alone, not μ: title → (view's class, its source) ----
+MODEL_TABS = {"Factors": (FACTORS, FACTORS_SOURCE)}
 
 # -- the page's layout: the tabs while they stick to the top of the main area (the Explore tab) -
 STICKY = "latent-sticky"
@@ -120,3 +139,8 @@ KL_VARIANCE_SOURCE = source(KL_VARIANCE)
 COMPARE_DRAWS, COMPARE_UNALIGNED = "latent-compare-draws", "latent-compare-unaligned"
 ENCODE_GALLERY_BOX_SOURCE = source(f"{ENCODE_GALLERY}-box")
 ENCODE_RESULT = "latent-encode-result"  # the input, its reconstruction and z's image
+
+# -- where z stands (the Explore tab): the nearest data images (a strip, its source), how typical
+# z is under the data and the prior, and the warning when no data image maps near it -----------
+NEAREST, TYPICALITY, OFF_MANIFOLD = "latent-nearest", "latent-typicality", "latent-off-manifold"
+NEAREST_SOURCE = source(NEAREST)

@@ -37,11 +37,13 @@ ACTIVE, INACTIVE = "#2563eb", "#cbd5e1"  # the KL bars of active and inactive un
 IMAGE_COLUMN = "image"
 DIMENSION_COLUMN, Z_COLUMN, COLOR_COLUMN = "dimension", "z", "color"
 X_COLUMN, Y_COLUMN, LABEL_COLUMN = "x", "y", "label"
+XY = [X_COLUMN, Y_COLUMN]  # a points element's key dimensions
 KL_COLUMN, NOW_COLUMN = "kl", "now"
 SHOWN_COLUMN, VARIANCE_COLUMN = "shown", "variance"  # a bar's drawn height; Var[μ] per dimension
 STROKES_X, STROKES_Y = "xs", "ys"  # the drawing canvas's: one list of points per stroke
 # The layers of an overlay by role: HoloViews adds one renderer per element, in order.
 MAP_POINTS, MAP_CURRENT = 1, -1  # map_element: the manifold, the data's points, the current z
+MAP_NEAREST = 2  # map_element: rings round the data nearest z, under the cross
 KL_MARKS = 1  # kl_element: the bars, then the marks of the current KL
 BARS_LIMIT = 4.0  # the bars' z axis starts at ±4 and widens to the next integer past a taller bar
 KL_HEADROOM = 1.1  # the KL axis reaches 10% past its tallest bar or mark
@@ -154,10 +156,12 @@ def map_element(
     labels: tuple[str, str],
     current: tuple[float, float],
     points: tuple | None = None,
+    nearest: tuple = ((), ()),
 ) -> hv.Overlay:
     """The 2-D map: a manifold's mosaic (8-bit levels, H×W grey or H×W×3 RGB) over ``span`` on
-    both axes, named ``labels``; the data's ``points`` as (x, y, labels, colours), or none; a
-    cross at ``current``. Its layers: the manifold, MAP_POINTS, MAP_CURRENT."""
+    both axes, named ``labels``; the data's ``points`` as (x, y, labels, colours), or none; rings
+    at ``nearest`` (x, y), the data nearest z; a cross at ``current``. Its layers: the manifold,
+    MAP_POINTS, MAP_NEAREST, MAP_CURRENT."""
     lo, hi = span
     if is_rgb(levels):
         image = hv.RGB(levels, bounds=(lo, lo, hi, hi), kdims=list(labels))
@@ -173,8 +177,11 @@ def map_element(
         dots = hv.Points(
             columns, kdims=[X_COLUMN, Y_COLUMN], vdims=[LABEL_COLUMN, COLOR_COLUMN]
         ).opts(color=COLOR_COLUMN, size=5, alpha=0.8, line_color="white", line_width=0.5)
+    rings = hv.Points({X_COLUMN: list(nearest[0]), Y_COLUMN: list(nearest[1])}, XY).opts(
+        marker="circle", size=13, fill_alpha=0, line_color=CURRENT, line_width=2, color=CURRENT
+    )
     cross = hv.Points([tuple(current)]).opts(color=CURRENT, marker="cross", size=22, line_width=3)
-    return (image * dots * cross).opts(
+    return (image * dots * rings * cross).opts(
         frame_width=480, frame_height=480, toolbar=None, default_tools=[], tools=[],
         xlim=(lo, hi), ylim=(lo, hi), title="Click to move z there",
     )  # fmt: skip
@@ -463,6 +470,11 @@ def grow_axis(plot: InPlacePlot, end: float, mirrored: bool = False) -> None:
 def write_points(plot: InPlacePlot, x, y) -> None:
     """New positions for the data's points of :func:`map_element`."""
     plot.write(MAP_POINTS, **{X_COLUMN: x, Y_COLUMN: y})
+
+
+def write_nearest(plot: InPlacePlot, x, y) -> None:
+    """Move the rings of :func:`map_element` that mark the data nearest z."""
+    plot.write(MAP_NEAREST, **{X_COLUMN: list(x), Y_COLUMN: list(y)})
 
 
 def write_current(plot: InPlacePlot, x: float, y: float) -> None:

@@ -27,7 +27,9 @@ from explorer.app.debounce import Debounced
 from explorer.app.options import TITLE
 from explorer.app.sliders import DimensionSliders
 from explorer.app.upload_guard import guard_uploads
+from explorer.app.views.factors import SliderNames
 from explorer.app.views.tabs import ExplorationViews
+from explorer.app.whereami import WhereAmI
 from explorer.checkpoint import CheckpointError
 from explorer.compute.device import resolve_device
 from explorer.figures.png import to_png_bytes
@@ -113,6 +115,29 @@ MODE_CSS = """
   .bk-btn { white-space: normal; }
 }
 """
+# Run in the browser when the page's websocket closes (its server process stopped or restarted,
+# the network dropped): the page can no longer follow its sliders, so it says so, above all else,
+# and offers a reload. The URL holds the state (see sync_url), so a reload comes back to it,
+# served by a process that is alive (deploy/README.md).
+RELOAD_TEXT = (
+    "The connection to the server was lost, so this page no longer follows its controls. "
+    "Reload it to continue where you were."
+)
+RELOAD_NOTICE = f"""
+if (!document.querySelector('.{names.DISCONNECTED}')) {{
+  const notice = document.createElement('div');
+  notice.className = '{names.DISCONNECTED}';
+  notice.setAttribute('role', 'alert');
+  notice.style.cssText = 'position: fixed; top: 0; left: 0; right: 0; z-index: 10000; ' +
+    'padding: 10px 16px; background: #b91c1c; color: white; font: 15px sans-serif;';
+  notice.textContent = {RELOAD_TEXT!r} + ' ';
+  const reload = document.createElement('button');
+  reload.textContent = 'Reload';
+  reload.onclick = () => window.location.reload();
+  notice.appendChild(reload);
+  document.body.appendChild(notice);
+}}
+"""
 # Run in the browser once the page is ready: below NARROW_PX close the sidebar (the template
 # starts it open; its toggle opens it again).
 CLOSE_SIDEBAR = f"""
@@ -183,6 +208,8 @@ class LatentExplorer(pn.viewable.Viewer):
         m.param.watch(self._show_info, ["info"])
         self.views = ExplorationViews(m, data_dir)  # its watchers after _redraw's: image first
         self.views.follow_order(self.sliders)  # "Order by KL" orders every view's dimensions
+        self.slider_names = SliderNames(m, self.views.data, self.sliders)  # "z3 ≈ x", after load
+        self.where = WhereAmI(m, self.views.data)  # nearest data, typicality: after the image
         self._tabs = None
         self._redraw()
         self._show_message()
@@ -531,6 +558,7 @@ class LatentExplorer(pn.viewable.Viewer):
                 pn.Column(
                     self._bars_box,
                     pn.pane.Bokeh(self._numbers, sizing_mode="stretch_width"),
+                    self.where,
                     sizing_mode="stretch_width",
                     min_width=BARS_MIN_PX,  # narrower, it wraps under the image
                     styles={"flex": "1 1 0"},
@@ -584,7 +612,10 @@ class LatentExplorer(pn.viewable.Viewer):
         """
         if pn.state.curdoc is not None:  # served: the sidebar closes on a narrow page
             pn.state.curdoc.js_on_event("document_ready", CustomJS(code=CLOSE_SIDEBAR))
-        return pn.template.BootstrapTemplate(
+            # Panel's own notice (pn.config.disconnect_notification) needs its notification
+            # area in every page, a model tree of its own; this is one callback.
+            pn.state.curdoc.js_on_event("connection_lost", CustomJS(code=RELOAD_NOTICE))
+        return Page(
             title=TITLE,
             sidebar=[pn.Column(*self.sidebar(), sizing_mode="stretch_width")],
             main=[pn.Column(*self.main(), sizing_mode="stretch_width")],
@@ -593,6 +624,19 @@ class LatentExplorer(pn.viewable.Viewer):
             meta_viewport="width=device-width, initial-scale=1",
             raw_css=[PAGE_CSS],
         )
+
+
+class Page(pn.template.BootstrapTemplate):
+    """The Bootstrap template, its document's model graph walked once per page open: the template
+    adds each of its parts as a root, and Bokeh walks the whole document after each root added
+    (≈ 0.05 s of a page open's server CPU for its seven roots; benchmarks/README.md, #19)."""
+
+    def server_doc(self, doc=None, title=None, location=True):
+        doc = doc if doc is not None else pn.state.curdoc
+        if doc is None:
+            return super().server_doc(doc, title, location)
+        with doc.models.freeze():
+            return super().server_doc(doc, title, location)
 
 
 def image_box_px(image: np.ndarray | None) -> int:

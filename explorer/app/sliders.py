@@ -34,6 +34,7 @@ class DimensionSliders(pn.viewable.Viewer):
         self._usage = usage
         self._pages: list[list[int]] = []
         self._inactive: set[int] = set()
+        self._factors: dict[int, str] = {}  # dimension → the factors it carries (name_factors)
         self._sliders: dict[tuple[str, int], Slider] = {}
         self._shown: dict[str, list[Slider]] = {}  # vector name → its sliders on the page
         self._groups: dict[str, pn.GridBox] = {}  # mode → the grid of its sliders on the page
@@ -63,8 +64,10 @@ class DimensionSliders(pn.viewable.Viewer):
 
     def shown(self, name: str) -> list[Slider]:
         """The sliders of vector ``name`` (``mu``, ``sigma`` or ``z_set``) on the page laid out,
-        in its order (whether their mode's grid is visible or not)."""
-        return list(self._shown.get(name, []))
+        in its order (whether their mode's grid is visible or not; built now if not yet)."""
+        if name not in self._shown:
+            self._shown[name] = [self._slider(name, i) for i in self._dims()]
+        return list(self._shown[name])
 
     # -- building --------------------------------------------------------------------------
     def _slider(self, name: str, index: int) -> Slider:
@@ -72,13 +75,12 @@ class DimensionSliders(pn.viewable.Viewer):
         if key not in self._sliders:
             kind = SLIDERS[name]
             css = kind.css_class(index)
-            inactive = " (inactive)" if index in self._inactive else ""
             slider = Slider(
                 start=kind.bounds.low,
                 end=kind.bounds.high,
                 step=kind.step,
                 value=getattr(self.model, name)[index],
-                title=kind.title(index) + inactive,
+                title=self._title(name, index),
                 format="0[.]00",
                 css_classes=[css],
                 html_attributes={"title": kind.help(index)},  # a tooltip
@@ -94,6 +96,23 @@ class DimensionSliders(pn.viewable.Viewer):
             )
             self._sliders[key] = slider
         return self._sliders[key]
+
+    def _title(self, name: str, index: int) -> str:
+        """``μ3``, with the factor it carries on μ and z (``z3 ≈ x``) and `` (inactive)``."""
+        factor = self._factors.get(index) if name != "sigma" else None
+        named = f" ≈ {factor}" if factor else ""
+        inactive = " (inactive)" if index in self._inactive else ""
+        return SLIDERS[name].title(index) + named + inactive
+
+    def name_factors(self, named: dict[int, str]) -> None:
+        """Name on each dimension's μ and z sliders the factors it carries (dimension → names,
+        from the Factors view's scores); {} names none."""
+        if named == self._factors:
+            return
+        self._factors = dict(named)
+        with pn.io.hold():  # run outside the document lock too (a load's apply)
+            for (name, index), slider in self._sliders.items():
+                slider.title = self._title(name, index)
 
     def _written(self, slider: Slider, name: str, index: int, value, label: str) -> None:
         """A slider moved: write its value to the model. A move to the value the model holds
@@ -133,21 +152,31 @@ class DimensionSliders(pn.viewable.Viewer):
         else:
             self._show_page()
 
+    def _dims(self) -> list[int]:
+        return self._pages[self.page] if self.page < len(self._pages) else []
+
     @param.depends("page", watch=True)
     def _show_page(self):
         self._pager.value = self.page
-        dims = self._pages[self.page] if self.page < len(self._pages) else []
-        shown = self._shown = {name: [self._slider(name, i) for i in dims] for name in SLIDERS}
-        pairs = zip(shown["mu"], shown["sigma"], strict=True)  # μ_d beside σ_d
-        sample = [slider for pair in pairs for slider in pair]
-        self._groups = {"sample": _grid(sample), "deterministic": _grid(shown["z_set"])}
-        self._body.objects = list(self._groups.values())
+        self._shown, self._groups = {}, {}
+        self._body.objects = []
         self._show_mode()
 
     def _show_mode(self, *_):
+        """Show the mode's grid; a mode's sliders are built when it is first shown (the z
+        sliders of deterministic mode are a third of a page open's sliders, rarely used)."""
         mode = self.model.mode
+        grid_mode = "deterministic" if mode == "deterministic" else "sample"
+        if grid_mode not in self._groups:
+            if grid_mode == "sample":
+                pairs = zip(self.shown("mu"), self.shown("sigma"), strict=True)  # μ_d beside σ_d
+                grid = _grid([slider for pair in pairs for slider in pair])
+            else:
+                grid = _grid(self.shown("z_set"))
+            self._groups[grid_mode] = grid
+            self._body.objects = [*self._body.objects, grid]
         for group_mode, group in self._groups.items():
-            group.visible = group_mode == mode
+            group.visible = group_mode == grid_mode and mode != "prior"
         self._prior_note.visible = mode == "prior"
 
     def _sync_values(self, *events):
@@ -182,7 +211,9 @@ def _grid(sliders: list[Slider]) -> pn.GridBox:
     Built after the page is served, when the session's ``pn.config.design`` is the template's:
     a pane would take it as its own design, the template then leaves it alone, and a Bokeh pane
     never styles the model it wraps (round themed handles became bare squares). ``design=None``
-    leaves them to the template, which styles them as it styled the first page's.
+    leaves them to the template, which styles them as it styled the first page's. (One pane
+    around a Bokeh grid of all the sliders would cost less at a page open, but the template
+    styles only the model a pane wraps: the sliders in the grid lost their theme.)
     """
     return pn.GridBox(
         *[pn.pane.Bokeh(slider, sizing_mode="stretch_width", design=None) for slider in sliders],

@@ -9,6 +9,11 @@ module, an ONNX graph; grey or RGB, of any size (the image source holds what
 :func:`explorer.plots.image_element` made: grey floats, or RGBA packed in uint32).
 ε comes from ``pages/js/noise.js``, the twin of :mod:`explorer.compute.noise`, so a seed gives the
 app's image. Nothing is fetched: Bokeh's JavaScript is inline (:mod:`explorer.pages.shell`).
+
+How typical z is travels as a Gaussian fit of the aggregate posterior of the model's data sample
+(:class:`explorer.compute.typicality.GaussianFit`: the posterior means' mean and full covariance
+plus the mean posterior variance, and the means' own log densities under it), not the sample
+itself; ``pages/js/typicality.js`` evaluates it. The app uses the exact mixture instead.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from bokeh.layouts import column, grid, row
 from bokeh.models import Button, CustomJS, RadioButtonGroup, Slider, Spinner
 
 from explorer import names, plots
-from explorer.compute import noise
+from explorer.compute import decoding, noise, typicality
+from explorer.data import samples
 from explorer.latent.space import LatentModel
 from explorer.latent.table import DRAWN_SEED_BOUNDS, MODE_LABELS, MODES, SEED_BOUNDS, SLIDERS
 from explorer.pages import fragments, layers, shell
@@ -41,6 +47,11 @@ CONTENTS = f"""{{% block contents %}}
 {{{{ header }}}}
 <div id="{names.VALUES}" class="{names.VALUES}"
      style="font-family:monospace;font-size:13px;line-height:1.6;min-height:42px"></div>
+<div id="{names.TYPICALITY}" class="{names.TYPICALITY}"
+     style="font-size:13px;min-height:20px">{{{{ typicality }}}}</div>
+<div id="{names.OFF_MANIFOLD}" class="{names.OFF_MANIFOLD}" role="alert"
+     style="display:none;background:#fff3cd;border:1px solid #ffe69c;color:#664d03;
+            border-radius:6px;padding:6px 12px;margin:4px 0;font-size:14px">{{{{ warning }}}}</div>
 {{{{ super() }}}}
 <div style="display:flex;flex-wrap:wrap;gap:32px">{{{{ info }}}}{{{{ about }}}}</div>
 {{% endblock %}}
@@ -62,8 +73,12 @@ def page_html(source: LatentModel | Mapping, net: list[dict] | None = None) -> s
     Raises ``layers.LayerError`` for a decoder the page cannot run, ValueError with no model."""
     model = shell.model_for(source)
     net = layers.decoder_layers(model.vae) if net is None else net
-    document = _document(model, json.dumps(layers.to_json(net), separators=(",", ":")))
+    fit = typicality_fit(model)
+    spec = json.dumps(layers.to_json(net), separators=(",", ":"))
+    document = _document(model, spec, fit_json(*fit) if fit is not None else "")
     text = {
+        "typicality": "" if fit is not None else NO_FIT,
+        "warning": typicality.WARNING,
         "header": shell.header_html(model, SUBLINE),
         "info": fragments.info_html(model),
         "about": _about_html(model, net),
@@ -84,10 +99,43 @@ def script(*scripts: str) -> str:
     return "\n".join((folder / name).read_text(encoding="utf-8") for name in scripts or SCRIPTS)
 
 
-SCRIPTS = ("noise.js", "decoder.js", "page.js")
+SCRIPTS = ("noise.js", "decoder.js", "typicality.js", "page.js")
+NO_FIT = "No data sample (or no encoder) went into this page: how typical z is is not shown."
 
 
-def _document(model: LatentModel, spec: str) -> Document:
+def typicality_fit(model: LatentModel) -> tuple[typicality.GaussianFit, samples.Sample] | None:
+    """The Gaussian fit of the aggregate posterior of the model's data sample, and the sample;
+    None without an encoder or a sample of the model's images (one forward pass of the
+    sample)."""
+    vae, info = model.vae, model.info
+    if vae is None or not vae.has_encoder:
+        return None
+    sample = samples.load_sample(info.source, info.dataset, image_shape=info.image_shape)
+    if sample is None or sample.shape != info.image_shape:
+        return None
+    return typicality.GaussianFit.of(*decoding.posterior(vae, sample.images)), sample
+
+
+def fit_json(fit: typicality.GaussianFit, sample: samples.Sample) -> str:
+    """The fit as the page's script reads it (pages/js/typicality.js), with the words that say
+    which form of q the page uses."""
+    form = (
+        f"q: a Gaussian fit of the aggregate posterior of {len(sample)} data images, the mean "
+        "and covariance of their posterior means plus their mean posterior variance; the app "
+        "uses the exact mixture"
+    )
+    data = {
+        "mean": fit.mean.tolist(),
+        "whiten": [row[: i + 1].tolist() for i, row in enumerate(fit.whiten)],
+        "log_det": fit.log_det,
+        "data": fit.data_log_q.tolist(),
+        "off_below": typicality.OFF_MANIFOLD_PERCENTILE,
+        "form": form,
+    }
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _document(model: LatentModel, spec: str, fit: str = "") -> Document:
     n = model.latent_dim
     z = model.z
     image = InPlacePlot(image_element(model.image), names.IMAGE_SOURCE)
@@ -161,6 +209,9 @@ def _document(model: LatentModel, spec: str) -> Document:
         "positive": plots.POSITIVE,
         "negative": plots.NEGATIVE,
         "values": names.VALUES,
+        "fit": fit,  # JSON, or "" without a data sample
+        "typicality": names.TYPICALITY,
+        "off_manifold": names.OFF_MANIFOLD,
     }
     update = CustomJS(args=args, code=script() + f"vaeUpdate({{{', '.join(args)}}});")
     for group in sliders.values():

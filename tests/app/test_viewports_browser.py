@@ -55,7 +55,7 @@ def controls_in_view(page, width: int) -> None:
         within_width(page, f".{names.download(kind)}", width)
     within_width(page, f".{names.PNG_SCALE}", width)
     tabs = page.locator(f".{names.TABS} .bk-tab")
-    assert tabs.count() == len(names.VIEW_TABS) + 1
+    assert tabs.count() == len(names.VIEW_TABS) + len(names.MODEL_TABS) + 1
     for i in range(tabs.count()):
         header = tabs.nth(i).bounding_box()
         assert header is not None and header["x"] + header["width"] <= width, (i, header)

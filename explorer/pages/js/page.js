@@ -43,6 +43,7 @@ function vaeUpdate(a) {
   document.getElementById(a.values).innerHTML = zs
     .map((v, i) => `<span style="color:${color(v)}">z${i + 1}&nbsp;${sign(v)}${v.toFixed(4)}</span>`)
     .join(" ");
+  vaeShowTypicality(a, zs); // pages/js/typicality.js
   window.vaeUpdateMs = performance.now() - started; // read by benchmarks/living_page.py
 }
 
