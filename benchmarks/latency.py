@@ -39,6 +39,11 @@ FIRST_IMAGE = f"""() => new Promise((resolve) => {{
 def start_server(command: list[str], port: int, log: Path) -> subprocess.Popen:
     handle = log.open("w")
     proc = subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
+    return wait_port(proc, port, log)
+
+
+def wait_port(proc: subprocess.Popen, port: int, log: Path) -> subprocess.Popen:
+    """Wait until ``proc`` listens on ``port`` (60 s at most)."""
     deadline = time.time() + 60
     while time.time() < deadline:
         with socket.socket() as sock:

@@ -67,9 +67,10 @@ TARGETS = {"errors": 0, "p95_ratio": 1.5, "mb_per_session": 15.0}
 class ClientSession:
     """One browser-like session: a Bokeh document kept in sync over one websocket."""
 
-    def __init__(self, page_url: str, timeout: float):
+    def __init__(self, page_url: str, timeout: float, page_timeout: float = 60):
         self.page_url = page_url
         self.timeout = timeout
+        self.page_timeout = page_timeout  # for the page's GET and its websocket's connect
         self.protocol = Protocol()
         self.receiver = Receiver(self.protocol)
         self.doc = Document()
@@ -85,7 +86,17 @@ class ClientSession:
     async def open(self) -> float:
         """GET the page, connect, pull the document, say it is ready; returns the seconds taken."""
         start = time.perf_counter()
-        page = await AsyncHTTPClient().fetch(self.page_url, request_timeout=60)
+        await self.connect()
+        (await self._expect("PULL-DOC-REPLY")).push_to_document(self.doc)
+        self.doc.on_change(self._outgoing)
+        # BokehJS sends this once the page is drawn; Panel holds back model updates until then.
+        self.doc.callbacks.send_event(DocumentReady())
+        await self._flush()
+        return time.perf_counter() - start
+
+    async def connect(self) -> None:
+        """GET the page, open its websocket, ask for the document (the reply is still to read)."""
+        page = await AsyncHTTPClient().fetch(self.page_url, request_timeout=self.page_timeout)
         token = TOKEN.search(page.body.decode())
         if token is None:
             raise RuntimeError(f"no session token in {self.page_url}")
@@ -94,7 +105,11 @@ class ClientSession:
         cookies = [c.split(";")[0] for c in page.headers.get_list("Set-Cookie")]
         if cookies:  # e.g. a proxy's sticky-session cookie: a browser sends it back
             headers["Cookie"] = "; ".join(cookies)
-        request = HTTPRequest(base.replace("http", "ws", 1) + "/ws", headers=headers)
+        request = HTTPRequest(
+            base.replace("http", "ws", 1) + "/ws",
+            headers=headers,
+            request_timeout=self.page_timeout,
+        )
         self.ws = await websocket_connect(
             request, subprotocols=["bokeh", token.group(1)], max_message_size=2**26
         )
@@ -102,12 +117,6 @@ class ClientSession:
         self._wrapper = WebSocketClientConnectionWrapper(self.ws)
         await self._expect("ACK")
         await self._send(self.protocol.create("PULL-DOC-REQ"))
-        (await self._expect("PULL-DOC-REPLY")).push_to_document(self.doc)
-        self.doc.on_change(self._outgoing)
-        # BokehJS sends this once the page is drawn; Panel holds back model updates until then.
-        self.doc.callbacks.send_event(DocumentReady())
-        await self._flush()
-        return time.perf_counter() - start
 
     def attach_slider(self) -> None:
         """Find the μ0 slider and the image source in the pulled document."""
