@@ -120,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"weight of the KL term (default {d['beta']})",
     )
     p.add_argument(
+        "--kl-warmup",
+        type=_positive(int, zero_ok=True),
+        metavar="EPOCHS",
+        help="raise the KL weight linearly from β/EPOCHS to β over the first EPOCHS epochs "
+        f"(default {d['kl_warmup']}: β from the start, as the original app)",
+    )
+    p.add_argument(
         "--epochs",
         type=_positive(int),
         default=10,
@@ -271,6 +278,7 @@ def train(args: argparse.Namespace) -> int:
             val_x,
             epochs=args.epochs,
             beta=s["beta"],
+            kl_warmup=s["kl_warmup"],
             batch_size=s["batch_size"],
             seed=s["seed"],
             history=run.history,

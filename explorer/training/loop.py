@@ -178,6 +178,7 @@ def fit(
     *,
     epochs: int,
     beta: float = 1.0,
+    kl_warmup: int = 0,
     batch_size: int = 128,
     seed: int = 42,
     history: History | None = None,
@@ -186,6 +187,10 @@ def fit(
     log: Callable[[str], None] = tqdm.write,
 ) -> History:
     """Train ``epochs`` more epochs, validating after each; returns the (extended) history.
+
+    With ``kl_warmup`` W > 0 the KL weight of epoch ``e`` (from 0) is β·min(1, (e + 1)/W), a linear
+    warm-up (Bowman et al. 2016) that keeps a large β from shutting dimensions before the decoder
+    can use them (measured: the shapes' hue at β 16); validation always weighs KL by β.
 
     Epoch ``e`` (counting those already in ``history``) shuffles with seed ``seed + e`` and seeds
     torch's global generator (the reparameterization noise) the same way, so a resumed run repeats
@@ -202,7 +207,8 @@ def fit(
         bar = tqdm(total=len(train_images), desc=f"epoch {epoch + 1}/{last}", unit="img",
                    disable=disable, leave=False)  # fmt: skip
         try:
-            train = train_epoch(model, optimizer, train_images, beta=beta,
+            weight = beta * min(1.0, (epoch + 1) / kl_warmup) if kl_warmup else beta
+            train = train_epoch(model, optimizer, train_images, beta=weight,
                                 batch_size=batch_size, generator=generator, bar=bar)  # fmt: skip
         except NonFiniteLoss as exc:
             raise NonFiniteLoss(f"epoch {epoch + 1}: {exc}") from None

@@ -34,6 +34,7 @@ DEFAULTS = {
     "train_split": 0.9,
     "limit": None,
     "seed": 42,
+    "kl_warmup": 0,
 }
 NETWORK = ("latent_dim", "output", "image_size", "channels")  # the settings VAEConfig takes
 # How a new run's weights start: "kaiming", the original app's (VAE.init_weights), or
@@ -67,6 +68,7 @@ class Run:
         s = self.settings
         return {
             "beta": s["beta"],
+            "kl_warmup": s["kl_warmup"],
             "epochs": history.epochs,
             "dataset": s["dataset"],
             "seed": s["seed"],

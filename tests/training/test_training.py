@@ -234,6 +234,27 @@ def test_loss_decreases(small_set):
     assert history.val_loss[-1] < history.val_loss[0] - 10, history
 
 
+def test_kl_warmup_raises_the_kl_weight_linearly_and_is_saved(small_set, tmp_path):
+    train_x, val_x = small_set
+    torch.manual_seed(0)
+    model = loop.prepare_model(VAE(VAEConfig()), torch.device("cpu"))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    beta, warmup = 4.0, 2
+    h = loop.fit(model, optimizer, train_x, val_x, epochs=3, beta=beta, kl_warmup=warmup,
+                 progress=False, log=lambda line: None)  # fmt: skip
+    for epoch, weight in enumerate([2.0, 4.0, 4.0]):  # β·min(1, (e + 1)/W)
+        expected = h.train_recon[epoch] + weight * h.train_kl[epoch]
+        assert math.isclose(h.train_loss[epoch], expected, rel_tol=1e-5), (epoch, h)
+        # validation weighs KL by β throughout, so its losses compare across epochs
+        assert math.isclose(h.val_loss[epoch], h.val_recon[epoch] + beta * h.val_kl[epoch],
+                            rel_tol=1e-5)  # fmt: skip
+    out = tmp_path / "warm.pth"
+    proc = train_py(*BASE, "--epochs", "1", "--kl-warmup", "5", "--checkpoint-path", str(out),
+                    cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert checkpoint.read(out)["meta"]["kl_warmup"] == 5
+
+
 def test_evaluate_uses_the_posterior_mean(small_set):
     _, val_x = small_set
     torch.manual_seed(0)
