@@ -13,6 +13,7 @@ NAMES = (
     "fashion-mnist-beta0.1",
     "fashion-mnist-beta1",
     "fashion-mnist-beta10",
+    "shapes-beta16",
 )
 DEFAULT = "mnist-beta1"
 

@@ -1,14 +1,17 @@
 """The Factors tab and the sliders' factor names in headless Chromium against a real
-`panel serve` of a shapes model trained by train.py (conftest's ``shapes_ckpt``), and of the
-zoo's mnist-beta1 (labels only) through a link. Tests wait on conditions, never on sleeps."""
+`panel serve` of the zoo's shapes model (64×64 RGB, 10 dimensions), and of the zoo's mnist-beta1
+(labels only) through a link. Tests wait on conditions, never on sleeps."""
 
 from __future__ import annotations
 
+import io
 import re
 
+import numpy as np
 import pytest
 from conftest import box
 from pagejs import FIND
+from PIL import Image
 
 from explorer import names
 
@@ -33,9 +36,13 @@ TITLES = """(prefix) => {
 }"""
 
 
+SHAPES_MODEL = "shapes-beta16"
+LATENT = 10
+
+
 @pytest.fixture(scope="module")
-def server(start_server, shapes_ckpt):
-    return start_server("--checkpoint", str(shapes_ckpt))
+def server(start_server):
+    return start_server("--checkpoint", SHAPES_MODEL)
 
 
 @pytest.fixture
@@ -78,7 +85,15 @@ def test_the_sliders_name_x_and_y_without_the_factors_tab(page, server):
         assert re.fullmatch(rf"μ{d + 1} ≈ [a-z, ]+", title), title
         assert "≈" in page.locator(f".{css} .bk-slider-title").first.inner_text()
     sigmas = page.evaluate(TITLES, names.SIGMA)
-    assert all("≈" not in t for t in sigmas.values()) and len(sigmas) == 6
+    assert all("≈" not in t for t in sigmas.values()) and len(sigmas) == LATENT
+
+
+def test_the_shapes_model_opens_in_colour(page, server):
+    opened(page, server.url)
+    shot = Image.open(io.BytesIO(page.locator(f".{names.IMAGE} canvas").first.screenshot()))
+    pixels = np.asarray(shot.convert("RGB"), dtype=int).reshape(-1, 3)
+    spread = pixels.max(axis=1) - pixels.min(axis=1)  # 0 for every grey pixel
+    assert (spread > 60).sum() > 100, "the decoded shape is grey"
 
 
 def test_the_factors_tab_shows_the_mi_map_and_the_mig(page, server):
@@ -86,7 +101,8 @@ def test_the_factors_tab_shows_the_mi_map_and_the_mig(page, server):
     open_factors(page)
     cells = page.evaluate(CELLS)
     factors = ["shape", "hue", "scale", "rotation", "x", "y"]
-    assert sorted(map(tuple, cells)) == sorted((f"z{d}", f) for d in range(1, 7) for f in factors)
+    expected = sorted((f"z{d}", f) for d in range(1, LATENT + 1) for f in factors)
+    assert sorted(map(tuple, cells)) == expected
     heat = box(page, f".{names.FACTORS_MAP} canvas")
     assert heat["width"] > 200 and heat["height"] > 200
     mig = text(page, names.FACTORS_MIG, "p")

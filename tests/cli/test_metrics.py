@@ -27,6 +27,16 @@ def test_a_zoo_model_is_scored_against_its_labels():
     assert 0 <= scores["mig"] <= 1 and scores["best_dimension"]["label"].startswith("z")
 
 
+def test_the_zoo_shapes_model_has_a_dimension_for_x_and_one_for_y():
+    result = run(SCRIPT, "metrics", "shapes-beta16")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert scores["factors"] == list(shapes.FACTORS) and len(scores["mutual_information"]) == 10
+    best, gaps = scores["best_dimension"], scores["gap_per_factor"]
+    assert best["x"] != best["y"] and min(gaps["x"], gaps["y"]) > 0.08, scores
+    assert scores["mig"] > 0.03
+
+
 def test_a_model_trained_on_the_shapes_is_scored_against_their_factors(tmp_path):
     out = tmp_path / "shapes.pth"
     trained = run(
