@@ -16,8 +16,10 @@ each open's wall time and the models of the document pulled.
 ``--tree before=/tmp/old`` also serves our app from another copy of the code (its ``explorer``
 package first on ``PYTHONPATH``; the script and benchmarks are this tree's), as app ``before``.
 
-The references: ``bare_bokeh_sliders`` (benchmarks/reference_app_sliders.py: one μ slider per
-dimension, 12 for mnist-beta1, and one image: issue #19's yardstick), ``bare_bokeh_sliders_sigma``
+``ours`` is served with ``--reuse-sessions``, as ``vae-explorer serve`` does; ``ours_no_reuse``
+without. The references: ``bare_bokeh_sliders`` (benchmarks/reference_app_sliders.py: one μ
+slider per dimension, 12 for mnist-beta1, and one image: issue #19's yardstick),
+``bare_bokeh_sliders_sigma``
 (the same with a σ slider per dimension too, 24), ``bare_bokeh`` (reference_app.py, one slider),
 and ``panel_template`` (reference_panel_app.py: the 12 sliders and the image in Panel's Bootstrap
 template, Panel's own floor).
@@ -46,12 +48,15 @@ from load import CHECK_MS, LIFETIME_MS, ClientSession, Server
 from explorer import names
 
 TARGET_RATIO = 2.0  # issue #19: ≤ 2× the same-sliders bare-Bokeh page
-APPS = {  # name: (tool, script, its own arguments)
-    "ours": ("panel", "apps/explorer.py", []),
-    "bare_bokeh_sliders": ("bokeh", "benchmarks/reference_app_sliders.py", []),
-    "bare_bokeh_sliders_sigma": ("bokeh", "benchmarks/reference_app_sliders.py", ["--sigma"]),
-    "bare_bokeh": ("bokeh", "benchmarks/reference_app.py", []),
-    "panel_template": ("panel", "benchmarks/reference_panel_app.py", []),
+APPS = {  # name: (tool, script, its own arguments, the server's options)
+    # As `vae-explorer serve` runs it: a page's GET answered from one cached session's page, the
+    # session built when its websocket connects (deploy/README.md).
+    "ours": ("panel", "apps/explorer.py", [], ["--reuse-sessions"]),
+    "ours_no_reuse": ("panel", "apps/explorer.py", [], []),
+    "bare_bokeh_sliders": ("bokeh", "benchmarks/reference_app_sliders.py", [], []),
+    "bare_bokeh_sliders_sigma": ("bokeh", "benchmarks/reference_app_sliders.py", ["--sigma"], []),
+    "bare_bokeh": ("bokeh", "benchmarks/reference_app.py", [], []),
+    "panel_template": ("panel", "benchmarks/reference_panel_app.py", [], []),
 }
 REFERENCE = "bare_bokeh_sliders"
 
@@ -66,7 +71,7 @@ def start(
 ) -> Server:
     """App ``name`` on a free port, with load.py's session lifetimes (or ``lifetimes``, ms);
     ``tree``: our app, with the ``explorer`` package of that folder."""
-    tool, script, extra = APPS["ours" if tree else name]
+    tool, script, extra, flags = APPS["ours" if tree else name]
     port = free_port()
     command = [
         str(Path(sys.executable).parent / tool), "serve", script,
@@ -74,7 +79,7 @@ def start(
         "--allow-websocket-origin", f"127.0.0.1:{port}",
         "--unused-session-lifetime", str(lifetimes[0]),
         "--check-unused-sessions", str(lifetimes[1]),
-        "--num-procs", str(num_procs),
+        "--num-procs", str(num_procs), *flags,
         "--args", "--checkpoint", checkpoint, *extra,
     ]  # fmt: skip
     log = log_dir / f"page-open-{name}.log"
@@ -95,11 +100,24 @@ def first_image(session: ClientSession) -> bool:
     return bool(getattr(image, "size", 0)) and bool(image.any())
 
 
+async def settled(server: Server, tick: float = 0.1, most: float = 3.0) -> None:
+    """Wait until the server has used no CPU for a tick (10 ms of CPU or less: psutil's
+    resolution), at most ``most`` seconds: work after the pull (document_ready's callbacks,
+    worker threads) then counts in this open, not in nobody's between the apps' turns."""
+    last = server.cpu_seconds()
+    for _ in range(int(most / tick)):
+        await asyncio.sleep(tick)
+        now = server.cpu_seconds()
+        if now - last <= 0.01:
+            return
+        last = now
+
+
 async def open_one(server: Server, timeout: float) -> tuple[ClientSession, dict]:
     session = ClientSession(server.url, timeout)
     before = server.cpu_seconds()
     seconds = await session.open()
-    await asyncio.sleep(0.05)  # what the server does after the pull (document_ready's work)
+    await settled(server)  # what the server does after the pull (document_ready's work)
     cpu = server.cpu_seconds() - before
     return session, {
         "seconds": seconds,

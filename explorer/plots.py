@@ -19,7 +19,14 @@ import holoviews as hv
 import holoviews.plotting.bokeh  # registers the Bokeh backend that .opts() targets
 import numpy as np
 from bokeh.document import Document
-from bokeh.models import ColumnDataSource, FreehandDrawTool, ImageRGBA
+from bokeh.models import (
+    ColumnDataSource,
+    FreehandDrawTool,
+    HoverTool,
+    ImageRGBA,
+    LinearColorMapper,
+    Range1d,
+)
 from bokeh.plotting import figure as bokeh_figure
 from bokeh.themes import Theme
 
@@ -35,6 +42,7 @@ ACTIVE, INACTIVE = "#2563eb", "#cbd5e1"  # the KL bars of active and inactive un
 # bars' (one row per dimension), points' (x, y, then their values) and the KL view's bars and
 # marks.
 IMAGE_COLUMN = "image"
+GREY_PALETTE = tuple("#" + f"{level:02x}" * 3 for level in range(256))  # black to white: "gray"
 DIMENSION_COLUMN, Z_COLUMN, COLOR_COLUMN = "dimension", "z", "color"
 X_COLUMN, Y_COLUMN, LABEL_COLUMN = "x", "y", "label"
 XY = [X_COLUMN, Y_COLUMN]  # a points element's key dimensions
@@ -77,6 +85,41 @@ def image_element(image: np.ndarray) -> hv.Image | hv.RGB:
     return hv.Image(image, bounds=bounds, vdims=["intensity"]).opts(
         cmap="gray", clim=(0.0, 1.0), **options
     )
+
+
+def image_figure(image: np.ndarray, source_name: str):
+    """:func:`image_element` drawn as :func:`render` draws it (same size, pixels, source columns
+    and hover), but as a plain Bokeh figure: a third of the CPU of a HoloViews render, ≈ 30 ms
+    of each page open (benchmarks/README.md, #19)."""
+    height, width = image.shape[:2]
+    px_w, px_h = image_px((height, width))
+    figure = bokeh_figure(
+        width=px_w,
+        height=px_h,
+        x_range=Range1d(0, width),
+        y_range=Range1d(0, height),
+        x_axis_location=None,
+        y_axis_location=None,
+        toolbar_location=None,
+        tools=[],
+        min_border=0,
+        outline_line_color="#e5e5e5",
+        output_backend="canvas",
+    )
+    figure.grid.visible = False
+    rgb = is_rgb(image)
+    pixels = rgba(image)[::-1] if rgb else image[::-1]
+    columns = {IMAGE_COLUMN: [pixels], "x": [0], "y": [0], "dw": [width], "dh": [height]}
+    source = ColumnDataSource(columns, name=source_name)
+    where = {"image": IMAGE_COLUMN, "x": "x", "y": "y", "dw": "dw", "dh": "dh", "source": source}
+    if rgb:
+        figure.image_rgba(**where)
+    else:
+        mapper = LinearColorMapper(palette=GREY_PALETTE, low=0.0, high=1.0)
+        figure.image(color_mapper=mapper, **where)
+    value = ("RGBA" if rgb else "intensity", f"@{IMAGE_COLUMN}")
+    figure.add_tools(HoverTool(tooltips=[("x", "$x"), ("y", "$y"), value]))
+    return figure
 
 
 def is_rgb(image: np.ndarray) -> bool:

@@ -42,7 +42,7 @@ from explorer.plots import (
     InPlacePlot,
     bars_element,
     fits,
-    image_element,
+    image_figure,
     image_px,
     write_bars,
     write_bars_title,
@@ -159,7 +159,7 @@ class LatentExplorer(pn.viewable.Viewer):
         super().__init__(model=model if model is not None else LatentModel(), **params)
         m = self.model
         # the decoded image and the z bars, rendered once and written in place
-        self.image_plot = InPlacePlot(image_element(self._image_or_blank()), names.IMAGE_SOURCE)
+        self.image_plot = InPlacePlot.of(image_figure(self._image_or_blank(), names.IMAGE_SOURCE))
         self.bars_plot = InPlacePlot(
             bars_element(self._z_or_blank(), mode=m.mode), names.BARS_SOURCE
         )
@@ -486,7 +486,7 @@ class LatentExplorer(pn.viewable.Viewer):
         # The old source loses its name first: the page may hold the old figure a while, and
         # scripts (tests, benchmarks, pages) find the image by that name, which must be unique.
         self.image_plot.source.name = None
-        self.image_plot = InPlacePlot(image_element(image), names.IMAGE_SOURCE)
+        self.image_plot = InPlacePlot.of(image_figure(image, names.IMAGE_SOURCE))
         self._image_pane.object = self.image_plot.figure
         self._image_box.width = image_box_px(image)
 

@@ -40,7 +40,15 @@ def create_app(options: AppOptions) -> pn.template.BaseTemplate:
 
 def serve(options: AppOptions, *, port: int, address: str, origins: list[str], **server) -> None:
     """Serve the explorer at ``/`` until stopped; ``server`` holds Bokeh server settings
-    (num_procs, session lifetimes, show)."""
+    (num_procs, session lifetimes, show).
+
+    Sessions are reused (``panel serve --reuse-sessions``): a page's GET is answered with the
+    page of one session cached per process, and the visitor's own session is built when its
+    websocket connects, from that request's URL (the state in its query). So a session is built
+    once, in the process that serves it, even where another process answered the GET, and a
+    burst of GETs does not queue behind the builds (benchmarks/README.md, #19). The page holds
+    only the template's skeleton, the same for every session."""
+    pn.config.reuse_sessions = True
     pn.serve(
         {"/": lambda: create_app(options)},
         # An upload travels base64-encoded in one websocket message: leave room for it.

@@ -18,18 +18,22 @@ from dataclasses import dataclass
 import numpy as np
 import panel as pn
 from bokeh.events import Tap
+from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
+from bokeh.plotting import figure as bokeh_figure
 
 from explorer import names
 from explorer.app import internals, untrusted
+from explorer.app.views import session
 from explorer.app.views.base import markdown
-from explorer.app.views.elements import cell_size, grid_element, shrink
+from explorer.app.views.elements import cell_size, shrink
 from explorer.app.views.session import SessionData
 from explorer.compute import decoding, grids, neighbours, typicality
 from explorer.compute.grids import PAD
 from explorer.data.samples import Sample
+from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
 from explorer.latent.vector import finite
-from explorer.plots import InPlacePlot, render, write_image
+from explorer.plots import GREY_PALETTE, IMAGE_COLUMN, InPlacePlot, is_rgb, rgba, write_image
 
 MOST = 48  # a strip cell's longest side, in image pixels: larger images are shrunk
 # The strip's width on screen: it sits beside the image, in the z bars' column, which is at
@@ -98,16 +102,18 @@ class WhereAmI(pn.viewable.Viewer):
         missing = self.data.missing(WHAT)
         if missing is not None:
             return missing
-        sample, (mu, logvar) = self.data.sample(), self.data.posterior()
-        aggregate = typicality.Aggregate.of(mu, logvar)
+        vae, sample = self.model.vae, self.data.sample()
+        mu, logvar = session.shared_posterior(vae, sample)
+        aggregate, sigma = session.per_model(
+            vae, ("where", *session.sample_key(sample)), lambda: typicality_parts(mu, logvar)
+        )
         shape = sample.shape
         # z may still be the last model's (of another size): then the first images, which the
         # update after installing replaces
         fits = z.shape == mu.shape[1:]
         indices = neighbours.nearest(z, mu, k).indices if fits else np.arange(min(k, len(mu)))
         strip = self._strip(sample, indices, k)
-        figure = render(grid_element(strip, STRIP_PX / strip.shape[1]), names.NEAREST_SOURCE)
-        sigma = np.exp(0.5 * logvar).astype(np.float32)
+        figure = strip_figure(strip)
         cell = cell_size(shape, MOST)
         return Prepared(sample, mu, sigma, aggregate, figure, indices, strip.shape[0], cell)
 
@@ -242,6 +248,48 @@ class WhereAmI(pn.viewable.Viewer):
     def z(self) -> np.ndarray:
         z = self.model.z
         return z if z is not None else np.zeros(self.model.latent_dim, dtype=np.float32)
+
+
+def strip_figure(strip: np.ndarray):
+    """The strip (floats in [0, 1], H×W grey or H×W×3 RGB) as a plain Bokeh figure, its source
+    named NEAREST_SOURCE, drawn as explorer.plots.render draws a grid_element (8-bit levels, or
+    packed RGBA; rows bottom-up, as write_image writes them; no axes, tools or grid), for a
+    third of the CPU: HoloViews' render was ≈ 25 ms of each page open (benchmarks/README.md)."""
+    height, width = strip.shape[:2]
+    scale = STRIP_PX / width
+    figure = bokeh_figure(
+        frame_width=round(width * scale),
+        frame_height=round(height * scale),
+        x_range=Range1d(0, width),
+        y_range=Range1d(0, height),
+        x_axis_location=None,
+        y_axis_location=None,
+        toolbar_location=None,
+        tools=[],
+        min_border=10,
+        outline_line_color="#e5e5e5",
+        output_backend="canvas",
+    )
+    figure.grid.visible = False
+    where = {"x": 0, "y": 0, "dw": width, "dh": height}
+    if is_rgb(strip):
+        source = ColumnDataSource({IMAGE_COLUMN: [rgba(strip)[::-1]]}, name=names.NEAREST_SOURCE)
+        figure.image_rgba(image=IMAGE_COLUMN, source=source, **where)
+    else:
+        source = ColumnDataSource(
+            {IMAGE_COLUMN: [to_uint8(strip)[::-1]]}, name=names.NEAREST_SOURCE
+        )
+        mapper = LinearColorMapper(palette=GREY_PALETTE, low=0, high=255)
+        figure.image(image=IMAGE_COLUMN, source=source, color_mapper=mapper, **where)
+    return figure
+
+
+def typicality_parts(mu: np.ndarray, logvar: np.ndarray) -> tuple[typicality.Aggregate, np.ndarray]:
+    """A model's aggregate posterior and its sample's σ: computed once per model and process
+    and shared read-only by its sessions (session.per_model), not at each page open."""
+    aggregate = typicality.Aggregate.of(mu, logvar)
+    session.frozen(aggregate.mu, aggregate.logvar, aggregate.data_log_q)
+    return aggregate, session.frozen(np.exp(0.5 * logvar).astype(np.float32))[0]
 
 
 def typicality_html(where: typicality.Typicality, count: int) -> str:

@@ -4,7 +4,9 @@ encoded, and their runs of work off the event loop. No Panel here."""
 from __future__ import annotations
 
 import threading
-from typing import NamedTuple
+import weakref
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -33,6 +35,62 @@ def no_encoder(what: str) -> str:
 # worker ~0.7 s once per model.
 SCORED_SHAPES = 1000
 ENCODE_BATCH = 250  # images per forward pass when scoring: a bounded peak of activations
+
+
+T = TypeVar("T")
+
+# What is computed once per model in a process and read by every session of it (the sample's
+# posterior, the where-z-stands aggregate): a page open then does not redo it. Keyed by the model
+# object, which every session of a checkpoint shares and none changes (checkpoint.load_shared's,
+# frozen; an upload's is its session's own, and its entries go with it: weak keys). This is no
+# mutable state shared across sessions: an entry is written once, and its arrays are read-only.
+_PER_MODEL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PER_MODEL_LOCK = threading.Lock()
+
+
+class _Once:
+    """One value, computed by the first caller; the others wait for it (a burst of page opens
+    computes it once). A failure leaves it to the next caller."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.done = False
+        self.value = None
+
+    def get(self, compute: Callable[[], T]) -> T:
+        with self.lock:
+            if not self.done:
+                self.value, self.done = compute(), True
+        return self.value
+
+
+def per_model(vae, key: tuple, compute: Callable[[], T]) -> T:
+    """``compute()`` once per model object ``vae`` and ``key`` in this process, its result
+    shared by every session: it must not change after (make its arrays read-only)."""
+    with _PER_MODEL_LOCK:
+        once = _PER_MODEL.setdefault(vae, {}).setdefault(key, _Once())
+    return once.get(compute)
+
+
+def frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``arrays`` made read-only, for :func:`per_model`'s results."""
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+def sample_key(sample: samples.Sample) -> tuple:
+    """What tells a model's samples apart, in a :func:`per_model` key."""
+    return (sample.source, len(sample), sample.shape)
+
+
+def shared_posterior(vae, sample: samples.Sample) -> tuple[np.ndarray, np.ndarray]:
+    """(μ, log σ²) of each image of ``sample`` under ``vae``, once per process (read-only)."""
+    return per_model(
+        vae,
+        ("posterior", *sample_key(sample)),
+        lambda: frozen(*decoding.posterior(vae, sample.images)),
+    )
 
 
 class Scored(NamedTuple):
@@ -76,13 +134,22 @@ class SessionData:
         if key != self._sample_key:
             # The value before its key: a worker thread (explorer.app.whereami) fills these too,
             # and a reader between the two writes then computes again rather than read stale.
-            self._sample = (
-                samples.load_sample(*key, self.data_dir, image_shape=info.image_shape)
-                if key
-                else None
-            )
+            self._sample = self._load_sample(*key) if key else None
             self._sample_key = key
         return self._sample
+
+    def _load_sample(self, source: str, dataset: str | None) -> samples.Sample | None:
+        info, vae = self.model.info, self.model.vae
+        shape, key = info.image_shape, ("sample", source, dataset, info.image_shape, self.data_dir)
+
+        def load() -> samples.Sample | None:
+            sample = samples.load_sample(source, dataset, self.data_dir, image_shape=shape)
+            if sample is not None:
+                arrays = (sample.images, sample.labels, sample.factors)
+                frozen(*(array for array in arrays if array is not None))
+            return sample
+
+        return load() if vae is None else per_model(vae, key, load)
 
     def no_sample(self) -> str:
         """Why :meth:`sample` is None, in one line."""
@@ -107,7 +174,7 @@ class SessionData:
         if not has_encoder(vae) or sample is None:
             return None
         if self._posterior_of is not vae:
-            self._posterior = decoding.posterior(vae, sample.images)
+            self._posterior = shared_posterior(vae, sample)
             self._posterior_of = vae  # after the value: see _loaded_sample
         return self._posterior
 
