@@ -55,7 +55,14 @@ def decode(model: VAE, z) -> np.ndarray:
 
 def _tensor(model: VAE, array) -> torch.Tensor:
     weight = next(model.parameters())
-    return torch.as_tensor(np.asarray(array), dtype=weight.dtype, device=weight.device)
+    return torch.as_tensor(writable(array), dtype=weight.dtype, device=weight.device)
+
+
+def writable(array) -> np.ndarray:
+    """``array`` as numpy, copied if read-only (results shared across sessions are): torch warns
+    on a tensor over memory it may not write, once, into the server's log."""
+    array = np.asarray(array)
+    return array if array.flags.writeable else array.copy()
 
 
 def as_images(images, shape: tuple[int, int, int] = (1, 28, 28)) -> np.ndarray:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.compute.decoding import writable
 from explorer.model import kl_divergence
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active when Var_x(E_q[z_d]) > 0.01
@@ -16,7 +17,7 @@ PAGE_SIZE = 16  # dimensions shown at once (sliders, traversal rows); larger mod
 
 def kl_per_dimension(mu, logvar) -> np.ndarray:
     """Mean over the data of KL(q(z_d|x) ‖ N(0, 1)) for each dimension d (nats, ≥ 0)."""
-    kl = kl_divergence(torch.as_tensor(mu), torch.as_tensor(logvar))
+    kl = kl_divergence(torch.as_tensor(writable(mu)), torch.as_tensor(writable(logvar)))
     return kl.mean(0).clamp_min(0.0).numpy().astype(np.float64)
 
 

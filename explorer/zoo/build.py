@@ -67,9 +67,9 @@ RECIPES = {
     "fashion-mnist-beta1": Recipe("fashion-mnist", 1.0, 10),
     "fashion-mnist-beta10": Recipe("fashion-mnist", 10.0, 10),
     # Tried: β 2, 4, 6, 8, 12, 16, 32 without warm-up (from β 8 up the hue was lost: grey
-    # shapes), β 8 and 16 with it; this one gives x and y a dimension each (metrics) in colour.
+    # shapes), β 8, 16, 24 with it; this one gives x and y a dimension each (metrics) in colour.
     "shapes-beta16": Recipe(
-        "shapes", 16.0, 40, latent_dim=10, image_size=64, channels=3, batch_size=64, kl_warmup=10
+        "shapes", 16.0, 50, latent_dim=10, image_size=64, channels=3, batch_size=64, kl_warmup=20
     ),
 }
 
@@ -167,7 +167,7 @@ def readme() -> str:
 
 Small VAEs bundled with the explorer, trained by this repository's own `train.py` (sigmoid
 output with binary cross-entropy, Adam lr 0.001, batch 128 (the shapes: 64, with the KL weight
-rising to β over the first 10 epochs), seed {SEED}, {TRAIN_SPLIT:g} train / validation split).
+rising to β over the first 20 epochs), seed {SEED}, {TRAIN_SPLIT:g} train / validation split).
 Open one by name, e.g. `vae-explorer serve {zoo.DEFAULT}`.
 
 {HEADER}

@@ -183,7 +183,9 @@ async def discarded(server) -> None:
 
 def slider(css: str, value: float, shown: float):
     async def send(client: Client):
-        widget = client.css(css)
+        if css.startswith("latent-z-"):  # Set-z's sliders are made when its mode is first shown
+            client.css("latent-mode").active = 2
+        widget = await client.wait(lambda: client.css(css))
         widget.value = value
         return lambda: widget.value == shown
 

@@ -35,10 +35,10 @@ VALUES_COLUMN = "zvalues"
 # A factor is named on its best dimension's sliders only when that dimension carries at least
 # this much more of it than any other: (I1 − I2) / H(factor), the factor's own term of the MIG.
 # At 1000 images a gap between two uninformative dimensions stays under ~0.03 (measured on
-# small shapes models; shapes-beta16's shape, scale and rotation: 0.001–0.006), and the zoo's
-# shapes model carries x and y with gaps of 0.095 and 0.115 (its hue, shared between
-# dimensions: 0.07, not named).
-NAME_GAP = 0.08
+# small shapes models; shapes-beta16's rotation: 0.001); the zoo's shapes model carries x and y
+# with gaps of 0.175 and 0.146, and its hue, shape and scale, shared between dimensions, with
+# 0.03–0.05 (not named).
+NAME_GAP = 0.1
 CELL_PX = 44  # the heat map's cells, screen pixels
 NAMES_KEY = "slider-names"  # SliderNames' runs in the session's Background
 
