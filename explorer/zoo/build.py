@@ -198,7 +198,7 @@ starts a fresh Adam.
 
 ## Rebuild
 
-    python -m explorer.zoo.build            # all seven: about 25 minutes on 2 busy cores
+    python -m explorer.zoo.build            # all seven: about 30 minutes on 2 busy cores
     python -m explorer.zoo.build --models mnist-beta1
 
 which runs, for each model, exactly (plus `--save-plots --plot-dir plots/zoo/<name>`):
