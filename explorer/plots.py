@@ -87,26 +87,33 @@ def image_element(image: np.ndarray) -> hv.Image | hv.RGB:
     )
 
 
-def image_figure(image: np.ndarray, source_name: str):
-    """:func:`image_element` drawn as :func:`render` draws it (same size, pixels, source columns
-    and hover), but as a plain Bokeh figure: a third of the CPU of a HoloViews render, ≈ 30 ms
-    of each page open (benchmarks/README.md, #19)."""
-    height, width = image.shape[:2]
-    px_w, px_h = image_px((height, width))
+def pixel_figure(shape: tuple[int, int], **sizing):
+    """A bare plain-Bokeh figure for an image of ``shape`` (height, width) pixels, one data unit
+    a pixel: no axes, tools or grid, a thin outline, drawn on a canvas; ``sizing`` gives its
+    size on screen (width/height or frame_width/frame_height) and its min_border."""
+    height, width = shape
     figure = bokeh_figure(
-        width=px_w,
-        height=px_h,
         x_range=Range1d(0, width),
         y_range=Range1d(0, height),
         x_axis_location=None,
         y_axis_location=None,
         toolbar_location=None,
         tools=[],
-        min_border=0,
         outline_line_color="#e5e5e5",
         output_backend="canvas",
+        **sizing,
     )
     figure.grid.visible = False
+    return figure
+
+
+def image_figure(image: np.ndarray, source_name: str):
+    """:func:`image_element` drawn as :func:`render` draws it (same size, pixels, source columns
+    and hover), but as a plain Bokeh figure: a third of the CPU of a HoloViews render, ≈ 30 ms
+    of each page open (benchmarks/README.md, #19)."""
+    height, width = image.shape[:2]
+    px_w, px_h = image_px((height, width))
+    figure = pixel_figure((height, width), width=px_w, height=px_h, min_border=0)
     rgb = is_rgb(image)
     pixels = rgba(image)[::-1] if rgb else image[::-1]
     columns = {IMAGE_COLUMN: [pixels], "x": [0], "y": [0], "dw": [width], "dh": [height]}

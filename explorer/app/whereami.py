@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import panel as pn
 from bokeh.events import Tap
-from bokeh.models import ColumnDataSource, LinearColorMapper, Range1d
-from bokeh.plotting import figure as bokeh_figure
+from bokeh.models import ColumnDataSource, LinearColorMapper
 
 from explorer import names
 from explorer.app import internals, untrusted
@@ -33,7 +32,15 @@ from explorer.data.samples import Sample
 from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
 from explorer.latent.vector import finite
-from explorer.plots import GREY_PALETTE, IMAGE_COLUMN, InPlacePlot, is_rgb, rgba, write_image
+from explorer.plots import (
+    GREY_PALETTE,
+    IMAGE_COLUMN,
+    InPlacePlot,
+    is_rgb,
+    pixel_figure,
+    rgba,
+    write_image,
+)
 
 MOST = 48  # a strip cell's longest side, in image pixels: larger images are shrunk
 # The strip's width on screen: it sits beside the image, in the z bars' column, which is at
@@ -257,20 +264,12 @@ def strip_figure(strip: np.ndarray):
     third of the CPU: HoloViews' render was ≈ 25 ms of each page open (benchmarks/README.md)."""
     height, width = strip.shape[:2]
     scale = STRIP_PX / width
-    figure = bokeh_figure(
+    figure = pixel_figure(
+        (height, width),
         frame_width=round(width * scale),
         frame_height=round(height * scale),
-        x_range=Range1d(0, width),
-        y_range=Range1d(0, height),
-        x_axis_location=None,
-        y_axis_location=None,
-        toolbar_location=None,
-        tools=[],
         min_border=10,
-        outline_line_color="#e5e5e5",
-        output_backend="canvas",
     )
-    figure.grid.visible = False
     where = {"x": 0, "y": 0, "dw": width, "dh": height}
     if is_rgb(strip):
         source = ColumnDataSource({IMAGE_COLUMN: [rgba(strip)[::-1]]}, name=names.NEAREST_SOURCE)
