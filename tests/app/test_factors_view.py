@@ -13,7 +13,7 @@ import pytest
 from explorer import names, plots
 from explorer.app.explorer import LatentExplorer
 from explorer.app.views import factors as view
-from explorer.app.views.session import SCORED_SHAPES, no_encoder
+from explorer.app.views.session import SCORED_SHAPES, SessionData, no_encoder
 from explorer.app.views.tabs import ExplorationViews
 from explorer.compute import decoding, factors
 from explorer.data import samples
@@ -155,7 +155,14 @@ def test_the_sliders_name_each_clearly_carried_factor_and_forget_them_with_the_m
     assert titles(app, "mu") == want
 
 
-def test_a_label_names_no_slider_and_costs_nothing(model):
+def test_a_label_names_no_slider_and_costs_nothing(model, monkeypatch):
+    scorings = []  # the models this test's sessions score (the cache is the process's)
+    score = SessionData._score
+    monkeypatch.setattr(
+        SessionData,
+        "_score",
+        lambda data, vae, *rest: scorings.append(vae) or score(data, vae, *rest),
+    )
     app = LatentExplorer(model)  # conftest's model: mnist-beta1, its sample labels only
     assert all("≈" not in t for t in titles(app, "mu")) and len(titles(app, "mu")) == 12
-    assert app.views.data._scored is None  # not scored: only the Factors tab would
+    assert scorings == []  # not scored: only the Factors tab would

@@ -119,8 +119,6 @@ class SessionData:
         self.encoded: np.ndarray | None = None
         self._sample_key = self._sample = None
         self._posterior_of = self._posterior = None
-        self._scored: tuple | None = None  # (model, Scored), replaced whole
-        self._scoring = threading.Lock()  # one scoring per model, whichever worker asks first
 
     def sample(self) -> samples.Sample | None:
         """The model's data sample, when there is one whose images have the model's shape."""
@@ -181,14 +179,14 @@ class SessionData:
     def scored(self) -> Scored | None:
         """The model's dimensions scored (:func:`explorer.compute.factors.scores`) by their
         posterior means against the sample's factors, or its label when it has none; None
-        without an encoder or a sample. Once per model; slow: call it in a worker thread."""
+        without an encoder or a sample. Once per model in this process, shared by its sessions
+        (:func:`per_model`); slow: call it in a worker thread."""
         vae, sample, info = self.model.vae, self.sample(), self.model.info
         if not has_encoder(vae) or sample is None:
             return None
-        with self._scoring:
-            if self._scored is None or self._scored[0] is not vae:
-                self._scored = (vae, self._score(vae, sample, info))
-            return self._scored[1]
+        return per_model(
+            vae, ("scored", *sample_key(sample)), lambda: self._score(vae, sample, info)
+        )
 
     def _score(self, vae, sample: samples.Sample, info) -> Scored:
         real = sample.factors is not None
@@ -202,6 +200,7 @@ class SessionData:
             codes = self.posterior()[0]
         values, names, discrete = sample.scored_against()
         scores = factors.scores(codes, values, names, discrete=discrete)
+        frozen(scores.mi, scores.gaps)
         return Scored(scores, len(sample), sample.source, real)
 
     def kl(self) -> np.ndarray | None:
