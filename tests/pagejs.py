@@ -11,6 +11,17 @@ FIND = """(name) => {
   return null;
 }"""
 
+# A short fingerprint of column ``column`` of the source named ``name``: enough to see any
+# repaint, cheap to compare.
+COLUMN = f"""([name, column]) => {{
+  const source = ({FIND})(name);
+  if (!source) return null;
+  const values = Array.from(column === 'image' ? source.data.image[0] : source.data[column]);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * ((i % 97) + 1);
+  return values.length + ':' + sum;
+}}"""
+
 # The decoded image's 784 values as the page holds them, or null before it has one.
 IMAGE = f"""() => {{
   const source = ({FIND})('{names.IMAGE_SOURCE}');

@@ -6,21 +6,12 @@ wait on conditions (a data source's values changing), never on sleeps."""
 from __future__ import annotations
 
 import pytest
-from pagejs import FIND, SLIDER
+from pagejs import COLUMN, FIND, SLIDER
 
 from explorer import names
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-# A short fingerprint of a source's column: enough to see any repaint, cheap to compare.
-COLUMN = f"""([name, column]) => {{
-  const source = ({FIND})(name);
-  if (!source) return null;
-  const values = Array.from(column === 'image' ? source.data.image[0] : source.data[column]);
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i] * ((i % 97) + 1);
-  return values.length + ':' + sum;
-}}"""
 # The x and y columns of a points source, as the page holds them.
 POINTS = f"""(name) => {{
   const source = ({FIND})(name);

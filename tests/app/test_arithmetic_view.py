@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from viewtools import pixels, shown
 
 from explorer import names, plots
 from explorer.app.views.tabs import ExplorationViews
@@ -12,17 +13,6 @@ from explorer.compute import arithmetic, decoding, grids, neighbours, projection
 from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
 from tests.formats.factories import DecoderOnly
-
-
-def shown(views, css):
-    index = next(k for k, v in enumerate(views.views) if v.css == css)
-    views.show(index)
-    return views.views[index]
-
-
-def pixels(plot) -> np.ndarray:
-    """A grid element's image as the user sees it (top row first)."""
-    return np.asarray(plot.source.data["image"][0])[::-1]
 
 
 def decoded(model, latents) -> np.ndarray:

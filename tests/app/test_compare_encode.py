@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from viewtools import pixels, shown
 
 from explorer import checkpoint, names, plots
 from explorer.app.views.compare import UNALIGNED
@@ -20,17 +21,6 @@ from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
 
 STEP = grids.CELL + grids.PAD
-
-
-def shown(views, css):
-    index = next(k for k, v in enumerate(views.views) if v.css == css)
-    views.show(index)
-    return views.views[index]
-
-
-def pixels(plot) -> np.ndarray:
-    """A grid element's image as the user sees it (top row first)."""
-    return np.asarray(plot.source.data["image"][0])[::-1]
 
 
 def cell(image: np.ndarray, row: int, col: int) -> np.ndarray:

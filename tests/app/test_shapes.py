@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import onnx
 import pytest
+from viewtools import pixels
 
 from explorer import names, plots
 from explorer.app.explorer import UPLOAD_ACCEPT, LatentExplorer
@@ -42,14 +43,6 @@ def open_model(kind: str, folder) -> LatentModel:
 
 
 SHAPES = {"rgb64": (3, 64, 64), "grey32": (1, 32, 32)}
-
-
-def pixels(plot) -> np.ndarray:
-    """A plot's image as the user sees it, top row first: 8-bit grey H×W, or RGB H×W×3."""
-    data = np.asarray(plot.source.data[plots.IMAGE_COLUMN][0])[::-1]
-    if data.dtype == np.uint32:  # RGBA packed, as Bokeh's image_rgba takes it
-        return data.view(np.uint8).reshape(*data.shape, 4)[..., :3]
-    return data
 
 
 def show(views, css):

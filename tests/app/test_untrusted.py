@@ -15,6 +15,7 @@ import pytest
 from bokeh.document import Document
 from bokeh.io.doc import patch_curdoc
 from bokeh.models import Slider, Title
+from viewtools import shown
 
 from explorer.app import untrusted
 from explorer.app.sliders import DimensionSliders
@@ -23,12 +24,6 @@ from explorer.latent.vector import Bounds, finite
 from explorer.plots import bars_element, image_element, render
 
 NAN = float("nan")
-
-
-def shown(views, css):
-    index = next(k for k, v in enumerate(views.views) if v.css == css)
-    views.show(index)
-    return views.views[index]
 
 
 def lines(caplog) -> list[str]:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import make_checkpoint
 from PIL import Image, ImageSequence
+from viewtools import pixels, shown
 
 from explorer import checkpoint, names, plots
 from explorer.app.explorer import LatentExplorer
@@ -32,20 +33,9 @@ def view(views, css):
     return next(v for v in views.views if v.css == css)
 
 
-def pixels(plot) -> np.ndarray:
-    """A grid element's image as the user sees it (top row first)."""
-    return np.asarray(plot.source.data["image"][0])[::-1]
-
-
 def source(plot, name: str):
     """The data source named ``name`` in a plot's figure (as the page finds it)."""
     return plot.figure.select_one({"name": name})
-
-
-def shown(views, css):
-    index = next(k for k, v in enumerate(views.views) if v.css == css)
-    views.show(index)
-    return views.views[index]
 
 
 def test_views_are_lazy_until_shown(views, model):
