@@ -3,8 +3,11 @@ and the server that hands each session one (serve, called by ``vae-explorer serv
 
 from __future__ import annotations
 
+import gc
+
 import panel as pn
 import torch
+from bokeh.settings import settings as bokeh_settings
 
 from explorer.access import CheckpointAccess
 from explorer.app import internals
@@ -13,11 +16,15 @@ from explorer.app.options import TITLE, AppOptions, default_checkpoint
 from explorer.formats import module
 from explorer.latent.space import LatentModel
 
+YOUNG_COLLECTION_THRESHOLD = 10_000  # allocations between young passes (Python's default 700)
+
 
 def create_app(options: AppOptions) -> pn.template.BaseTemplate:
     """One session's page: a fresh LatentModel and its view, state read from the URL."""
     torch.set_num_threads(1)  # one small decode per event; threads would only contend
     internals.mend_patch_curdoc()  # once per process; see there
+    collect_garbage_less_often()
+    skip_document_validation()
     pn.extension(notifications=False)
     source = options.model or options.checkpoint or default_checkpoint()
     # The operator's checkpoint is trusted: it always opens, and visitors see only its name.
@@ -36,6 +43,29 @@ def create_app(options: AppOptions) -> pn.template.BaseTemplate:
     if pn.state.location is not None:
         explorer.sync_url(pn.state.location)
     return explorer.template()
+
+
+def collect_garbage_less_often() -> None:
+    """Run the garbage collector's passes a fifteenth as often, in this process.
+
+    Building a session allocates ≈ 27,000 objects, so Python's default young threshold (700)
+    ran ≈ 40 young passes an open and a full pass every few opens; a full pass walks every
+    object of torch, Panel, Bokeh and HoloViews (≈ 650,000) and took ≈ 0.25 s. At 10,000 the
+    collector's time per open went from ≈ 55 ms to ≈ 12 ms (benchmarks/README.md, #19); what
+    a cycle holds waits at most 10,000 allocations longer to be freed."""
+    young, *older = gc.get_threshold()
+    if young < YOUNG_COLLECTION_THRESHOLD:
+        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *older)
+
+
+def skip_document_validation() -> None:
+    """Leave out Bokeh's integrity checks of each new session's document, in this process.
+
+    They look for a developer's mistakes (a plot without renderers, a layout without children)
+    in a page that is the same for every session, and cost ≈ 35 ms of every page open
+    (benchmarks/README.md, #19). ``tests/app/test_page_open.py`` runs them on the page instead.
+    The public setting (``BOKEH_VALIDATE_DOC``), set for the process."""
+    bokeh_settings.perform_document_validation.set_value(False)
 
 
 def serve(options: AppOptions, *, port: int, address: str, origins: list[str], **server) -> None:

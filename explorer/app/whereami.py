@@ -5,9 +5,10 @@ with a warning when no data image maps near it.
 
 It follows every change of z AFTER the image: a move schedules one update on the next turn of
 the event loop, so the image's patch leaves first and the repaint keeps its speed (a burst of
-moves costs one update). Its Bokeh models are made only once the page has loaded, from work done
-off the event loop per model (the sample's posterior, each mean's density, the strip's plot):
-they add nothing to the page's opening.
+moves costs one update). Its Bokeh models are in the page from the start, hidden until the
+model's data is in: models added to a page that is up cost a walk of the whole document (≈ 35 ms
+of every open; benchmarks/README.md, #19). That data is computed after the page has loaded, off
+the event loop, once per model (the sample's posterior, each mean's density, the strip).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from explorer.plots import (
     GREY_PALETTE,
     IMAGE_COLUMN,
     InPlacePlot,
+    fits,
     is_rgb,
     pixel_figure,
     rgba,
@@ -53,13 +55,13 @@ WHAT = "Where z stands (its nearest data images and typicality)"
 @dataclass(frozen=True)
 class Prepared:
     """What one model's updates read: its sample, posterior means and σ, the aggregate
-    posterior, and the strip's plot (rendered in a worker thread)."""
+    posterior, and the strip for the z it was prepared for."""
 
     sample: Sample
     mu: np.ndarray
     sigma: np.ndarray
     aggregate: typicality.Aggregate
-    figure: object
+    strip: np.ndarray
     indices: np.ndarray  # the sample images the strip shows, nearest the z it was drawn for
     height: int  # the mosaic's height in pixels (its y axis points up)
     cell: tuple[int, int]  # a cell's (height, width) in pixels
@@ -73,13 +75,13 @@ class WhereAmI(pn.viewable.Viewer):
         super().__init__()
         self.model, self.data, self.k = model, data, k
         self.prepared: Prepared | None = None
-        self.plot: InPlacePlot | None = None
         self.shown: np.ndarray = np.empty(0, dtype=int)  # sample indices in the strip, in order
         self._started = False  # the page has loaded: models may be made
         self._due = False  # an update waits for the next turn of the event loop
         self._update_later = untrusted.guarded("Where z stands", self._scheduled)
-        self._layout = pn.Column(sizing_mode="stretch_width", margin=0)
-        self._parts: pn.Column | None = None  # made on the first model prepared
+        self._make_parts()
+        self._parts.visible = False  # until the first model's data is in
+        self._layout = pn.Column(self._parts, sizing_mode="stretch_width", margin=0)
         model.param.watch(self._moved, "z")
         model.param.watch(self._new_model, "info")
         pn.state.onload(self._start)
@@ -97,8 +99,7 @@ class WhereAmI(pn.viewable.Viewer):
         if not self._started or self.model.vae is None:
             return
         z, k = self.z(), self.k
-        if self._parts is not None:
-            self._parts.loading = True
+        self._parts.loading = True
         self.data.background.run(
             lambda: self._prepare(z, k), self._install, self._failed, key=names.NEAREST
         )
@@ -120,9 +121,8 @@ class WhereAmI(pn.viewable.Viewer):
         fits = z.shape == mu.shape[1:]
         indices = neighbours.nearest(z, mu, k).indices if fits else np.arange(min(k, len(mu)))
         strip = self._strip(sample, indices, k)
-        figure = strip_figure(strip)
         cell = cell_size(shape, MOST)
-        return Prepared(sample, mu, sigma, aggregate, figure, indices, strip.shape[0], cell)
+        return Prepared(sample, mu, sigma, aggregate, strip, indices, strip.shape[0], cell)
 
     @staticmethod
     def _strip(sample: Sample, indices: np.ndarray, k: int) -> np.ndarray:
@@ -134,19 +134,17 @@ class WhereAmI(pn.viewable.Viewer):
     def _install(self, prepared: Prepared | str) -> None:
         """On the event loop: the strip and the lines for the new model, or the note."""
         if isinstance(prepared, str):
-            self._parts = None
+            self._parts.loading = False
             self._layout.objects = [markdown(html.escape(prepared))]
             return
-        if self._parts is None:
-            self._make_parts()
-        if self.plot is not None:  # the page may hold the old strip a while: one source by name
-            self.plot.source.name = None
-        self.plot = InPlacePlot.of(prepared.figure)
-        untrusted.on_event(prepared.figure, Tap, "Nearest data tap", self._tapped)
-        self._strip_box.objects = [pn.pane.Bokeh(prepared.figure)]
-        self._caption.width = prepared.figure.frame_width
+        if fits(self.plot, prepared.strip):
+            write_image(self.plot, prepared.strip)
+        else:  # a model of another image size or colour
+            self._show_strip(prepared.strip)
         self._parts.loading = False
-        self._layout.objects = [self._parts]
+        self._parts.visible = True
+        if self._layout.objects != [self._parts]:
+            self._layout.objects = [self._parts]
         self.prepared, self.shown = prepared, prepared.indices
         with pn.io.hold():
             self.update()
@@ -157,10 +155,12 @@ class WhereAmI(pn.viewable.Viewer):
         raise error  # Background logs it; the strip stays as it was
 
     def _make_parts(self) -> None:
-        """The page's models, once: the strip with its captions, the typicality line, the
-        warning."""
+        """The page's models, once: the strip (blank, sized for the model's images) with its
+        captions, the typicality line, the warning."""
         self._caption = internals.text_model(height=CAPTION_PX, margin=(0, 5))
         self._strip_box = pn.Column(margin=0)
+        vae = self.model.vae
+        self._show_strip(blank_strip(vae.image_shape if vae is not None else (1, 28, 28), self.k))
         self._typicality = internals.text_model(sizing_mode="stretch_width", margin=(0, 10))
         self._warning = pn.pane.Alert(
             typicality.WARNING,
@@ -180,6 +180,16 @@ class WhereAmI(pn.viewable.Viewer):
             self._warning,
             sizing_mode="stretch_width",
         )
+
+    def _show_strip(self, strip: np.ndarray) -> None:
+        """A new strip figure showing ``strip``, in place of the last one."""
+        if self._strip_box.objects:  # the page may hold the old strip a while: one source by name
+            self.plot.source.name = None
+        figure = strip_figure(strip)
+        self.plot = InPlacePlot.of(figure)
+        untrusted.on_event(figure, Tap, "Nearest data tap", self._tapped)
+        self._strip_box.objects = [pn.pane.Bokeh(figure)]
+        self._caption.width = figure.frame_width
 
     # -- per move, after the image --------------------------------------------------------------
     def _moved(self, *_) -> None:
@@ -281,6 +291,14 @@ def strip_figure(strip: np.ndarray):
         mapper = LinearColorMapper(palette=GREY_PALETTE, low=0, high=255)
         figure.image(image=IMAGE_COLUMN, source=source, color_mapper=mapper, **where)
     return figure
+
+
+def blank_strip(shape: tuple[int, int, int], k: int) -> np.ndarray:
+    """A strip of ``k`` empty cells for images of ``shape`` (C, H, W), as WhereAmI._strip
+    lays out images of that shape."""
+    height, width = cell_size(shape, MOST)
+    colour = (3,) if shape[0] == 3 else ()
+    return grids.mosaic(np.ones((k, height, width, *colour)), ncols=k, pad=PAD, rgb=bool(colour))
 
 
 def typicality_parts(mu: np.ndarray, logvar: np.ndarray) -> tuple[typicality.Aggregate, np.ndarray]:

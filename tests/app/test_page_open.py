@@ -4,8 +4,13 @@ and then work as before. Server-side, no browser; the cost itself is benchmarks/
 from __future__ import annotations
 
 import panel as pn
+from bokeh.core.validation.check import check_integrity
+from bokeh.document import Document
+from bokeh.settings import settings
 
 from explorer import names
+from explorer.app.options import parse_args
+from explorer.app.server import create_app
 from explorer.app.sliders import DimensionSliders
 from explorer.app.views.tabs import VIEWS, ExplorationViews
 
@@ -53,3 +58,15 @@ def test_the_z_sliders_are_made_when_their_mode_is_first_shown(model):
     model.mode = "sample"  # back: the μ/σ sliders are the same ones
     assert mu in slider_classes(sliders, visible_only=True)
     assert z not in slider_classes(sliders, visible_only=True)
+
+
+def test_the_served_page_passes_bokehs_integrity_checks():
+    """Serving skips Bokeh's per-session document validation (server.skip_document_validation):
+    the checks it would run at every open run here, on the page as served, and find nothing."""
+    doc = Document()
+    create_app(parse_args(["--checkpoint", "mnist-beta1"])).server_doc(doc)
+    models = [m for root in doc.roots for m in root.references()]
+    assert len(models) > 100
+    issues = check_integrity(models)
+    assert (issues.error, issues.warning) == ([], [])
+    assert not settings.perform_document_validation()  # and the served process skips them
