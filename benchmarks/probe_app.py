@@ -33,19 +33,32 @@ def is_probe(document: Document) -> bool:
     return any(root.name == NAME for root in document.roots)
 
 
+def destroyed(document: Document) -> bool:
+    """Bokeh deletes a destroyed document's roots; a discarded session's last references may
+    still hold one for a moment."""
+    try:
+        document.roots
+    except AttributeError:
+        return True
+    return False
+
+
 def census(own: Document) -> dict:
     counts = dict.fromkeys(EXPLORER_TYPES, 0)
-    sessions = connected = documents = 0
+    sessions = connected = documents = gone = 0
     for obj in gc.get_objects():
         kind = type(obj)  # not isinstance: some torch objects warn when asked for __class__
         if kind.__name__ in counts:
             counts[kind.__name__] += 1
-        elif kind is ServerSession and not is_probe(obj.document):
+        elif kind is ServerSession and (destroyed(obj.document) or not is_probe(obj.document)):
             sessions += 1
             connected += obj.connection_count > 0
+        elif kind is Document and obj is not own and destroyed(obj):
+            gone += 1
         elif kind is Document and obj is not own and not is_probe(obj):
             documents += 1
-    return counts | {"sessions": sessions, "connected": connected, "documents": documents}
+    found = {"sessions": sessions, "connected": connected, "documents": documents}
+    return counts | found | {"destroyed_documents": gone}
 
 
 def main() -> None:
