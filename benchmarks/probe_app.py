@@ -37,10 +37,9 @@ def destroyed(document: Document) -> bool:
     """Bokeh deletes a destroyed document's roots; a discarded session's last references may
     still hold one for a moment."""
     try:
-        document.roots
+        return document.roots is None
     except AttributeError:
         return True
-    return False
 
 
 def census(own: Document) -> dict:
