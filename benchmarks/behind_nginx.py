@@ -190,9 +190,7 @@ def main() -> None:
         "nproc": os.cpu_count(),
         "panel": panel.__version__,
         "bokeh": bokeh.__version__,
-        "nginx": subprocess.run(
-            [args.nginx, "-v"], capture_output=True, text=True
-        ).stderr.strip(),
+        "nginx": subprocess.run([args.nginx, "-v"], capture_output=True, text=True).stderr.strip(),
     }
     print(json.dumps(line))
 
