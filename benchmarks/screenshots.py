@@ -52,7 +52,9 @@ def take(checkpoint: str, out: Path, width: int, height: int, readme: bool) -> l
                     README_PICTURE.write_bytes((out / "mode-sample.png").read_bytes())
                     written.append(README_PICTURE)
             page.locator(f".{names.MODE} button", has_text=MODE_LABELS["sample"]).first.click()
-            for tab, (_, source, _column) in names.VIEW_TABS.items():
+            tabs = {tab: source for tab, (_, source, _column) in names.VIEW_TABS.items()}
+            tabs |= {tab: source for tab, (_, source) in names.MODEL_TABS.items()}
+            for tab, source in tabs.items():
                 page.locator(".bk-tab", has_text=tab).first.click()
                 page.wait_for_function(f"() => ({FIND})('{source}') !== null", timeout=60000)
                 shoot(page, f"tab-{slug(tab)}")
