@@ -10,7 +10,7 @@ import torch
 from bokeh.settings import settings as bokeh_settings
 
 from explorer.access import CheckpointAccess
-from explorer.app import internals
+from explorer.app import internals, turns
 from explorer.app.explorer import LatentExplorer
 from explorer.app.options import TITLE, AppOptions, default_checkpoint
 from explorer.formats import module
@@ -25,6 +25,7 @@ def create_app(options: AppOptions) -> pn.template.BaseTemplate:
     internals.mend_patch_curdoc()  # once per process; see there
     collect_garbage_less_often()
     skip_document_validation()
+    turns.take_turns(pn.state.curdoc)  # once per process; see there
     pn.extension(notifications=False)
     source = options.model or options.checkpoint or default_checkpoint()
     # The operator's checkpoint is trusted: it always opens, and visitors see only its name.

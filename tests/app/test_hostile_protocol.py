@@ -1,15 +1,12 @@
 """Hostile data over the Bokeh websocket: what a client can send that no widget in a page would.
 
-A real `panel serve` process and a Bokeh protocol client (as a browser speaks it) set slider
+A real `panel serve` process and a Bokeh protocol client (tests/protocol_client.py) set slider
 values to NaN and 1e308, tap at NaN, draw strokes of strings and strokes by the thousand. After
 each: the widget shows a valid value again, the server logged at most one line about it and no
 traceback, and a fresh session, opened once the hostile one is discarded, still renders a view.
 (An exception that escapes a raw Bokeh callback leaves its session's Document patched in as
 ``curdoc()``: Bokeh 3.9's ``patch_curdoc`` has no try/finally. Once that session was discarded,
 every later render in every session failed until a restart.)
-
-Not ``bokeh.client.pull_session``: while it waits for a reply it drops the server's patches, so
-it never sees a widget set back.
 """
 
 from __future__ import annotations
@@ -17,26 +14,14 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 
-import panel.models  # noqa: F401  (registers Panel's Bokeh models: the pulled document needs them)
 import pytest
-from bokeh.client.websocket import WebSocketClientConnectionWrapper
-from bokeh.document import Document
-from bokeh.document.events import ModelChangedEvent
-from bokeh.events import DocumentReady, Tap
-from bokeh.models import Plot
-from bokeh.protocol import Protocol
-from bokeh.protocol.receiver import Receiver
 from conftest import Server, run_async
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from tornado.websocket import websocket_connect
+from protocol_client import TIMEOUT, Client
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 NAN = float("nan")
-TIMEOUT = 30.0
-TOKEN = re.compile(r'"token":\s*"([^"]+)"')
 # Sessions are discarded half a second after their client leaves; tests/sessions_app.py, served
 # beside the app, tells when that has happened.
 OPTIONS = (
@@ -58,111 +43,6 @@ CONNECTION_LINES = (
 @pytest.fixture(scope="module")
 def server(start_server):
     return start_server(options=OPTIONS)  # the bundled model: it brings a data sample
-
-
-class Client:
-    """One session as a browser holds it: the document, the server's patches applied to it, its
-    own changes and events sent as patches."""
-
-    def __init__(self):
-        self.protocol = Protocol()
-        self.receiver = Receiver(self.protocol)
-        self.doc = Document()
-        self._outbox: list = []
-
-    async def open(self, page_url: str) -> Client:
-        """GET the page (which makes the session), connect, pull the document, say it is ready."""
-        page = await AsyncHTTPClient().fetch(page_url, request_timeout=60)
-        token = TOKEN.search(page.body.decode()).group(1)
-        origin = "/".join(page_url.split("/")[:3])
-        request = HTTPRequest(page_url.replace("http", "ws", 1) + "/ws", headers={"Origin": origin})
-        self.ws = await websocket_connect(
-            request, subprotocols=["bokeh", token], max_message_size=2**26
-        )
-        self._wire = WebSocketClientConnectionWrapper(self.ws)
-        await self._read_until(lambda message: message.msgtype == "ACK")
-        await self._send(self.protocol.create("PULL-DOC-REQ"))
-        pulled = await self._read_until(lambda message: message.msgtype == "PULL-DOC-REPLY")
-        pulled.push_to_document(self.doc)
-        self.doc.on_change(self._outgoing)
-        self.doc.callbacks.send_event(DocumentReady())  # as BokehJS does; Panel waits for it
-        await self.roundtrip()
-        return self
-
-    def close(self) -> None:
-        self.ws.close(1000, "done")
-
-    # -- finding models ------------------------------------------------------------------------
-    def css(self, css: str):
-        found = [m for m in self.doc.models if css in (getattr(m, "css_classes", None) or [])]
-        return found[0] if found else None
-
-    def figure(self, source_name: str) -> Plot | None:
-        """The figure that draws the data source named ``source_name``."""
-        for model in self.doc.models:
-            if isinstance(model, Plot) and any(
-                getattr(getattr(r, "data_source", None), "name", None) == source_name
-                for r in model.renderers
-            ):
-                return model
-        return None
-
-    # -- talking -------------------------------------------------------------------------------
-    async def roundtrip(self) -> None:
-        """Send what changed; return once the server has handled it (and its patches are here)."""
-        await self._flush()
-        request = self.protocol.create("SERVER-INFO-REQ")
-        await self._send(request)
-        msgid = request.header["msgid"]
-        await self._read_until(lambda message: message.header.get("reqid") == msgid)
-
-    async def wait(self, condition):
-        """Send what changed, then apply the server's patches until ``condition()`` is truthy."""
-        await self.roundtrip()
-        while not (result := condition()):
-            await self._read_until(lambda message: condition())
-        return result
-
-    async def show(self, title: str) -> None:
-        tabs = self.css("latent-tabs")
-        tabs.active = [tab.title for tab in tabs.tabs].index(title)
-        await self.roundtrip()
-
-    async def send_unchecked(self, model, attr: str, value) -> None:
-        """Set ``model.attr`` to ``value`` on the server, unchecked here (a string for a number)."""
-        event = ModelChangedEvent(self.doc, model, attr, value)
-        await self._send(self.protocol.create("PATCH-DOC", [event]))
-        await self.roundtrip()
-
-    async def tap(self, figure: Plot, x, y) -> None:
-        self.doc.callbacks.send_event(Tap(figure, sx=10.0, sy=10.0, x=x, y=y))
-        await self.roundtrip()
-
-    def _outgoing(self, event) -> None:
-        if event.setter is not self:  # not a patch of the server's, applied here
-            self._outbox.append(event)
-
-    async def _flush(self) -> None:
-        events, self._outbox = self._outbox, []
-        if events:
-            await self._send(self.protocol.create("PATCH-DOC", events))
-
-    async def _send(self, message) -> None:
-        await message.send(self._wire)
-
-    async def _read_until(self, done):
-        """Read messages (applying the server's patches) until ``done(message)``; returns it."""
-        async with asyncio.timeout(TIMEOUT):
-            while True:
-                fragment = await self.ws.read_message()
-                assert fragment is not None, "the server closed the connection"
-                message = await self.receiver.consume(fragment)
-                if message is None:
-                    continue
-                if message.msgtype == "PATCH-DOC":
-                    message.apply_to_document(self.doc, self)
-                if done(message):
-                    return message
 
 
 async def discarded(server) -> None:
