@@ -71,7 +71,10 @@ def test_server_log_has_no_traceback(report):
 
 def test_sessions_are_freed(report):
     probe = report["probe_after"]
-    assert probe["sessions"] == 0 and probe["documents"] == report["probe_before"]["documents"]
+    assert probe["sessions"] == 0
+    # No live document of the rounds' is left; one Bokeh has destroyed may linger a moment (the
+    # probe counts it apart), and the object count below catches any that stay.
+    assert probe["documents"] <= report["probe_before"]["documents"], probe
     assert probe["LatentModel"] == 0 and probe["LatentExplorer"] == 0, probe
     held = report["objects_per_session"] * SESSIONS
     left = probe["objects"] - report["objects_before"]
