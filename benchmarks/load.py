@@ -797,7 +797,7 @@ def main() -> None:
         line["runs"] = [{name: run[name]["p95_ms"] for name in names} for run in runs]
         line["p95_ratios"] = ratios
         known = [r for r in ratios if r is not None]
-        line["median_p95_ratio"] = statistics.median(known) if known else None
+        line["median_p95_ratio"] = round(statistics.median(known), 2) if known else None
         print(f"p95 ratio by run: {ratios}; median {line['median_p95_ratio']}")
     print(json.dumps(line))
 

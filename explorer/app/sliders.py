@@ -124,7 +124,8 @@ class DimensionSliders(pn.viewable.Viewer):
         """
         clamped = untrusted.clamped(label, value, SLIDERS[name].bounds)
         if clamped is not None:
-            self.model.set_value(name, index, clamped)
+            with pn.io.hold():  # all it changes (image, bars, where z stands) in one patch
+                self.model.set_value(name, index, clamped)
         if clamped != value:  # in Bokeh's own callback: the document lock is held, write directly
             slider.value = getattr(self.model, name)[index]
 

@@ -3,9 +3,10 @@ nearest z (a click loads one's posterior as μ and σ, as Encode does), and how 
 under the data's aggregate posterior (the exact mixture of the sample's q(z|x)) and the prior,
 with a warning when no data image maps near it.
 
-It follows every change of z AFTER the image: a move schedules one update on the next turn of
-the event loop, so the image's patch leaves first and the repaint keeps its speed (a burst of
-moves costs one update). Its Bokeh models are in the page from the start, hidden until the
+It follows every change of z at once, inside the hold of the change that moved it: a slider's
+move sends the browser one patch with the image and this, not two (a patch of its own cost the
+server ≈ 2 ms a move, as much again as the move's own update; benchmarks/README.md, #19). Its
+Bokeh models are in the page from the start, hidden until the
 model's data is in: models added to a page that is up cost a walk of the whole document (≈ 35 ms
 of every open; benchmarks/README.md, #19). That data is computed after the page has loaded, off
 the event loop, once per model (the sample's posterior, each mean's density, the strip).
@@ -77,8 +78,7 @@ class WhereAmI(pn.viewable.Viewer):
         self.prepared: Prepared | None = None
         self.shown: np.ndarray = np.empty(0, dtype=int)  # sample indices in the strip, in order
         self._started = False  # the page has loaded: models may be made
-        self._due = False  # an update waits for the next turn of the event loop
-        self._update_later = untrusted.guarded("Where z stands", self._scheduled)
+        self._follow = untrusted.guarded("Where z stands", self.update)
         self._make_parts()
         self._parts.visible = False  # until the first model's data is in
         self._layout = pn.Column(self._parts, sizing_mode="stretch_width", margin=0)
@@ -191,23 +191,12 @@ class WhereAmI(pn.viewable.Viewer):
         self._strip_box.objects = [pn.pane.Bokeh(figure)]
         self._caption.width = figure.frame_width
 
-    # -- per move, after the image --------------------------------------------------------------
+    # -- per move, with the image ----------------------------------------------------------------
     def _moved(self, *_) -> None:
         if self.prepared is None:
             return  # the model's data is on its way: installing it brings the strip up to date
-        doc = pn.state.curdoc
-        if doc is None or doc.session_context is None:  # a notebook, a test: at once
-            self.update()
-            return
-        if not self._due:
-            self._due = True
-            doc.add_next_tick_callback(self._update_later)
-
-    def _scheduled(self) -> None:
-        self._due = False
-        if self.prepared is not None:
-            with pn.io.hold():
-                self.update()
+        with pn.io.hold():  # the caller's hold, if it holds one (a slider's move does)
+            self._follow()
 
     def update(self) -> None:
         """Write the strip (when its images change), its captions and the typicality line for
