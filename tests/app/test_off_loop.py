@@ -15,25 +15,18 @@ import asyncio
 import io
 import logging
 import queue
-import re
 import threading
 import zipfile
 
 import numpy as np
 import panel.models  # noqa: F401  (registers Panel's Bokeh models: the pulled document needs them)
+import protocol_client
 import pytest
 import torch
-from bokeh.client.websocket import WebSocketClientConnectionWrapper
-from bokeh.document import Document
-from bokeh.events import DocumentReady
-from bokeh.protocol import Protocol
-from bokeh.protocol.receiver import Receiver
 from conftest import run_async
 from pagejs import FIND, IMAGE
 from panel.io.state import set_curdoc
 from panel.models.widgets import EnterEvent
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from tornado.websocket import websocket_connect
 
 import explorer.app.explorer  # noqa: F401  (registers the app's own Bokeh models too)
 from explorer import checkpoint as ckpt
@@ -42,7 +35,6 @@ from explorer.latent.space import LatentModel
 from explorer.model import VAE, VAEConfig
 
 TIMEOUT = 60.0
-TOKEN = re.compile(r'"token":\s*"([^"]+)"')
 BARS = f"""() => Array.from(({FIND})('latent-bars-source').data.z)"""
 
 
@@ -220,39 +212,23 @@ class Enter(EnterEvent):
         return {**super().event_values(), "value_input": self.value_input}
 
 
-class Client:
-    """One session as a browser holds it: the pulled document, the server's patches applied to
-    it as they arrive (``listen``), its own changes sent as patches."""
+class Client(protocol_client.Client):
+    """One session whose server patches are applied as they arrive (``listen``), so that a test
+    can wait for what one session shows while another works."""
 
     def __init__(self):
-        self.protocol = Protocol()
-        self.receiver = Receiver(self.protocol)
-        self.doc = Document()
+        super().__init__()
         self.patched = asyncio.Event()
-        self._outbox: list = []
 
     async def open(self, page_url: str) -> Client:
-        page = await AsyncHTTPClient().fetch(page_url, request_timeout=60)
-        token = TOKEN.search(page.body.decode()).group(1)
-        origin = "/".join(page_url.split("/")[:3])
-        request = HTTPRequest(page_url.replace("http", "ws", 1) + "/ws", headers={"Origin": origin})
-        self.ws = await websocket_connect(
-            request, subprotocols=["bokeh", token], max_message_size=2**26
-        )
-        self._wire = WebSocketClientConnectionWrapper(self.ws)
-        await self._read_until("ACK")
-        await self._send(self.protocol.create("PULL-DOC-REQ"))
-        (await self._read_until("PULL-DOC-REPLY")).push_to_document(self.doc)
-        self.doc.on_change(self._outgoing)
-        self.doc.callbacks.send_event(DocumentReady())  # as BokehJS does; Panel waits for it
-        await self._flush()
+        await super().open(page_url)
         self.listener = asyncio.create_task(self._listen())
         return self
 
     def css(self, css: str):
-        found = [m for m in self.doc.models if css in (getattr(m, "css_classes", None) or [])]
-        assert found, f"no {css} in the page"
-        return found[0]
+        found = super().css(css)
+        assert found is not None, f"no {css} in the page"
+        return found
 
     def enter(self, css: str, text: str) -> None:
         """Type ``text`` into a text input and press Enter, as a browser reports it."""
@@ -276,7 +252,7 @@ class Client:
 
     def close(self) -> None:
         self.listener.cancel()
-        self.ws.close(1000, "done")
+        super().close()
 
     async def _listen(self) -> None:
         while (fragment := await self.ws.read_message()) is not None:
@@ -284,27 +260,6 @@ class Client:
             if message is not None and message.msgtype == "PATCH-DOC":
                 message.apply_to_document(self.doc, self)
                 self.patched.set()
-
-    def _outgoing(self, event) -> None:
-        if event.setter is not self:  # not a patch of the server's, applied here
-            self._outbox.append(event)
-
-    async def _flush(self) -> None:
-        events, self._outbox = self._outbox, []
-        if events:
-            await self._send(self.protocol.create("PATCH-DOC", events))
-
-    async def _send(self, message) -> None:
-        await message.send(self._wire)
-
-    async def _read_until(self, msgtype: str):
-        async with asyncio.timeout(TIMEOUT):
-            while True:
-                fragment = await self.ws.read_message()
-                assert fragment is not None, "the server closed the connection"
-                message = await self.receiver.consume(fragment)
-                if message is not None and message.msgtype == msgtype:
-                    return message
 
 
 @pytest.fixture(scope="module")
