@@ -41,7 +41,7 @@ from pathlib import Path
 
 import bokeh
 import panel
-from burst import LIFETIMES, burst
+from burst import LIFETIMES, burst, warmed
 from latency import ROOT, free_port, wait_port
 from load import Server, open_session
 
@@ -81,7 +81,8 @@ def start_nginx(binary: str, listen: int, backends: list[int], prefix: Path) -> 
         (prefix / folder).mkdir(parents=True, exist_ok=True)
     config = prefix / "nginx.conf"
     config.write_text(nginx_config(listen, backends))
-    prefix.chmod(0o777)  # run as root, nginx's workers are "nobody" (deploy/README.md)
+    prefix.parent.chmod(0o755)  # run as root, nginx's workers are "nobody" (deploy/README.md)
+    prefix.chmod(0o777)
     for path in prefix.rglob("*"):
         path.chmod(0o777)
     command = [binary, "-p", str(prefix), "-c", str(config), "-g", "daemon off;"]
@@ -160,9 +161,10 @@ def main() -> None:
         stack.callback(lambda: (proxy.terminate(), proxy.wait(15)))
         server = Server(url, pids=tuple(p.pid for p in procs), procs=len(procs))
 
-        before = websockets(logs)
         started = time.perf_counter()
-        result = asyncio.run(burst(server, args.sessions, args.within, args.timeout))
+        asyncio.run(warmed(server, args.timeout))
+        before = websockets(logs)  # the warm-up's websockets not counted in the spread
+        result = asyncio.run(burst(server, args.sessions, args.within, args.timeout, warm=False))
         spread = [now - then for now, then in zip(websockets(logs), before, strict=True)]
         wall = time.perf_counter() - started
         print(

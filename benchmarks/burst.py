@@ -91,10 +91,21 @@ async def one(url: str, delay: float, timeout: float) -> dict:
         return {"error": f"{type(error).__name__}: {error}"[:200]}
 
 
-async def burst(server: Server, count: int, within: float, timeout: float) -> dict:
+async def warmed(server: Server, timeout: float) -> None:
+    """load.py's warm-up, then until the deployment's lifetimes have discarded its sessions (load.py
+    waits for its own, shorter ones): none of them is discarded during the burst."""
+    await warm_up(server, timeout)
+    await asyncio.sleep((LIFETIMES[0] + 2 * LIFETIMES[1]) / 1000)
+
+
+async def burst(
+    server: Server, count: int, within: float, timeout: float, warm: bool = True
+) -> dict:
+    """``warm``: warm the server up first (:func:`warmed`)."""
     # Tornado's client queues requests past 10 at a time: a browser per user has no such queue.
     AsyncHTTPClient.configure(None, max_clients=count + 10)
-    await warm_up(server, timeout)
+    if warm:
+        await warmed(server, timeout)
     load_before = os.getloadavg()[0]
     cpu = server.cpu_seconds()
     start = time.perf_counter()

@@ -4,6 +4,7 @@ and the server that hands each session one (serve, called by ``vae-explorer serv
 from __future__ import annotations
 
 import gc
+import os
 
 import panel as pn
 import torch
@@ -65,8 +66,10 @@ def skip_document_validation() -> None:
     They look for a developer's mistakes (a plot without renderers, a layout without children)
     in a page that is the same for every session, and cost ≈ 35 ms of every page open
     (benchmarks/README.md, #19). ``tests/app/test_page_open.py`` runs them on the page instead.
-    The public setting (``BOKEH_VALIDATE_DOC``), set for the process."""
-    bokeh_settings.perform_document_validation.set_value(False)
+    Bokeh's public setting, set for the process unless the operator set ``BOKEH_VALIDATE_DOC``
+    (a value set here would win over it)."""
+    if "BOKEH_VALIDATE_DOC" not in os.environ:
+        bokeh_settings.perform_document_validation.set_value(False)
 
 
 def serve(options: AppOptions, *, port: int, address: str, origins: list[str], **server) -> None:

@@ -3,7 +3,10 @@ and then work as before. Server-side, no browser; the cost itself is benchmarks/
 
 from __future__ import annotations
 
+import gc
+
 import panel as pn
+import pytest
 from bokeh.core.validation.check import check_integrity
 from bokeh.document import Document
 from bokeh.settings import settings
@@ -60,7 +63,17 @@ def test_the_z_sliders_are_made_when_their_mode_is_first_shown(model):
     assert z not in slider_classes(sliders, visible_only=True)
 
 
-def test_the_served_page_passes_bokehs_integrity_checks():
+@pytest.fixture
+def process_settings():
+    """create_app sets the collector's threshold and Bokeh's validation for the process: put them
+    back for the tests that follow."""
+    threshold = gc.get_threshold()
+    yield
+    gc.set_threshold(*threshold)
+    settings.perform_document_validation.unset_value()
+
+
+def test_the_served_page_passes_bokehs_integrity_checks(process_settings):
     """Serving skips Bokeh's per-session document validation (server.skip_document_validation):
     the checks it would run at every open run here, on the page as served, and find nothing."""
     doc = Document()
