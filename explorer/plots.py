@@ -118,15 +118,20 @@ def image_figure(image: np.ndarray, source_name: str):
     pixels = rgba(image)[::-1] if rgb else image[::-1]
     columns = {IMAGE_COLUMN: [pixels], "x": [0], "y": [0], "dw": [width], "dh": [height]}
     source = ColumnDataSource(columns, name=source_name)
-    where = {"image": IMAGE_COLUMN, "x": "x", "y": "y", "dw": "dw", "dh": "dh", "source": source}
-    if rgb:
-        figure.image_rgba(**where)
-    else:
-        mapper = LinearColorMapper(palette=GREY_PALETTE, low=0.0, high=1.0)
-        figure.image(color_mapper=mapper, **where)
+    draw_pixels(figure, source, rgb, 1.0, x="x", y="y", dw="dw", dh="dh")
     value = ("RGBA" if rgb else "intensity", f"@{IMAGE_COLUMN}")
     figure.add_tools(HoverTool(tooltips=[("x", "$x"), ("y", "$y"), value]))
     return figure
+
+
+def draw_pixels(figure, source: ColumnDataSource, rgb: bool, white: float, **where) -> None:
+    """Draw ``source``'s image column on ``figure``: packed RGBA as it is, or grey through
+    GREY_PALETTE from 0 (black) to ``white``; ``where``: x, y, dw, dh (values or columns)."""
+    if rgb:
+        figure.image_rgba(image=IMAGE_COLUMN, source=source, **where)
+    else:
+        mapper = LinearColorMapper(palette=GREY_PALETTE, low=0.0, high=white)
+        figure.image(image=IMAGE_COLUMN, source=source, color_mapper=mapper, **where)
 
 
 def is_rgb(image: np.ndarray) -> bool:

@@ -6,10 +6,10 @@ with a warning when no data image maps near it.
 It follows every change of z at once, inside the hold of the change that moved it: a slider's
 move sends the browser one patch with the image and this, not two (a patch of its own cost the
 server ≈ 2 ms a move, as much again as the move's own update; benchmarks/README.md, #19). Its
-Bokeh models are in the page from the start, hidden until the
-model's data is in: models added to a page that is up cost a walk of the whole document (≈ 35 ms
-of every open; benchmarks/README.md, #19). That data is computed after the page has loaded, off
-the event loop, once per model (the sample's posterior, each mean's density, the strip).
+Bokeh models are in the page from the start, hidden until the model's data is in: models added
+to a page that is up cost a walk of the whole document (≈ 35 ms of every open). That data is
+computed after the page has loaded, off the event loop, once per model (the sample's posterior,
+each mean's density, the strip).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import panel as pn
 from bokeh.events import Tap
-from bokeh.models import ColumnDataSource, LinearColorMapper
+from bokeh.models import ColumnDataSource
 
 from explorer import names
 from explorer.app import internals, untrusted
@@ -35,9 +35,9 @@ from explorer.figures.png import to_uint8
 from explorer.latent.space import LatentModel
 from explorer.latent.vector import finite
 from explorer.plots import (
-    GREY_PALETTE,
     IMAGE_COLUMN,
     InPlacePlot,
+    draw_pixels,
     fits,
     is_rgb,
     pixel_figure,
@@ -77,7 +77,7 @@ class WhereAmI(pn.viewable.Viewer):
         self.model, self.data, self.k = model, data, k
         self.prepared: Prepared | None = None
         self.shown: np.ndarray = np.empty(0, dtype=int)  # sample indices in the strip, in order
-        self._started = False  # the page has loaded: models may be made
+        self._started = False  # the page has loaded: a model's data may be prepared
         self._follow = untrusted.guarded("Where z stands", self.update)
         self._make_parts()
         self._parts.visible = False  # until the first model's data is in
@@ -150,8 +150,7 @@ class WhereAmI(pn.viewable.Viewer):
             self.update()
 
     def _failed(self, error: Exception) -> None:
-        if self._parts is not None:
-            self._parts.loading = False
+        self._parts.loading = False
         raise error  # Background logs it; the strip stays as it was
 
     def _make_parts(self) -> None:
@@ -269,16 +268,10 @@ def strip_figure(strip: np.ndarray):
         frame_height=round(height * scale),
         min_border=10,
     )
-    where = {"x": 0, "y": 0, "dw": width, "dh": height}
-    if is_rgb(strip):
-        source = ColumnDataSource({IMAGE_COLUMN: [rgba(strip)[::-1]]}, name=names.NEAREST_SOURCE)
-        figure.image_rgba(image=IMAGE_COLUMN, source=source, **where)
-    else:
-        source = ColumnDataSource(
-            {IMAGE_COLUMN: [to_uint8(strip)[::-1]]}, name=names.NEAREST_SOURCE
-        )
-        mapper = LinearColorMapper(palette=GREY_PALETTE, low=0, high=255)
-        figure.image(image=IMAGE_COLUMN, source=source, color_mapper=mapper, **where)
+    rgb = is_rgb(strip)
+    pixels = rgba(strip) if rgb else to_uint8(strip)
+    source = ColumnDataSource({IMAGE_COLUMN: [pixels[::-1]]}, name=names.NEAREST_SOURCE)
+    draw_pixels(figure, source, rgb, 255, x=0, y=0, dw=width, dh=height)
     return figure
 
 
